@@ -1,0 +1,364 @@
+//! Diagnostics: the project's own error codes and a located diagnostic that points into a file.
+//!
+//! Every input error (policy, inventory, plan, flag) becomes a [`SourceDiag`]: a code from
+//! [`Code`], a message, the file it came from, labels under the offending text and an optional
+//! help line (the did-you-mean). [`Diagnostics`] carries all problems of a run at once.
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+macro_rules! codes {
+    ($($variant:ident => $code:literal, $desc:literal;)*) => {
+        /// The diagnostic codes preflight itself emits. Rule ids in policies are user data
+        /// and never appear here.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable code, e.g. `policy::unknown-key`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// One line saying what the code means.
+            pub fn description(self) -> &'static str {
+                match self { $(Code::$variant => $desc,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    PolicySyntax => "policy::syntax", "the file is not valid TOML";
+    PolicyUnknownKey => "policy::unknown-key", "a key the policy language does not have";
+    PolicyMissingKey => "policy::missing-key", "a required key is absent";
+    PolicyType => "policy::type", "a value has the wrong type";
+    PolicyValue => "policy::value", "a value is not one of the allowed values or out of range";
+    PolicyRegex => "policy::regex", "a regular expression does not compile";
+    PolicyDuplicateRule => "policy::duplicate-rule", "two rules share an id";
+    PolicyPlaceholder => "policy::placeholder", "a message template names an unknown placeholder";
+    PolicyWaiverRule => "policy::waiver-rule", "a waiver names a rule that does not exist or may not be waived";
+    PolicyKindKey => "policy::kind-key", "a key that does not belong to the rule's kind";
+    PolicyRead => "policy::read", "a policy file or folder could not be read";
+    InventorySyntax => "inventory::syntax", "the inventory is not valid JSON, TOML or CSV";
+    InventoryEncoding => "inventory::encoding", "the inventory is in an encoding preflight does not read";
+    InventoryFormat => "inventory::format", "the inventory's format could not be recognised";
+    InventoryField => "inventory::field", "a field is missing or has an unusable value";
+    InventoryDuplicate => "inventory::duplicate", "two VMs share an id";
+    InventoryTruncated => "inventory::truncated", "a property arrived as a .NET type name (ConvertTo-Json depth cut-off)";
+    InventoryUnknownState => "inventory::unknown-state", "a state value preflight does not know; read as unknown";
+    InventoryRead => "inventory::read", "an inventory file could not be read";
+    HostNotFound => "host::not-found", "a --host matches no host of the inventory";
+    HostAmbiguous => "host::ambiguous", "a --host matches more than one host";
+    UsageNow => "usage::now", "--now is not an RFC 3339 timestamp";
+    PlanInvalid => "plan::invalid", "a plan file is not a valid preflight plan";
+    PlanRead => "plan::read", "a plan file could not be read";
+    OutputWrite => "output::write", "an output file could not be written";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A problem located in a source file, rendered by miette with the file, line and column.
+#[derive(Debug, Clone)]
+pub struct SourceDiag {
+    pub code: Code,
+    pub message: String,
+    pub src: Option<NamedSource<Arc<String>>>,
+    pub labels: Vec<LabeledSpan>,
+    pub help: Option<String>,
+    pub warning: bool,
+    /// Other places that belong to this problem (e.g. a duplicate's first definition).
+    pub related: Vec<SourceDiag>,
+}
+
+impl SourceDiag {
+    /// A diagnostic with no file to point into.
+    pub fn plain(code: Code, message: impl Into<String>) -> Self {
+        SourceDiag {
+            code,
+            message: message.into(),
+            src: None,
+            labels: Vec::new(),
+            help: None,
+            warning: false,
+            related: Vec::new(),
+        }
+    }
+
+    /// A diagnostic pointing at `span` of `file`.
+    pub fn at(
+        code: Code,
+        message: impl Into<String>,
+        file: &SourceFile,
+        span: Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
+        let span = file.clamp(span);
+        SourceDiag {
+            code,
+            message: message.into(),
+            src: Some(file.named()),
+            labels: vec![LabeledSpan::new_with_span(
+                Some(label.into()),
+                SourceSpan::from(span),
+            )],
+            help: None,
+            warning: false,
+            related: Vec::new(),
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_label(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.labels.push(LabeledSpan::new_with_span(
+            Some(label.into()),
+            SourceSpan::from(span),
+        ));
+        self
+    }
+
+    /// Where the first label points, as `(line, column)` both 1-based, if it points anywhere.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        let src = self.src.as_ref()?;
+        let offset = self.labels.first()?.offset();
+        Some(line_col(src.inner(), offset))
+    }
+
+    fn first_offset(&self) -> usize {
+        self.labels.first().map_or(0, |l| l.offset())
+    }
+}
+
+impl fmt::Display for SourceDiag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SourceDiag {}
+
+impl Diagnostic for SourceDiag {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(if self.warning {
+            miette::Severity::Warning
+        } else {
+            miette::Severity::Error
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.related.iter().map(|d| d as &dyn Diagnostic)))
+        }
+    }
+}
+
+/// Every problem found in one run, reported together (exit 2).
+#[derive(Debug, Clone, Default)]
+pub struct Diagnostics(pub Vec<SourceDiag>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: SourceDiag) {
+        self.0.push(d);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    /// Orders diagnostics by file and position so the output does not depend on map order.
+    pub fn sort(&mut self) {
+        self.0.sort_by(|a, b| {
+            let an = a.src.as_ref().map(|s| s.name().to_string());
+            let bn = b.src.as_ref().map(|s| s.name().to_string());
+            an.cmp(&bn)
+                .then(a.first_offset().cmp(&b.first_offset()))
+                .then(a.message.cmp(&b.message))
+        });
+    }
+
+    /// Turns the collection into a result: `Ok(value)` when nothing was found.
+    pub fn into_result<T>(mut self, value: T) -> Result<T, Diagnostics> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            self.sort();
+            Err(self)
+        }
+    }
+}
+
+impl From<SourceDiag> for Diagnostics {
+    fn from(d: SourceDiag) -> Self {
+        Diagnostics(vec![d])
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.len() {
+            1 => write!(f, "{}", self.0[0]),
+            n => write!(f, "{n} problems found"),
+        }
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+impl Diagnostic for Diagnostics {
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(self.0.iter().map(|d| d as &dyn Diagnostic)))
+    }
+}
+
+/// A file's name (as the user gave it) and text, shared by every diagnostic pointing into it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: Arc<String>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile {
+            name: name.into(),
+            text: Arc::new(text.into()),
+        }
+    }
+
+    pub fn named(&self) -> NamedSource<Arc<String>> {
+        NamedSource::new(self.name.clone(), Arc::clone(&self.text))
+    }
+
+    fn clamp(&self, span: Range<usize>) -> Range<usize> {
+        let len = self.text.len();
+        let start = span.start.min(len);
+        start..span.end.clamp(start, len)
+    }
+
+    /// `(line, column)`, 1-based, of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        line_col(&self.text, offset)
+    }
+}
+
+/// `(line, column)`, 1-based, of a byte offset into `text`; the column counts characters.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// The byte offset of a 1-based `(line, column)` pair, as serde_json and csv report them.
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let col_bytes: usize = l
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
+            return (offset + col_bytes).min(text.len());
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+/// The closest candidate to `name` within a small edit distance, for a did-you-mean.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&lower, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_pinned() {
+        let listed: Vec<String> = Code::ALL
+            .iter()
+            .map(|c| format!("{} — {}", c.as_str(), c.description()))
+            .collect();
+        insta::assert_snapshot!(listed.join("\n"));
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        let text = "ab\ncdé\nf";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 3), (2, 1));
+        assert_eq!(line_col(text, 7), (2, 4));
+        assert_eq!(line_col(text, 8), (3, 1));
+        assert_eq!(offset_of(text, 2, 3), 5);
+        assert_eq!(offset_of(text, 3, 1), 8);
+    }
+
+    #[test]
+    fn did_you_mean_finds_close_names_only() {
+        assert_eq!(
+            did_you_mean("severty", ["severity", "title"]),
+            Some("severity")
+        );
+        assert_eq!(did_you_mean("colour", ["severity", "title"]), None);
+        assert_eq!(did_you_mean("HV1", ["HV01", "HV02"]), Some("HV01"));
+    }
+}

@@ -1,0 +1,371 @@
+//! The native format (CONTRACT 5.1), in JSON or TOML.
+//!
+//! Values are checked while serde reads them (non-empty names, sane sizes, known states), so a
+//! bad value is reported at its own line and column; duplicate VMs are found afterwards and
+//! located by searching the text.
+
+use super::{Format, Parsed, locate};
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, did_you_mean, offset_of};
+use crate::model::{Host, HostState, Inventory, Platform, Vm, VmState};
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+use std::collections::{BTreeMap, HashMap};
+
+/// More memory than any single host or VM has: 64 TiB, in MiB.
+pub const MAX_MEMORY_MB: u64 = 64 * 1024 * 1024;
+/// More CPUs than any single host or VM has.
+pub const MAX_CPUS: u64 = 65_536;
+
+#[derive(Deserialize)]
+struct RawInventory {
+    #[serde(default)]
+    collected_at: Option<RawTime>,
+    #[serde(default)]
+    platform: Option<RawPlatform>,
+    #[serde(default)]
+    hosts: Vec<RawHost>,
+    #[serde(default)]
+    vms: Vec<RawVm>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawTime {
+    Text(String),
+    Toml(toml::value::Datetime),
+}
+
+#[derive(Deserialize)]
+struct RawHost {
+    name: Name,
+    #[serde(default)]
+    cluster: Option<String>,
+    #[serde(default)]
+    state: Option<Word<HostState>>,
+    #[serde(default)]
+    memory_mb: Option<Bounded<MAX_MEMORY_MB>>,
+    #[serde(default)]
+    cpus: Option<Bounded<MAX_CPUS>>,
+}
+
+#[derive(Deserialize)]
+struct RawVm {
+    name: Name,
+    #[serde(default)]
+    id: Option<String>,
+    host: Name,
+    state: Word<VmState>,
+    #[serde(default)]
+    ha: Option<bool>,
+    #[serde(default)]
+    memory_mb: Option<Bounded<MAX_MEMORY_MB>>,
+    #[serde(default)]
+    vcpus: Option<Bounded<MAX_CPUS>>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// A non-empty name.
+struct Name(String);
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() {
+            return Err(de::Error::custom("a name must not be empty"));
+        }
+        Ok(Name(s))
+    }
+}
+
+/// A whole number from 0 to `MAX`; negative and absurd values are rejected where they stand.
+struct Bounded<const MAX: u64>(u64);
+
+impl<'de, const MAX: u64> Deserialize<'de> for Bounded<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i128::deserialize(d)?;
+        if n < 0 {
+            return Err(de::Error::custom(format!(
+                "{n} is negative; sizes are whole numbers from 0"
+            )));
+        }
+        if n > MAX as i128 {
+            return Err(de::Error::custom(format!(
+                "{n} is more than any real machine has (at most {MAX})"
+            )));
+        }
+        Ok(Bounded(n as u64))
+    }
+}
+
+/// One of the contract's state words, with a did-you-mean when misspelled.
+struct Word<T>(T);
+
+trait StateWord: Sized + Copy + 'static {
+    const WORDS: &'static [&'static str];
+    fn parse(s: &str) -> Option<Self>;
+}
+
+impl StateWord for VmState {
+    const WORDS: &'static [&'static str] = &[
+        "running",
+        "off",
+        "saved",
+        "paused",
+        "starting",
+        "stopping",
+        "migrating",
+        "unknown",
+    ];
+    fn parse(s: &str) -> Option<Self> {
+        VmState::parse(s)
+    }
+}
+
+impl StateWord for HostState {
+    const WORDS: &'static [&'static str] = &["up", "maintenance", "paused", "down"];
+    fn parse(s: &str) -> Option<Self> {
+        HostState::parse(s)
+    }
+}
+
+impl<'de, T: StateWord> Deserialize<'de> for Word<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match T::parse(&s) {
+            Some(v) => Ok(Word(v)),
+            None => {
+                let hint = did_you_mean(&s, T::WORDS.iter().copied())
+                    .map(|b| format!(" (did you mean `{b}`?)"))
+                    .unwrap_or_default();
+                Err(de::Error::custom(format!(
+                    "unknown state `{s}`{hint}; expected one of {}",
+                    T::WORDS.join(", ")
+                )))
+            }
+        }
+    }
+}
+
+struct RawPlatform(Platform);
+
+impl<'de> Deserialize<'de> for RawPlatform {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let words: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+        Platform::parse(&s).map(RawPlatform).ok_or_else(|| {
+            de::Error::custom(format!(
+                "unknown platform `{s}`; expected one of {}",
+                words.join(", ")
+            ))
+        })
+    }
+}
+
+/// Parses a native inventory, in JSON when it starts with `{`, else in TOML.
+pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
+    let text = file.text.as_str();
+    let raw: RawInventory = if text.trim_start().starts_with('{') {
+        let mut de = serde_json::Deserializer::from_str(text);
+        match serde_path_to_error::deserialize(&mut de) {
+            Ok(raw) => raw,
+            Err(err) => {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                let offset = offset_of(text, inner.line(), inner.column().max(1));
+                let msg = strip_position(&inner.to_string());
+                return Err(SourceDiag::at(
+                    Code::InventoryField,
+                    format!("{}: {msg}", file.name),
+                    file,
+                    offset..offset + 1,
+                    format!("at {path}"),
+                )
+                .with_help("see the native format in the README (CONTRACT 5.1)")
+                .into());
+            }
+        }
+    } else {
+        match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(err) => {
+                let span = err.span().unwrap_or(0..0);
+                return Err(SourceDiag::at(
+                    Code::InventoryField,
+                    format!("{}: {}", file.name, err.message()),
+                    file,
+                    span,
+                    "here",
+                )
+                .into());
+            }
+        }
+    };
+    let collected_at = match raw.collected_at {
+        None => None,
+        Some(t) => Some(parse_time(file, t)?),
+    };
+    let hosts = raw
+        .hosts
+        .into_iter()
+        .map(|h| Host {
+            name: h.name.0,
+            cluster: h.cluster.filter(|c| !c.is_empty()),
+            state: h.state.map_or(HostState::Up, |s| s.0),
+            memory_mb: h.memory_mb.map(|m| m.0),
+            cpus: h.cpus.map(|c| c.0 as u32),
+            implied: false,
+        })
+        .collect();
+    let vms: Vec<Vm> = raw
+        .vms
+        .into_iter()
+        .map(|v| Vm {
+            name: v.name.0,
+            id: v.id.filter(|i| !i.is_empty()),
+            host: v.host.0,
+            state: v.state.0,
+            ha: v.ha,
+            memory_mb: v.memory_mb.map(|m| m.0),
+            vcpus: v.vcpus.map(|c| c.0 as u32),
+            tags: v.tags,
+            evidence: BTreeMap::new(),
+        })
+        .collect();
+    check_duplicates(file, &vms)?;
+    let inventory = Inventory {
+        collected_at,
+        platform: raw.platform.map(|p| p.0),
+        hosts,
+        vms,
+        gaps: Vec::new(),
+    };
+    Ok(Parsed {
+        inventory,
+        format: Format::Native,
+        warnings: Vec::new(),
+    })
+}
+
+fn parse_time(file: &SourceFile, t: RawTime) -> Result<jiff::Timestamp, Diagnostics> {
+    let text = match t {
+        RawTime::Text(s) => s,
+        RawTime::Toml(dt) => dt.to_string(),
+    };
+    text.parse::<jiff::Timestamp>().map_err(|e| {
+        let span = locate::string_value(&file.text, "collected_at", &text, 0)
+            .or_else(|| file.text.find(&text).map(|i| i..i + text.len()))
+            .unwrap_or(0..0);
+        SourceDiag::at(
+            Code::InventoryField,
+            format!(
+                "{}: `collected_at` is not an RFC 3339 timestamp: {e}",
+                file.name
+            ),
+            file,
+            span,
+            "expected e.g. 2026-11-25T16:00:00Z",
+        )
+        .into()
+    })
+}
+
+/// serde_json appends " at line L column C"; the diagnostic shows that already.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn check_duplicates(file: &SourceFile, vms: &[Vm]) -> Result<(), Diagnostics> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(vms.len());
+    let mut diags = Diagnostics::default();
+    for vm in vms {
+        let count = seen.entry(vm.key()).or_insert(0);
+        *count += 1;
+        if *count == 2 {
+            let (key, what) = if vm.id.is_some() {
+                ("id", "id")
+            } else {
+                ("name", "name (and no id)")
+            };
+            let first = locate::string_value(&file.text, key, vm.key(), 0).unwrap_or(0..0);
+            let second =
+                locate::string_value(&file.text, key, vm.key(), 1).unwrap_or(first.clone());
+            diags.push(
+                SourceDiag::at(
+                    Code::InventoryDuplicate,
+                    format!("{}: two VMs share the {what} `{}`", file.name, vm.key()),
+                    file,
+                    second,
+                    "used again here",
+                )
+                .with_label(first, "first used here")
+                .with_help("every VM needs its own id (or, without ids, its own name)"),
+            );
+        }
+    }
+    diags.into_result(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Parsed, Diagnostics> {
+        parse(&SourceFile::new("inv.json", text))
+    }
+
+    #[test]
+    fn reads_json_and_toml_alike() {
+        let json = r#"{"collected_at":"2026-11-25T16:00:00Z","hosts":[{"name":"HV01","cluster":"C","state":"up","memory_mb":1024,"cpus":8}],
+            "vms":[{"name":"A","host":"HV01","state":"running","ha":false,"memory_mb":512,"vcpus":2,"tags":["prod"]}]}"#;
+        let toml = "collected_at = 2026-11-25T16:00:00Z\nhosts = [{name = \"HV01\", cluster = \"C\", state = \"up\", memory_mb = 1024, cpus = 8}]\n\
+            vms = [{name = \"A\", host = \"HV01\", state = \"running\", ha = false, memory_mb = 512, vcpus = 2, tags = [\"prod\"]}]\n";
+        let a = parse_str(json).unwrap().inventory;
+        let b = parse(&SourceFile::new("inv.toml", toml)).unwrap().inventory;
+        assert_eq!(a, b);
+        assert_eq!(a.vms[0].memory_mb, Some(512));
+        assert_eq!(a.collected_at.unwrap().to_string(), "2026-11-25T16:00:00Z");
+    }
+
+    #[test]
+    fn negative_size_points_at_its_line() {
+        let err = parse_str("{\"vms\": [\n {\"name\": \"A\", \"host\": \"H\", \"state\": \"off\",\n  \"memory_mb\": -5}]}").unwrap_err();
+        let d = &err.0[0];
+        assert!(d.message.contains("negative"), "{}", d.message);
+        assert_eq!(d.line_col().unwrap().0, 3);
+    }
+
+    #[test]
+    fn empty_name_and_misspelled_state_are_errors() {
+        let err = parse_str(r#"{"vms": [{"name": "", "host": "H", "state": "off"}]}"#).unwrap_err();
+        assert!(err.0[0].message.contains("empty"));
+        let err =
+            parse_str(r#"{"vms": [{"name": "A", "host": "H", "state": "runing"}]}"#).unwrap_err();
+        assert!(
+            err.0[0].message.contains("did you mean `running`"),
+            "{}",
+            err.0[0].message
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_show_both_places() {
+        let text = "{\"vms\": [\n{\"name\": \"A\", \"id\": \"x\", \"host\": \"H\", \"state\": \"off\"},\n{\"name\": \"B\", \"id\": \"x\", \"host\": \"H\", \"state\": \"off\"}]}";
+        let err = parse_str(text).unwrap_err();
+        assert_eq!(err.0[0].code, Code::InventoryDuplicate);
+        assert_eq!(err.0[0].line_col(), Some((3, 21)));
+        assert_eq!(err.0[0].labels.len(), 2);
+    }
+
+    #[test]
+    fn absurd_memory_is_rejected() {
+        let err = parse_str(
+            r#"{"vms": [{"name": "A", "host": "H", "state": "off", "memory_mb": 999999999999}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.0[0].message.contains("more than any real machine"));
+    }
+}

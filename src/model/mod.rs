@@ -1,0 +1,123 @@
+//! The domain: hosts, VMs and their states, as every inventory format is read into.
+//!
+//! Parsers build these; the engine, planner and reporters only read them. Nothing here does I/O.
+
+mod state;
+
+pub use state::{HostState, Platform, VmState};
+
+use std::collections::BTreeMap;
+
+/// A merged inventory: every host and VM the exports listed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inventory {
+    /// When the export was taken (the oldest of the merged files).
+    pub collected_at: Option<jiff::Timestamp>,
+    /// The platform the export came from, when the format or the file says so.
+    pub platform: Option<Platform>,
+    pub hosts: Vec<Host>,
+    pub vms: Vec<Vm>,
+    /// What the export did not carry and so could not be judged (e.g. no HA flag).
+    pub gaps: Vec<Gap>,
+}
+
+/// A hypervisor host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Host {
+    pub name: String,
+    pub cluster: Option<String>,
+    pub state: HostState,
+    /// Physical memory in MiB; `None` when the export did not say (capacity unknown).
+    pub memory_mb: Option<u64>,
+    pub cpus: Option<u32>,
+    /// True when the host was not listed but implied by a VM placed on it.
+    pub implied: bool,
+}
+
+/// A virtual machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vm {
+    pub name: String,
+    pub id: Option<String>,
+    /// The name of the host it runs on, as the export spelled it.
+    pub host: String,
+    pub state: VmState,
+    /// Highly available (clustered role, HA-managed). `None` when the export did not say.
+    pub ha: Option<bool>,
+    pub memory_mb: Option<u64>,
+    pub vcpus: Option<u32>,
+    pub tags: Vec<String>,
+    /// Raw values from the export worth keeping as evidence (an unknown state's raw value, a lock).
+    pub evidence: BTreeMap<String, String>,
+}
+
+/// Something the inventory could not tell, and which property to export to close the gap.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Gap {
+    /// What is missing, e.g. `ha`.
+    pub field: String,
+    /// How many records lacked it.
+    pub count: usize,
+    /// What to export next time, e.g. "add IsHighlyAvailable to Select-Object".
+    pub hint: String,
+}
+
+impl Vm {
+    /// The key that identifies a VM: its id when it has one, else its name.
+    pub fn key(&self) -> &str {
+        self.id.as_deref().unwrap_or(&self.name)
+    }
+}
+
+impl Inventory {
+    /// Adds a host for every VM whose host is not listed, with unknown capacity.
+    /// Host names compare case-insensitively.
+    pub fn imply_missing_hosts(&mut self) {
+        let known: std::collections::BTreeSet<String> = self
+            .hosts
+            .iter()
+            .map(|h| h.name.to_ascii_lowercase())
+            .collect();
+        let mut implied: BTreeMap<String, String> = BTreeMap::new();
+        for vm in &self.vms {
+            let key = vm.host.to_ascii_lowercase();
+            if !known.contains(&key) {
+                implied.entry(key).or_insert_with(|| vm.host.clone());
+            }
+        }
+        for (_, name) in implied {
+            self.hosts.push(Host {
+                name,
+                cluster: None,
+                state: HostState::Up,
+                memory_mb: None,
+                cpus: None,
+                implied: true,
+            });
+        }
+    }
+
+    /// Sorts hosts and VMs into a canonical order so that output never depends on input order.
+    pub fn canonicalize(&mut self) {
+        self.hosts.sort_by(|a, b| {
+            a.name
+                .to_ascii_lowercase()
+                .cmp(&b.name.to_ascii_lowercase())
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        self.vms.sort_by(|a, b| {
+            a.name
+                .cmp(&b.name)
+                .then_with(|| a.host.cmp(&b.host))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        self.gaps.sort();
+    }
+
+    /// Finds a host by exact name, case-insensitively.
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+}
