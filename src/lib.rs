@@ -5,7 +5,13 @@
 //! no clock), and [`report`] writes the findings in each format to a writer it is given.
 //! [`cli`] wires them to the command line; `main.rs` only maps the outcome to an exit code.
 
+pub mod cli;
 pub mod diag;
+pub mod digest;
+pub mod engine;
 pub mod inventory;
 pub mod model;
+pub mod plan;
+pub mod platform;
 pub mod policy;
+pub mod report;

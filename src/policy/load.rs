@@ -3,7 +3,6 @@
 use super::walk::{TableReader, array_items};
 use super::{MaxAge, Origin, PolicyFile, PolicySet, Rule, rule, waiver};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, did_you_mean};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -22,7 +21,7 @@ pub fn load(files: Vec<SourceFile>) -> Result<PolicySet, Diagnostics> {
     };
     let mut unchecked_waivers = Vec::new();
     for (index, source) in files.into_iter().enumerate() {
-        let sha256 = hex(&Sha256::digest(source.text.as_bytes()));
+        let sha256 = crate::digest::sha256_hex(source.text.as_bytes());
         let mut policy_file = PolicyFile {
             source: source.clone(),
             name: None,
@@ -257,16 +256,6 @@ fn check_waiver_rule(set: &PolicySet, w: &waiver::Unchecked, diags: &mut Diagnos
             false
         }
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 #[cfg(test)]

@@ -94,19 +94,19 @@ pub(super) fn validate(
     }
 
     let id = t.required_string("id", diags);
-    if let Some(id) = &id {
-        if !valid_id(id.get_ref()) {
-            diags.push(SourceDiag::at(
-                Code::PolicyValue,
-                format!(
-                    "rule id `{}` is not of the form [a-z0-9][a-z0-9-]*",
-                    id.get_ref()
-                ),
-                file,
-                id.span(),
-                "lowercase letters, digits and dashes, starting with a letter or digit",
-            ));
-        }
+    if let Some(id) = &id
+        && !valid_id(id.get_ref())
+    {
+        diags.push(SourceDiag::at(
+            Code::PolicyValue,
+            format!(
+                "rule id `{}` is not of the form [a-z0-9][a-z0-9-]*",
+                id.get_ref()
+            ),
+            file,
+            id.span(),
+            "lowercase letters, digits and dashes, starting with a letter or digit",
+        ));
     }
     let title = t.required_string("title", diags);
     let description = t.string("description", diags);
@@ -151,19 +151,19 @@ pub(super) fn validate(
         _ => Phase::Audit,
     };
     let phase_value = phase.as_ref().map_or(default_phase, |p| *p.get_ref());
-    if let Some(p) = &phase {
-        if *p.get_ref() != default_phase {
-            diags.push(SourceDiag::at(
-                Code::PolicyValue,
-                format!(
-                    "`{kind_name}` rules are evaluated in the `{default_phase}` phase, not `{}`",
-                    p.get_ref()
-                ),
-                file,
-                p.span(),
-                format!("use `{default_phase}` or leave `phase` out"),
-            ));
-        }
+    if let Some(p) = &phase
+        && *p.get_ref() != default_phase
+    {
+        diags.push(SourceDiag::at(
+            Code::PolicyValue,
+            format!(
+                "`{kind_name}` rules are evaluated in the `{default_phase}` phase, not `{}`",
+                p.get_ref()
+            ),
+            file,
+            p.span(),
+            format!("use `{default_phase}` or leave `phase` out"),
+        ));
     }
 
     let message = match &message {
@@ -226,7 +226,7 @@ pub(super) fn validate(
 
 fn default_message(kind: &str) -> &'static str {
     match kind {
-        "capacity" => "{host}: {detail}",
+        "capacity" => "{detail}",
         "placement" => "{vm}: {detail}",
         "balance" => "cluster {cluster}: {detail}",
         _ => "{vm} ({state}) on {host}: {title}",

@@ -36,16 +36,16 @@ pub(super) fn validate(
     let vm = vm.and_then(|s| compile_regex(file, &s, diags));
     let host = host.and_then(|s| compile_regex(file, &s, diags));
     let reason = t.required_string("reason", diags);
-    if let Some(r) = &reason {
-        if r.get_ref().trim().is_empty() {
-            diags.push(SourceDiag::at(
-                Code::PolicyValue,
-                "a waiver's `reason` must say why",
-                file,
-                r.span(),
-                "empty",
-            ));
-        }
+    if let Some(r) = &reason
+        && r.get_ref().trim().is_empty()
+    {
+        diags.push(SourceDiag::at(
+            Code::PolicyValue,
+            "a waiver's `reason` must say why",
+            file,
+            r.span(),
+            "empty",
+        ));
     }
     let owner = t.string("owner", diags);
     let ticket = t.string("ticket", diags);

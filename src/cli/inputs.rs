@@ -1,0 +1,99 @@
+//! Reading the run's inputs: inventories (merged), policies, `--now`.
+
+use super::{InventoryArgs, InventoryFormatArg, PolicyArgs};
+use crate::diag::{Code, Diagnostics, SourceDiag};
+use crate::inventory::{self, Format};
+use crate::model::Inventory;
+use crate::policy::{self, PolicySet};
+use crate::report::{InventoryInput, PolicyInput};
+
+/// The merged inventory, a record of each file, and warnings raised while reading.
+pub struct Inventories {
+    pub inventory: Inventory,
+    pub inputs: Vec<InventoryInput>,
+    pub warnings: Diagnostics,
+}
+
+pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics> {
+    let forced = match args.inventory_format {
+        InventoryFormatArg::Auto => None,
+        InventoryFormatArg::Native => Some(Format::Native),
+        InventoryFormatArg::Scvmm => Some(Format::Scvmm),
+        InventoryFormatArg::Hyperv => Some(Format::Hyperv),
+        InventoryFormatArg::Proxmox => Some(Format::Proxmox),
+    };
+    let mut diags = Diagnostics::default();
+    let mut warnings = Diagnostics::default();
+    let mut parts = Vec::new();
+    let mut inputs = Vec::new();
+    for path in &args.inventory {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                diags.push(SourceDiag::plain(
+                    Code::InventoryRead,
+                    format!("cannot read inventory {path}: {e}"),
+                ));
+                continue;
+            }
+        };
+        let sha256 = crate::digest::sha256_hex(&bytes);
+        match inventory::parse(path, &bytes, forced) {
+            Ok(parsed) => {
+                inputs.push(InventoryInput {
+                    path: path.clone(),
+                    sha256,
+                    format: parsed.format.to_string(),
+                });
+                warnings.0.extend(parsed.warnings);
+                parts.push((path.clone(), parsed.inventory));
+            }
+            Err(e) => diags.extend(e),
+        }
+    }
+    if !diags.is_empty() {
+        return diags.into_result(Inventories {
+            inventory: Inventory::default(),
+            inputs,
+            warnings,
+        });
+    }
+    let mut inventory = inventory::merge(parts)?;
+    inventory.imply_missing_hosts();
+    inventory.canonicalize();
+    Ok(Inventories {
+        inventory,
+        inputs,
+        warnings,
+    })
+}
+
+pub fn load_policy(args: &PolicyArgs) -> Result<PolicySet, Diagnostics> {
+    let sources = policy::collect_sources(&args.policy)?;
+    policy::load(sources)
+}
+
+pub fn policy_inputs(set: &PolicySet) -> Vec<PolicyInput> {
+    set.files
+        .iter()
+        .map(|f| PolicyInput {
+            path: f.source.name.clone(),
+            sha256: f.sha256.clone(),
+        })
+        .collect()
+}
+
+/// `--now`, or the system clock.
+pub fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, Diagnostics> {
+    match now {
+        None => Ok(jiff::Timestamp::now()),
+        Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
+            SourceDiag::plain(
+                Code::UsageNow,
+                format!("--now {s} is not an RFC 3339 timestamp: {e}"),
+            )
+            .with_help("write it like 2026-11-25T08:00:00Z or 2026-11-25T09:00:00+01:00")
+            .into()
+        }),
+    }
+}

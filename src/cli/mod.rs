@@ -1,0 +1,217 @@
+//! The command line: argument definitions and dispatch. Each command lives in its own file;
+//! every command returns its exit code, and input errors are rendered here (exit 2).
+
+mod audit;
+mod inputs;
+mod output;
+mod policy_cmds;
+
+use crate::diag::Diagnostics;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+
+#[derive(Debug, Parser)]
+#[command(name = "preflight", version, about = "Decide whether a hypervisor host may go into maintenance", long_about = None)]
+pub struct Cli {
+    /// When to colour output: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Judge the hosts about to be drained: findings, verdict by exit code.
+    Audit(AuditArgs),
+    /// Check policy files only.
+    Validate(PolicyArgs),
+    /// List the loaded rules.
+    Rules(RulesArgs),
+    /// Explain one rule: what it checks, why it matters, how to fix it.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Policy files or folders of *.toml; they replace the built-in baseline (`builtin` names it).
+    #[arg(long = "policy", value_name = "PATH")]
+    pub policy: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Inventory file (native JSON/TOML, or a platform export); repeat to merge several.
+    #[arg(long = "inventory", value_name = "FILE", required = true)]
+    pub inventory: Vec<String>,
+    /// The inventory's format; auto detects it.
+    #[arg(long = "inventory-format", value_enum, default_value_t = InventoryFormatArg::Auto)]
+    pub inventory_format: InventoryFormatArg,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// A host about to be drained (case-insensitive; a short name matches an FQDN); repeatable.
+    #[arg(long = "host", value_name = "NAME", required = true)]
+    pub host: Vec<String>,
+    /// What the maintenance is for.
+    #[arg(long, value_enum, default_value_t = ModeArg::Patch)]
+    pub mode: ModeArg,
+    /// Whose drain semantics apply; auto takes it from the inventory.
+    #[arg(long, value_enum, default_value_t = PlatformArg::Auto)]
+    pub platform: PlatformArg,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    /// Write the report to FILE (replaced atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// The lowest unwaived severity that makes the verdict no-go (exit 1).
+    #[arg(long = "fail-on", value_enum, default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
+    /// Ignore every waiver (for gates that must not honour them).
+    #[arg(long = "no-waivers")]
+    pub no_waivers: bool,
+    /// The time to judge waiver expiry and inventory age by (RFC 3339); default: the clock.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id, e.g. non-ha-running.
+    pub rule_id: String,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Patch,
+    Decommission,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlatformArg {
+    Auto,
+    Scvmm,
+    Hyperv,
+    Proxmox,
+    Vsphere,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormatArg {
+    Auto,
+    Native,
+    Scvmm,
+    Hyperv,
+    Proxmox,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Error,
+    Warning,
+    Never,
+}
+
+/// Runs preflight with these arguments and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let color = color_enabled(
+        cli.color,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
+    let result = match &cli.command {
+        Command::Audit(a) => audit::run(a, &cli),
+        Command::Validate(p) => policy_cmds::validate(p),
+        Command::Rules(r) => policy_cmds::rules(r, &cli),
+        Command::Explain(e) => policy_cmds::explain(e),
+    };
+    match result {
+        Ok(code) => code,
+        Err(diags) => {
+            print_diagnostics(&diags, color);
+            2
+        }
+    }
+}
+
+/// Whether to colour: `always`, or `auto` on a terminal with NO_COLOR unset.
+pub(crate) fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Renders diagnostics to stderr with miette (file, line, column, labels, help).
+pub(crate) fn print_diagnostics(diags: &Diagnostics, color: bool) {
+    use std::io::Write;
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut text = String::new();
+    for d in &diags.0 {
+        let _ = handler.render_report(&mut text, d);
+        text.push('\n');
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let n = diags.0.iter().filter(|d| !d.warning).count();
+    if n > 1 {
+        let _ = writeln!(err, "error: {n} problems; nothing was evaluated");
+    }
+}

@@ -1,0 +1,215 @@
+//! `preflight validate`, `rules` and `explain`: commands about the policy alone.
+
+use super::inputs::load_policy;
+use super::output::emit;
+use super::{Cli, ExplainArgs, ListFormat, PolicyArgs, RulesArgs};
+use crate::diag::{Code, Diagnostics, SourceDiag, did_you_mean};
+use crate::policy::{PolicySet, Rule, RuleKind};
+use serde::Serialize;
+
+pub fn validate(args: &PolicyArgs) -> Result<i32, Diagnostics> {
+    let set = load_policy(args)?;
+    let files = set
+        .files
+        .iter()
+        .map(|f| f.source.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!(
+        "ok: {} rule(s) and {} waiver(s) in {files}",
+        set.rules.len(),
+        set.waivers.len()
+    );
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct RuleRow<'a> {
+    id: &'a str,
+    kind: &'static str,
+    severity: &'static str,
+    phase: &'static str,
+    modes: Vec<&'static str>,
+    action: &'static str,
+    title: &'a str,
+    source: String,
+}
+
+fn row<'a>(set: &PolicySet, r: &'a Rule) -> RuleRow<'a> {
+    RuleRow {
+        id: &r.id,
+        kind: r.kind.name(),
+        severity: r.severity.as_str(),
+        phase: r.phase.as_str(),
+        modes: r.modes.iter().map(|m| m.as_str()).collect(),
+        action: r.action.as_str(),
+        title: &r.title,
+        source: location(set, r),
+    }
+}
+
+fn location(set: &PolicySet, r: &Rule) -> String {
+    let f = &set.files[r.origin.file].source;
+    let (line, col) = f.line_col(r.origin.span.start);
+    format!("{}:{line}:{col}", f.name)
+}
+
+pub fn rules(args: &RulesArgs, _cli: &Cli) -> Result<i32, Diagnostics> {
+    let set = load_policy(&args.policy)?;
+    let rows: Vec<RuleRow> = set.rules.iter().map(|r| row(&set, r)).collect();
+    emit(None, |w| match args.format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut *w, &rows).map_err(std::io::Error::other)?;
+            writeln!(w)
+        }
+        ListFormat::Table => {
+            let mut t = comfy_table::Table::new();
+            t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+                .force_no_tty();
+            t.set_header([
+                "id", "kind", "severity", "phase", "modes", "title", "source",
+            ]);
+            for r in &rows {
+                t.add_row(vec![
+                    r.id.to_string(),
+                    r.kind.into(),
+                    r.severity.into(),
+                    r.phase.into(),
+                    r.modes.join(", "),
+                    r.title.to_string(),
+                    r.source.clone(),
+                ]);
+            }
+            writeln!(w, "{t}")
+        }
+    })?;
+    Ok(0)
+}
+
+pub fn explain(args: &ExplainArgs) -> Result<i32, Diagnostics> {
+    let set = load_policy(&args.policy)?;
+    let Some(rule) = set.rules.iter().find(|r| r.id == args.rule_id) else {
+        let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+        let d = SourceDiag::plain(
+            Code::RuleNotFound,
+            format!("no loaded policy has a rule `{}`", args.rule_id),
+        );
+        let d = match did_you_mean(&args.rule_id, ids.iter().copied()) {
+            Some(best) => d.with_help(format!("did you mean `{best}`? rules: {}", ids.join(", "))),
+            None => d.with_help(format!("rules: {}", ids.join(", "))),
+        };
+        return Err(d.into());
+    };
+    let text = explanation(&set, rule);
+    emit(None, |w| w.write_all(text.as_bytes()))?;
+    Ok(0)
+}
+
+/// The plain-text explanation of a rule: what it checks, why it matters, how to fix it.
+pub fn explanation(set: &PolicySet, r: &Rule) -> String {
+    let mut s = format!("{} — {}\n\n", r.id, r.title);
+    s.push_str(&format!(
+        "kind: {}   severity: {}   phase: {}   modes: {}   action: {}\ndefined at {}\n\n",
+        r.kind.name(),
+        r.severity,
+        r.phase,
+        r.modes
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        r.action,
+        location(set, r)
+    ));
+    s.push_str("What it checks:\n  ");
+    s.push_str(&checks(r));
+    s.push_str("\n\n");
+    if let Some(d) = &r.description {
+        s.push_str("Why it matters:\n  ");
+        s.push_str(d.trim());
+        s.push_str("\n\n");
+    }
+    if let Some(fix) = &r.remediation {
+        s.push_str("How to fix it:\n  ");
+        s.push_str(fix.trim());
+        s.push('\n');
+    }
+    s.push_str(if r.waivable {
+        "\nFindings of this rule may be waived with a [[waiver]] (reason and expiry required).\n"
+    } else {
+        "\nFindings of this rule may not be waived.\n"
+    });
+    s
+}
+
+fn checks(r: &Rule) -> String {
+    match &r.kind {
+        RuleKind::Vm(w) => {
+            let mut parts = Vec::new();
+            if let Some(states) = &w.state {
+                parts.push(format!(
+                    "state is {}",
+                    states
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ));
+            }
+            if let Some(ha) = w.ha {
+                parts.push(if ha {
+                    "it is highly available".to_string()
+                } else {
+                    "it is not highly available".to_string()
+                });
+            }
+            if let Some(re) = &w.name {
+                parts.push(format!("its name matches /{}/", re.as_str()));
+            }
+            if let Some(re) = &w.name_not {
+                parts.push(format!("its name does not match /{}/", re.as_str()));
+            }
+            if let Some(tags) = &w.tags {
+                parts.push(format!("it has a tag of {}", tags.join(", ")));
+            }
+            if let Some(m) = w.min_memory_mb {
+                parts.push(format!("it has at least {m} MiB"));
+            }
+            if let Some(m) = w.max_memory_mb {
+                parts.push(format!("it has at most {m} MiB"));
+            }
+            if let Some(c) = w.min_vcpus {
+                parts.push(format!("it has at least {c} vCPUs"));
+            }
+            if parts.is_empty() {
+                "every VM on a drained host".into()
+            } else {
+                format!(
+                    "each VM on a drained host where {}; a VM whose export lacks a value the rule needs is reported as undetermined",
+                    parts.join(", and ")
+                )
+            }
+        }
+        RuleKind::Capacity {
+            min_free_memory_pct,
+        } => format!(
+            "simulates the drain: the running HA VMs of the drained hosts move, largest first, to the other hosts of their cluster that are up, each where most memory is free; reports every host left with less than {min_free_memory_pct}% memory free, every VM that fits nowhere, and clusters whose capacity is unknown"
+        ),
+        RuleKind::Placement {
+            trust_platform_failback,
+        } => format!(
+            "after maintenance, each VM recorded in the plan's baseline that is not back on its original host{}",
+            if *trust_platform_failback {
+                " (unless the platform moves it back by itself)"
+            } else {
+                ""
+            }
+        ),
+        RuleKind::Balance {
+            metric,
+            max_imbalance,
+        } => format!(
+            "after maintenance, the imbalance of {metric} load across each cluster's up hosts (σ/μ ÷ √(n−1), 0 to 1) above {max_imbalance}"
+        ),
+    }
+}

@@ -1,0 +1,345 @@
+//! `capacity` rules: simulate the drain and check that the rest of each cluster absorbs it.
+//!
+//! The drain (CONTRACT 4.3.1) moves the running HA VMs of the target hosts onto the other hosts
+//! of the same cluster that are up, largest VM first, each to the host with the most free
+//! memory. A VM whose HA flag is unknown is counted as moving: that errs toward less room.
+
+use super::finding::Finding;
+use super::index::InventoryIndex;
+use crate::model::{HostState, Vm, VmState};
+use crate::policy::Rule;
+use serde::Serialize;
+use serde_json::json;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+/// One host's memory load before and after the simulated drain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostLoad {
+    pub host: String,
+    pub cluster: Option<String>,
+    pub state: HostState,
+    pub target: bool,
+    /// The host's memory in MiB, if known.
+    pub memory_mb: Option<u64>,
+    /// Memory of its active VMs before the drain, and after it.
+    pub before_mb: u64,
+    pub after_mb: u64,
+    pub vms_before: usize,
+    pub vms_after: usize,
+}
+
+impl HostLoad {
+    /// Used memory as a percentage of the host's memory.
+    pub fn pct(&self, used_mb: u64) -> Option<f64> {
+        self.memory_mb
+            .filter(|m| *m > 0)
+            .map(|m| used_mb as f64 * 100.0 / m as f64)
+    }
+}
+
+/// Where each VM of a placement went: the index into `hosts`, or `None` when it fit nowhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub destination: Vec<Option<usize>>,
+}
+
+/// Places VMs (memory in MiB) on hosts with `room` MiB each, largest VM first, each on the host
+/// with the most room left (ties: lower index). A VM that does not fit the roomiest host fits
+/// nowhere. O(n log n + n log h). `room` is updated in place.
+pub fn place_largest_first(vm_memory: &[u64], room: &mut [i64]) -> Placement {
+    let mut order: Vec<usize> = (0..vm_memory.len()).collect();
+    order.sort_by_key(|&i| (Reverse(vm_memory[i]), i));
+    let mut heap: BinaryHeap<(i64, Reverse<usize>)> = room
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (*r, Reverse(i)))
+        .collect();
+    let mut destination = vec![None; vm_memory.len()];
+    for i in order {
+        let need = vm_memory[i] as i64;
+        let Some(&(free, Reverse(h))) = heap.peek() else {
+            break;
+        };
+        if free >= need {
+            heap.pop();
+            room[h] = free - need;
+            heap.push((room[h], Reverse(h)));
+            destination[i] = Some(h);
+        }
+    }
+    Placement { destination }
+}
+
+/// Whether the drain moves this VM, as the capacity rule counts it.
+fn moves(vm: &Vm) -> bool {
+    vm.state == VmState::Running && vm.ha != Some(false)
+}
+
+struct ClusterSim<'a> {
+    cluster: Option<String>,
+    targets: Vec<usize>,
+    loads: Vec<HostLoad>,
+    /// Positions in `loads` of the hosts that can take VMs.
+    receivers: Vec<usize>,
+    moving: Vec<&'a Vm>,
+    destination: Vec<Option<usize>>,
+    unknown_hosts: Vec<String>,
+    unknown_vms: usize,
+}
+
+fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
+    let mut by_cluster: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+    for t in index.targets() {
+        by_cluster
+            .entry(index.host(t).cluster.clone())
+            .or_default()
+            .push(t);
+    }
+    let mut out = Vec::new();
+    for (cluster, targets) in by_cluster {
+        let mut sim = ClusterSim {
+            cluster,
+            targets: targets.clone(),
+            loads: Vec::new(),
+            receivers: Vec::new(),
+            moving: Vec::new(),
+            destination: Vec::new(),
+            unknown_hosts: Vec::new(),
+            unknown_vms: 0,
+        };
+        for pos in index.cluster_peers(targets[0]) {
+            let host = index.host(pos);
+            let target = index.is_target(pos);
+            let (mut used, mut count) = (0u64, 0usize);
+            for vm in index.vms_on(pos) {
+                if target && moves(vm) {
+                    sim.moving.push(vm);
+                }
+                if vm.state.is_active() {
+                    used += vm.memory_mb.unwrap_or(0);
+                    count += 1;
+                    if vm.memory_mb.is_none() {
+                        sim.unknown_vms += 1;
+                    }
+                }
+            }
+            if !target && host.state == HostState::Up {
+                if host.memory_mb.is_none() {
+                    sim.unknown_hosts.push(host.name.clone());
+                }
+                sim.receivers.push(sim.loads.len());
+            }
+            sim.loads.push(HostLoad {
+                host: host.name.clone(),
+                cluster: host.cluster.clone(),
+                state: host.state,
+                target,
+                memory_mb: host.memory_mb,
+                before_mb: used,
+                after_mb: used,
+                vms_before: count,
+                vms_after: count,
+            });
+        }
+        let sizes: Vec<u64> = sim
+            .moving
+            .iter()
+            .map(|vm| vm.memory_mb.unwrap_or(0))
+            .collect();
+        let mut room: Vec<i64> = sim
+            .receivers
+            .iter()
+            .map(|&r| {
+                sim.loads[r]
+                    .memory_mb
+                    .map_or(0, |m| m as i64 - sim.loads[r].before_mb as i64)
+            })
+            .collect();
+        let placement = place_largest_first(&sizes, &mut room);
+        for (vm, dest) in sim.moving.iter().zip(&placement.destination) {
+            let mem = vm.memory_mb.unwrap_or(0);
+            if let Some(load) = sim
+                .loads
+                .iter_mut()
+                .find(|l| l.host.eq_ignore_ascii_case(&vm.host))
+            {
+                load.after_mb -= mem;
+                load.vms_after -= 1;
+            }
+            if let Some(d) = dest {
+                let l = &mut sim.loads[sim.receivers[*d]];
+                l.after_mb += mem;
+                l.vms_after += 1;
+            }
+        }
+        sim.destination = placement.destination;
+        out.push(sim);
+    }
+    out
+}
+
+/// Evaluates one capacity rule; returns the host loads for the report.
+pub(super) fn evaluate(
+    rule: &Rule,
+    min_free_pct: f64,
+    index: &InventoryIndex<'_>,
+    out: &mut Vec<Finding>,
+) -> Vec<HostLoad> {
+    let sims = simulate(index);
+    for sim in &sims {
+        let cluster_name = sim
+            .cluster
+            .clone()
+            .unwrap_or_else(|| "(no cluster named)".into());
+        let finding = |vm: Option<&str>,
+                       host: &str,
+                       detail: String,
+                       evidence: BTreeMap<String, serde_json::Value>| {
+            let mut values: BTreeMap<&str, String> = BTreeMap::new();
+            values.insert("host", host.to_string());
+            values.insert("vm", vm.unwrap_or_default().to_string());
+            values.insert("cluster", cluster_name.clone());
+            values.insert("rule", rule.id.clone());
+            values.insert("title", rule.title.clone());
+            values.insert("detail", detail);
+            Finding {
+                rule: rule.id.clone(),
+                severity: rule.severity,
+                vm: vm.map(String::from),
+                host: Some(host.to_string()),
+                cluster: sim.cluster.clone(),
+                message: rule.message.render(&values),
+                remediation: rule.remediation.clone(),
+                evidence,
+                waived: false,
+                waiver: None,
+            }
+        };
+        if !sim.unknown_hosts.is_empty() || sim.moving.iter().any(|vm| vm.memory_mb.is_none()) {
+            let vms_unknown = sim
+                .moving
+                .iter()
+                .filter(|vm| vm.memory_mb.is_none())
+                .count();
+            for &t in &sim.targets {
+                let host = &index.host(t).name;
+                let mut why = Vec::new();
+                if !sim.unknown_hosts.is_empty() {
+                    why.push(format!(
+                        "the memory of {} is unknown (export the hosts too)",
+                        sim.unknown_hosts.join(", ")
+                    ));
+                }
+                if vms_unknown > 0 {
+                    why.push(format!(
+                        "{vms_unknown} VM(s) that would move have no memory size"
+                    ));
+                }
+                let mut ev = BTreeMap::new();
+                ev.insert("capacity".into(), json!("unknown"));
+                ev.insert("hosts_without_memory".into(), json!(sim.unknown_hosts));
+                ev.insert("moving_vms_without_memory".into(), json!(vms_unknown));
+                out.push(finding(None, host, format!("cannot check whether the rest of cluster {cluster_name} absorbs the VMs of {host}: {}", why.join("; ")), ev));
+            }
+            continue;
+        }
+        for (vm, dest) in sim.moving.iter().zip(&sim.destination) {
+            if dest.is_some() {
+                continue;
+            }
+            let best = sim
+                .receivers
+                .iter()
+                .map(|&r| &sim.loads[r])
+                .max_by_key(|l| l.memory_mb.unwrap_or(0) as i64 - l.after_mb as i64);
+            let detail = match best {
+                Some(b) => format!(
+                    "{} ({} MiB) must leave {} but fits on no other host of cluster {cluster_name} (most room: {} MiB on {})",
+                    vm.name,
+                    vm.memory_mb.unwrap_or(0),
+                    vm.host,
+                    b.memory_mb.unwrap_or(0) as i64 - b.after_mb as i64,
+                    b.host
+                ),
+                None => format!(
+                    "{} must leave {}, but no other host of cluster {cluster_name} is up",
+                    vm.name, vm.host
+                ),
+            };
+            let mut ev = BTreeMap::new();
+            ev.insert("memory_mb".into(), json!(vm.memory_mb));
+            ev.insert("receivers".into(), json!(sim.receivers.len()));
+            out.push(finding(Some(&vm.name), &vm.host, detail, ev));
+        }
+        for &r in &sim.receivers {
+            let l = &sim.loads[r];
+            let (Some(mem), Some(used_pct)) = (l.memory_mb, l.pct(l.after_mb)) else {
+                continue;
+            };
+            let free_pct = 100.0 - used_pct;
+            if free_pct < min_free_pct {
+                let detail = format!(
+                    "after the drain {} would use {} of {mem} MiB, {:.1}% free, below the {}% floor",
+                    l.host,
+                    l.after_mb,
+                    free_pct,
+                    trim(min_free_pct)
+                );
+                let mut ev = BTreeMap::new();
+                ev.insert("memory_mb".into(), json!(mem));
+                ev.insert("used_before_mb".into(), json!(l.before_mb));
+                ev.insert("used_after_mb".into(), json!(l.after_mb));
+                ev.insert("free_after_pct".into(), json!(round1(free_pct)));
+                ev.insert("min_free_memory_pct".into(), json!(min_free_pct));
+                out.push(finding(None, &l.host, detail, ev));
+            }
+        }
+    }
+    sims.into_iter().flat_map(|s| s.loads).collect()
+}
+
+/// The host loads when no capacity rule ran (the report shows them all the same).
+pub(super) fn loads_without_rule(index: &InventoryIndex<'_>) -> Vec<HostLoad> {
+    simulate(index).into_iter().flat_map(|s| s.loads).collect()
+}
+
+pub(crate) fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn trim(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn largest_first_to_the_roomiest_host() {
+        let mut room = vec![10_000, 6_000];
+        let p = place_largest_first(&[4_000, 8_000, 3_000], &mut room);
+        // 8000 -> host 0 (2000 left); 4000 -> host 1 (2000 left); 3000 fits nowhere.
+        assert_eq!(p.destination, vec![Some(1), Some(0), None]);
+        assert_eq!(room, vec![2_000, 2_000]);
+    }
+
+    #[test]
+    fn ties_go_to_the_first_host() {
+        let mut room = vec![5, 5];
+        assert_eq!(
+            place_largest_first(&[1], &mut room).destination,
+            vec![Some(0)]
+        );
+    }
+
+    #[test]
+    fn nothing_to_place_on() {
+        assert_eq!(place_largest_first(&[1], &mut []).destination, vec![None]);
+    }
+}

@@ -1,0 +1,56 @@
+//! A finding: one rule's judgement about one subject (a VM, a host or a cluster).
+
+use crate::policy::Severity;
+use serde::Serialize;
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// Pseudo rule ids for findings about the policy itself. The `::` keeps them apart from user
+/// rule ids, which are `[a-z0-9][a-z0-9-]*`.
+pub const WAIVER_EXPIRED: &str = "waiver::expired";
+pub const WAIVER_UNUSED: &str = "waiver::unused";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub vm: Option<String>,
+    pub host: Option<String>,
+    pub cluster: Option<String>,
+    pub message: String,
+    pub remediation: Option<String>,
+    /// The values that made the rule fire.
+    pub evidence: BTreeMap<String, Value>,
+    pub waived: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<AppliedWaiver>,
+}
+
+/// The waiver that waived a finding, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedWaiver {
+    pub reason: String,
+    pub owner: Option<String>,
+    pub ticket: Option<String>,
+    pub expires: String,
+    /// `file:line:column` of the `[[waiver]]`.
+    pub location: String,
+}
+
+impl Finding {
+    /// The contract's order: severity (error first), then rule, host, vm.
+    pub fn report_order(a: &Finding, b: &Finding) -> Ordering {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.host.cmp(&b.host))
+            .then_with(|| a.vm.cmp(&b.vm))
+            .then_with(|| a.message.cmp(&b.message))
+    }
+
+    /// Counts against the verdict: not waived.
+    pub fn is_blocking_at(&self, threshold: Option<Severity>) -> bool {
+        !self.waived && threshold.is_some_and(|t| self.severity >= t)
+    }
+}

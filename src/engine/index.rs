@@ -1,0 +1,69 @@
+//! An index over the inventory built once per run: hosts by name, VMs by host, clusters.
+
+use crate::model::{Host, Inventory, Vm};
+use std::collections::HashMap;
+
+pub struct InventoryIndex<'a> {
+    pub inventory: &'a Inventory,
+    /// Host position by lowercase name.
+    by_name: HashMap<String, usize>,
+    /// VM positions per host position.
+    vms_of: Vec<Vec<usize>>,
+    /// Whether each host is a target of the request.
+    is_target: Vec<bool>,
+}
+
+impl<'a> InventoryIndex<'a> {
+    pub fn new(inventory: &'a Inventory, targets: &[String]) -> Self {
+        let mut by_name = HashMap::with_capacity(inventory.hosts.len());
+        for (i, h) in inventory.hosts.iter().enumerate() {
+            by_name.entry(h.name.to_ascii_lowercase()).or_insert(i);
+        }
+        let mut vms_of = vec![Vec::new(); inventory.hosts.len()];
+        for (i, vm) in inventory.vms.iter().enumerate() {
+            if let Some(&h) = by_name.get(&vm.host.to_ascii_lowercase()) {
+                vms_of[h].push(i);
+            }
+        }
+        let mut is_target = vec![false; inventory.hosts.len()];
+        for t in targets {
+            if let Some(&h) = by_name.get(&t.to_ascii_lowercase()) {
+                is_target[h] = true;
+            }
+        }
+        InventoryIndex {
+            inventory,
+            by_name,
+            vms_of,
+            is_target,
+        }
+    }
+
+    pub fn host_pos(&self, name: &str) -> Option<usize> {
+        self.by_name.get(&name.to_ascii_lowercase()).copied()
+    }
+
+    pub fn host(&self, pos: usize) -> &'a Host {
+        &self.inventory.hosts[pos]
+    }
+
+    pub fn vms_on(&self, pos: usize) -> impl Iterator<Item = &'a Vm> + '_ {
+        self.vms_of[pos].iter().map(|&i| &self.inventory.vms[i])
+    }
+
+    pub fn is_target(&self, pos: usize) -> bool {
+        self.is_target[pos]
+    }
+
+    /// Target host positions, in inventory order.
+    pub fn targets(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.is_target.len()).filter(|&i| self.is_target[i])
+    }
+
+    /// The hosts of the same cluster as `pos` (including it). Hosts without a cluster are taken
+    /// as one group: an export that names no cluster usually comes from a single one.
+    pub fn cluster_peers(&self, pos: usize) -> impl Iterator<Item = usize> + '_ {
+        let cluster = self.inventory.hosts[pos].cluster.clone();
+        (0..self.inventory.hosts.len()).filter(move |&i| self.inventory.hosts[i].cluster == cluster)
+    }
+}

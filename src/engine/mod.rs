@@ -1,0 +1,129 @@
+//! Evaluation: a pure function of (policy, inventory, request, now) to findings.
+//!
+//! No I/O and no clock: time comes in as [`Request::now`]. The inventory is indexed by host
+//! once, so the work is linear in the number of VMs.
+
+mod capacity;
+mod finding;
+mod index;
+mod select;
+mod verdict;
+mod vm_rules;
+mod waivers;
+
+pub use capacity::{HostLoad, Placement, place_largest_first};
+pub use finding::{AppliedWaiver, Finding, WAIVER_EXPIRED, WAIVER_UNUSED};
+pub use index::InventoryIndex;
+pub use select::resolve_hosts;
+pub use verdict::{FailOn, Outcome, Verdict, decide};
+pub use waivers::apply_waivers;
+
+use crate::model::{Inventory, Platform};
+use crate::platform::{Profile, profile};
+use crate::policy::{Mode, Phase, PolicySet, RuleKind};
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The target hosts, resolved to their exact inventory names.
+    pub hosts: Vec<String>,
+    pub mode: Mode,
+    pub platform: Platform,
+    /// True when neither the inventory nor `--platform` named the platform.
+    pub platform_assumed: bool,
+    pub now: jiff::Timestamp,
+    pub no_waivers: bool,
+}
+
+/// Everything an audit found.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    /// Memory load of every host of the affected clusters, before and after the drain.
+    pub loads: Vec<HostLoad>,
+    /// Why the inventory cannot be trusted for a verdict (exit 3), if it cannot.
+    pub untrusted: Option<String>,
+    /// Plain statements about what could not be judged and why.
+    pub notes: Vec<String>,
+}
+
+/// Runs every audit-phase rule for the request.
+pub fn audit(policy: &PolicySet, inventory: &Inventory, request: &Request) -> Evaluation {
+    let index = InventoryIndex::new(inventory, &request.hosts);
+    let profile: &dyn Profile = profile(request.platform);
+    let mut eval = Evaluation::default();
+    for rule in policy
+        .rules
+        .iter()
+        .filter(|r| r.phase == Phase::Audit && r.applies_in(request.mode))
+    {
+        match &rule.kind {
+            RuleKind::Vm(when) => {
+                vm_rules::evaluate(rule, when, &index, profile, &mut eval.findings)
+            }
+            RuleKind::Capacity {
+                min_free_memory_pct,
+            } => {
+                let outcome =
+                    capacity::evaluate(rule, *min_free_memory_pct, &index, &mut eval.findings);
+                if eval.loads.is_empty() {
+                    eval.loads = outcome;
+                }
+            }
+            RuleKind::Placement { .. } | RuleKind::Balance { .. } => {}
+        }
+    }
+    if eval.loads.is_empty() {
+        eval.loads = capacity::loads_without_rule(&index);
+    }
+    eval.untrusted = check_age(policy, inventory, request.now);
+    if request.platform_assumed {
+        eval.notes.push(format!(
+            "the inventory does not say which platform it came from: findings describe what {} would do (pass --platform to say)",
+            request.platform
+        ));
+    }
+    for gap in &inventory.gaps {
+        eval.notes.push(format!(
+            "{} of the inventory's records have no `{}`: {}",
+            gap.count, gap.field, gap.hint
+        ));
+    }
+    apply_waivers(policy, request, &mut eval.findings);
+    eval.findings.sort_by(Finding::report_order);
+    eval
+}
+
+/// `max_inventory_age` against `collected_at` (CONTRACT 3: exit 3 when older).
+pub fn check_age(
+    policy: &PolicySet,
+    inventory: &Inventory,
+    now: jiff::Timestamp,
+) -> Option<String> {
+    let max = policy.max_inventory_age.as_ref()?;
+    let Some(collected) = inventory.collected_at else {
+        return Some(format!(
+            "the policy sets max_inventory_age = \"{}\" but the inventory does not say when it was collected (no collected_at)",
+            max.text
+        ));
+    };
+    let age = now.duration_since(collected);
+    (age > max.limit).then(|| {
+        format!(
+            "the inventory was collected at {collected}, {} before --now; the policy allows {}",
+            human(age),
+            max.text
+        )
+    })
+}
+
+fn human(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (hours, mins) = (rest / 3600, (rest % 3600) / 60);
+    match (days, hours) {
+        (0, 0) => format!("{mins}m"),
+        (0, h) => format!("{h}h {mins}m"),
+        (d, h) => format!("{d}d {h}h"),
+    }
+}

@@ -1,0 +1,45 @@
+//! Hyper-V failover cluster: `Suspend-ClusterNode -Drain` moves clustered roles; VMs that are
+//! not clustered keep running until the node reboots. `Resume-ClusterNode -Failback Immediate`
+//! returns drained roles (Cluster-Aware Updating's default), so drained VMs come back.
+
+use super::{Profile, idle_fate};
+use crate::model::{Platform, Vm, VmState};
+
+pub struct FailoverCluster;
+
+impl Profile for FailoverCluster {
+    fn platform(&self) -> Platform {
+        Platform::Hyperv
+    }
+
+    fn drain_command(&self) -> &'static str {
+        "Suspend-ClusterNode -Drain"
+    }
+
+    fn fate(&self, vm: &Vm) -> String {
+        if let Some(f) = idle_fate(vm) {
+            return f;
+        }
+        match (vm.state, vm.ha) {
+            (VmState::Running, Some(true)) => {
+                "the drain live-migrates it; Resume-ClusterNode -Failback Immediate brings it back"
+                    .into()
+            }
+            (VmState::Running, Some(false)) => {
+                "it keeps running until the reboot takes it down".into()
+            }
+            (VmState::Running, None) => {
+                "if it is not clustered, it keeps running until the reboot takes it down".into()
+            }
+            _ => format!("it is {}; the drain only moves clustered roles", vm.state),
+        }
+    }
+
+    fn drain_moves(&self, vm: &Vm) -> bool {
+        vm.state == VmState::Running && vm.ha == Some(true)
+    }
+
+    fn moves_back(&self, vm: &Vm) -> bool {
+        vm.ha == Some(true)
+    }
+}

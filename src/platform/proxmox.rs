@@ -1,0 +1,48 @@
+//! Proxmox VE: `ha-manager crm-command node-maintenance enable` migrates running HA guests only
+//! and records their node, moving them back when maintenance is disabled. Stopped HA guests and
+//! guests outside HA stay on the node.
+
+use super::{Profile, idle_fate};
+use crate::model::{Platform, Vm, VmState};
+
+pub struct ProxmoxHa;
+
+impl Profile for ProxmoxHa {
+    fn platform(&self) -> Platform {
+        Platform::Proxmox
+    }
+
+    fn drain_command(&self) -> &'static str {
+        "ha-manager crm-command node-maintenance enable"
+    }
+
+    fn fate(&self, vm: &Vm) -> String {
+        if let Some(f) = idle_fate(vm) {
+            return f;
+        }
+        match (vm.state, vm.ha) {
+            (VmState::Running, Some(true)) => {
+                "HA maintenance migrates it and moves it back when maintenance ends".into()
+            }
+            (VmState::Running, Some(false)) => {
+                "the HA stack does not touch it: it keeps running until the reboot takes it down"
+                    .into()
+            }
+            (VmState::Running, None) => {
+                "if it is not HA-managed, it keeps running until the reboot takes it down".into()
+            }
+            _ => format!(
+                "it is {}; HA maintenance only moves running HA guests",
+                vm.state
+            ),
+        }
+    }
+
+    fn drain_moves(&self, vm: &Vm) -> bool {
+        vm.state == VmState::Running && vm.ha == Some(true)
+    }
+
+    fn moves_back(&self, vm: &Vm) -> bool {
+        vm.ha == Some(true)
+    }
+}

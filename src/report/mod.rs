@@ -1,0 +1,164 @@
+//! Reports: one model ([`Report`]) and one writer per format, each writing to a writer it is
+//! given. The JSON shape is CONTRACT 6.1; every other format renders the same model.
+
+mod json;
+mod table;
+
+pub use json::Json;
+pub use table::Table;
+
+use crate::engine::{Evaluation, Finding, HostLoad, Outcome, Verdict};
+use crate::policy::Severity;
+use serde::Serialize;
+use std::io::{self, Write};
+
+pub const REPORT_SCHEMA: &str = "preflight/report/v1";
+
+/// The decision record: verdict, request, inputs with digests, findings and host loads.
+/// Field order is the serialized key order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub verdict: Verdict,
+    pub request: RequestInfo,
+    pub exit_code: i32,
+    pub exit_reason: String,
+    pub inputs: Inputs,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    /// Memory load per host of the affected clusters, before and after the simulated drain.
+    pub hosts: Vec<HostLoadRow>,
+    /// What could not be judged, and assumptions made.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestInfo {
+    pub command: String,
+    pub hosts: Vec<String>,
+    pub mode: String,
+    pub platform: String,
+    /// Where the platform came from: `inventory`, `flag`, or `assumed`.
+    pub platform_source: String,
+    pub fail_on: String,
+    pub waivers: bool,
+    pub now: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Inputs {
+    pub inventory: Vec<InventoryInput>,
+    pub policies: Vec<PolicyInput>,
+    pub tool_version: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InventoryInput {
+    pub path: String,
+    pub sha256: String,
+    pub format: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyInput {
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub error: usize,
+    pub warning: usize,
+    pub info: usize,
+    pub waived: usize,
+}
+
+/// A host's load, with percentages worked out once for every format.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostLoadRow {
+    pub host: String,
+    pub cluster: Option<String>,
+    pub state: String,
+    pub target: bool,
+    pub memory_mb: Option<u64>,
+    pub used_before_mb: u64,
+    pub used_after_mb: u64,
+    pub used_before_pct: Option<f64>,
+    pub used_after_pct: Option<f64>,
+    pub vms_before: usize,
+    pub vms_after: usize,
+}
+
+impl From<&HostLoad> for HostLoadRow {
+    fn from(l: &HostLoad) -> Self {
+        let round = |x: f64| (x * 10.0).round() / 10.0;
+        HostLoadRow {
+            host: l.host.clone(),
+            cluster: l.cluster.clone(),
+            state: l.state.to_string(),
+            target: l.target,
+            memory_mb: l.memory_mb,
+            used_before_mb: l.before_mb,
+            used_after_mb: l.after_mb,
+            used_before_pct: l.pct(l.before_mb).map(round),
+            used_after_pct: l.pct(l.after_mb).map(round),
+            vms_before: l.vms_before,
+            vms_after: l.vms_after,
+        }
+    }
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut s = Summary::default();
+        for f in findings {
+            if f.waived {
+                s.waived += 1;
+                continue;
+            }
+            match f.severity {
+                Severity::Error => s.error += 1,
+                Severity::Warning => s.warning += 1,
+                Severity::Info => s.info += 1,
+            }
+        }
+        s
+    }
+}
+
+impl Report {
+    pub fn new(
+        request: RequestInfo,
+        inputs: Inputs,
+        eval: &Evaluation,
+        outcome: &Outcome,
+    ) -> Report {
+        Report {
+            schema: REPORT_SCHEMA,
+            verdict: outcome.verdict,
+            request,
+            exit_code: outcome.exit_code,
+            exit_reason: outcome.reason.clone(),
+            inputs,
+            summary: Summary::of(&eval.findings),
+            findings: eval.findings.clone(),
+            hosts: eval.loads.iter().map(HostLoadRow::from).collect(),
+            notes: eval.notes.clone(),
+        }
+    }
+}
+
+/// A report format. Each writes the whole report to `out`.
+pub trait Reporter {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The verdict line every human-readable format starts with.
+pub fn verdict_line(report: &Report) -> String {
+    let word = match report.verdict {
+        Verdict::Go => "GO",
+        Verdict::NoGo => "NO-GO",
+        Verdict::Untrusted => "UNTRUSTED",
+    };
+    format!("{word}: {} (exit {})", report.exit_reason, report.exit_code)
+}

@@ -1,0 +1,136 @@
+//! `--format table`: the verdict, a findings table and a per-host load table, for a terminal.
+
+use super::{Report, Reporter, verdict_line};
+use crate::engine::Verdict;
+use crate::policy::Severity;
+use comfy_table::{Cell, Color, ContentArrangement, Table as Grid, presets};
+use std::io::{self, Write};
+
+pub struct Table {
+    /// Colour severities and the verdict (a terminal without NO_COLOR).
+    pub color: bool,
+}
+
+impl Reporter for Table {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{}", verdict_line(report))?;
+        writeln!(
+            out,
+            "audit of {} ({} mode, {} {})",
+            report.request.hosts.join(", "),
+            report.request.mode,
+            report.request.platform,
+            if report.request.platform_source == "assumed" {
+                "assumed"
+            } else {
+                "platform"
+            }
+        )?;
+        if report.findings.is_empty() {
+            writeln!(out, "\nno findings")?;
+        } else {
+            let mut t = self.grid();
+            t.set_header(["severity", "rule", "host", "vm", "finding"]);
+            for f in &report.findings {
+                let sev = if f.waived {
+                    format!("{} (waived)", f.severity)
+                } else {
+                    f.severity.to_string()
+                };
+                let mut sev_cell = Cell::new(sev);
+                if self.color && !f.waived {
+                    sev_cell = sev_cell.fg(match f.severity {
+                        Severity::Error => Color::Red,
+                        Severity::Warning => Color::Yellow,
+                        Severity::Info => Color::Cyan,
+                    });
+                }
+                let mut text = f.message.clone();
+                if let Some(w) = &f.waiver {
+                    text.push_str(&format!("\nwaived: {}", w.reason));
+                }
+                t.add_row(vec![
+                    sev_cell,
+                    Cell::new(&f.rule),
+                    Cell::new(f.host.as_deref().unwrap_or("-")),
+                    Cell::new(f.vm.as_deref().unwrap_or("-")),
+                    Cell::new(text),
+                ]);
+            }
+            writeln!(out, "\n{t}")?;
+        }
+        if !report.hosts.is_empty() {
+            let mut t = self.grid();
+            t.set_header([
+                "host",
+                "cluster",
+                "state",
+                "memory",
+                "used before",
+                "used after",
+                "vms before → after",
+            ]);
+            for h in &report.hosts {
+                let pct = |p: Option<f64>, mb: u64| match p {
+                    Some(p) => format!("{p:.1}% ({} GiB)", gib(mb)),
+                    None => format!("? ({} GiB)", gib(mb)),
+                };
+                let name = if h.target {
+                    format!("{} (drained)", h.host)
+                } else {
+                    h.host.clone()
+                };
+                t.add_row(vec![
+                    name,
+                    h.cluster.clone().unwrap_or_else(|| "-".into()),
+                    h.state.clone(),
+                    h.memory_mb
+                        .map_or("unknown".into(), |m| format!("{} GiB", gib(m))),
+                    pct(h.used_before_pct, h.used_before_mb),
+                    pct(h.used_after_pct, h.used_after_mb),
+                    format!("{} → {}", h.vms_before, h.vms_after),
+                ]);
+            }
+            writeln!(out, "\n{t}")?;
+        }
+        for n in &report.notes {
+            writeln!(out, "\nnote: {n}")?;
+        }
+        let s = &report.summary;
+        let summary = format!(
+            "\n{} error(s), {} warning(s), {} info, {} waived",
+            s.error, s.warning, s.info, s.waived
+        );
+        writeln!(out, "{summary}")?;
+        if self.color {
+            let color = match report.verdict {
+                Verdict::Go => "\x1b[32m",
+                Verdict::NoGo => "\x1b[31m",
+                Verdict::Untrusted => "\x1b[33m",
+            };
+            writeln!(out, "{color}{}\x1b[0m", report.verdict.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl Table {
+    fn grid(&self) -> Grid {
+        let mut t = Grid::new();
+        t.load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        if !self.color {
+            t.force_no_tty();
+        }
+        t
+    }
+}
+
+fn gib(mb: u64) -> String {
+    let g = mb as f64 / 1024.0;
+    if g.fract() == 0.0 {
+        format!("{g:.0}")
+    } else {
+        format!("{g:.1}")
+    }
+}
