@@ -173,12 +173,20 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
                 let path = err.path().to_string();
                 let inner = err.into_inner();
                 let offset = offset_of(text, inner.line(), inner.column().max(1));
+                // A rejected value is reported after it: label the value itself.
+                let token = locate::token_before(text, offset);
+                let span =
+                    if inner.classify() == serde_json::error::Category::Data && !token.is_empty() {
+                        token
+                    } else {
+                        offset..offset + 1
+                    };
                 let msg = strip_position(&inner.to_string());
                 return Err(SourceDiag::at(
                     Code::InventoryField,
                     format!("{}: {msg}", file.name),
                     file,
-                    offset..offset + 1,
+                    span,
                     format!("at {path}"),
                 )
                 .with_help("see the native format in the README (CONTRACT 5.1)")
@@ -335,7 +343,7 @@ mod tests {
         let err = parse_str("{\"vms\": [\n {\"name\": \"A\", \"host\": \"H\", \"state\": \"off\",\n  \"memory_mb\": -5}]}").unwrap_err();
         let d = &err.0[0];
         assert!(d.message.contains("negative"), "{}", d.message);
-        assert_eq!(d.line_col().unwrap().0, 3);
+        assert_eq!(d.line_col().unwrap(), (3, 16));
     }
 
     #[test]

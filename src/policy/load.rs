@@ -163,21 +163,26 @@ fn check_duplicate_ids(set: &PolicySet, diags: &mut Diagnostics) {
             Some(prev) => {
                 let here = &set.files[r.origin.file].source;
                 let there = &set.files[prev.origin.file].source;
-                let (line, col) = there.line_col(prev.origin.span.start);
-                let id_span = id_span(here, &r.origin.span, &r.id);
-                let mut d = SourceDiag::at(Code::PolicyDuplicateRule, format!("rule id `{}` is defined twice", r.id), here, id_span, "defined again here")
-                    .with_help(format!("the first definition is at {}:{line}:{col}; rule ids must be unique across all loaded files", there.name));
+                let (line, col) = there.line_col(prev.id_span.start);
+                let mut d = SourceDiag::at(
+                    Code::PolicyDuplicateRule,
+                    format!("rule id `{}` is defined twice", r.id),
+                    here,
+                    r.id_span.clone(),
+                    "defined again here",
+                )
+                .with_help(format!(
+                    "the first definition is at {}:{line}:{col}; rule ids must be unique across all loaded files",
+                    there.name
+                ));
                 if prev.origin.file == r.origin.file {
-                    d = d.with_label(
-                        id_span_of(there, &prev.origin.span, &r.id),
-                        "first defined here",
-                    );
+                    d = d.with_label(prev.id_span.clone(), "first defined here");
                 } else {
                     d.related.push(SourceDiag::at(
                         Code::PolicyDuplicateRule,
                         format!("rule `{}` first defined here", r.id),
                         there,
-                        id_span_of(there, &prev.origin.span, &r.id),
+                        prev.id_span.clone(),
                         "first definition",
                     ));
                 }
@@ -185,32 +190,6 @@ fn check_duplicate_ids(set: &PolicySet, diags: &mut Diagnostics) {
             }
         }
     }
-}
-
-fn id_span(
-    file: &SourceFile,
-    rule_span: &std::ops::Range<usize>,
-    id: &str,
-) -> std::ops::Range<usize> {
-    id_span_of(file, rule_span, id)
-}
-
-/// The span of `id = "…"`'s value within a rule table, or the table's span.
-fn id_span_of(
-    file: &SourceFile,
-    rule_span: &std::ops::Range<usize>,
-    id: &str,
-) -> std::ops::Range<usize> {
-    let Some(body) = file.text.get(rule_span.clone()) else {
-        return rule_span.clone();
-    };
-    for quote in ['"', '\''] {
-        let needle = format!("{quote}{id}{quote}");
-        if let Some(i) = body.find(&needle) {
-            return rule_span.start + i..rule_span.start + i + needle.len();
-        }
-    }
-    rule_span.clone()
 }
 
 fn check_waiver_rule(set: &PolicySet, w: &waiver::Unchecked, diags: &mut Diagnostics) -> bool {

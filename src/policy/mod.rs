@@ -72,6 +72,8 @@ pub struct Rule {
     pub remediation: Option<String>,
     pub waivable: bool,
     pub origin: Origin,
+    /// The span of the `id` value, for diagnostics about the id itself.
+    pub id_span: Range<usize>,
 }
 
 impl Rule {

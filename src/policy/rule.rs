@@ -205,8 +205,10 @@ pub(super) fn validate(
     if diags.0.len() > before {
         return None;
     }
+    let id = id?;
     Some(Rule {
-        id: id?.into_inner(),
+        id_span: id.span(),
+        id: id.into_inner(),
         title: title?.into_inner(),
         description: description.map(Spanned::into_inner),
         severity: severity.map_or(Severity::Error, Spanned::into_inner),
