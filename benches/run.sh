@@ -50,9 +50,9 @@ mkdir -p "$DATA"
 
 # Self-check: the same seed gives the same bytes, another seed other bytes, and the floor reads
 # the output back with the VM count asked for.
-"$GEN" --hosts 25 --vms 1000 --seed 7 --out "$WORK/a.json"
-"$GEN" --hosts 25 --vms 1000 --seed 7 --out "$WORK/b.json"
-"$GEN" --hosts 25 --vms 1000 --seed 8 --out "$WORK/c.json"
+"$GEN" --hosts 50 --vms 1000 --seed 7 --out "$WORK/a.json"
+"$GEN" --hosts 50 --vms 1000 --seed 7 --out "$WORK/b.json"
+"$GEN" --hosts 50 --vms 1000 --seed 8 --out "$WORK/c.json"
 if ! cmp -s "$WORK/a.json" "$WORK/b.json" || cmp -s "$WORK/a.json" "$WORK/c.json" ||
     [[ $("$FLOOR" "$WORK/a.json") != 1000 ]]; then
     log "error: generator self-check failed (not deterministic, or unreadable by the floor)"

@@ -27,11 +27,10 @@ use std::process::ExitCode;
 
 /// Nodes per cluster, the failover-cluster maximum.
 const CLUSTER_SIZE: usize = 64;
-/// Share of a host's memory that placement may fill.
-const FILL_LIMIT: f64 = 0.85;
-/// Hosts tried from a random start before a VM is placed over the limit: bounds the work when
-/// the hosts are too few for the VMs.
-const MAX_PROBES: usize = 256;
+/// Share of a host's memory, in percent, that placement may fill.
+const FILL_PERCENT: u64 = 85;
+/// Random hosts tried before scanning them all in order.
+const RANDOM_PROBES: usize = 32;
 const COLLECTED_AT: &str = "2026-11-25T16:00:00Z";
 const DOMAIN: &str = "example.local";
 
@@ -96,11 +95,11 @@ impl SplitMix64 {
 
 /// Host hardware generations: (weight, (memory GiB, logical CPUs)).
 const HARDWARE: &[(u32, (u64, u32))] = &[
-    (10, (256, 32)),
+    (5, (256, 32)),
     (20, (384, 48)),
     (35, (512, 64)),
     (25, (768, 96)),
-    (10, (1024, 128)),
+    (15, (1024, 128)),
 ];
 /// Host states: nearly all up.
 const HOST_STATES: &[(u32, &str)] = &[(980, "up"), (10, "maintenance"), (5, "paused"), (5, "down")];
@@ -119,44 +118,16 @@ const VM_MEMORY: &[(u32, u64)] = &[
     (2, 65536),
     (1, 131072),
 ];
-/// VM power states: about 15% not running.
-const VM_STATES: &[(u32, VmState)] = &[
-    (85, VmState::Running),
-    (8, VmState::Off),
-    (5, VmState::Saved),
-    (2, VmState::Paused),
+/// VM power states, about 15% not running: (weight, (native state, SCVMM's
+/// VMComputerSystemState number)).
+const VM_STATES: &[(u32, (&str, u8))] = &[
+    (85, ("running", 0)),
+    (8, ("off", 1)),
+    (5, ("saved", 3)),
+    (2, ("paused", 6)),
 ];
 const ROLES: &[&str] = &["app", "web", "sql", "dc", "fs", "rds", "build", "k8s"];
 const ENVS: &[(u32, &str)] = &[(60, "prod"), (25, "test"), (15, "dev")];
-
-#[derive(Clone, Copy)]
-enum VmState {
-    Running,
-    Off,
-    Saved,
-    Paused,
-}
-
-impl VmState {
-    fn native(self) -> &'static str {
-        match self {
-            VmState::Running => "running",
-            VmState::Off => "off",
-            VmState::Saved => "saved",
-            VmState::Paused => "paused",
-        }
-    }
-
-    /// VMComputerSystemState, as SCVMM's cmdlets report it.
-    fn scvmm(self) -> u8 {
-        match self {
-            VmState::Running => 0,
-            VmState::Off => 1,
-            VmState::Saved => 3,
-            VmState::Paused => 6,
-        }
-    }
-}
 
 struct Host {
     name: String,
@@ -171,7 +142,7 @@ struct Vm {
     name: String,
     id: String,
     host: usize,
-    state: VmState,
+    state: (&'static str, u8),
     ha: bool,
     memory_mb: u64,
     vcpus: u32,
@@ -207,7 +178,7 @@ fn make_hosts(rng: &mut SplitMix64, count: usize) -> Vec<Host> {
 }
 
 /// Draws the next VM and places it; returns it and whether it had to overcommit its host.
-fn make_vm(rng: &mut SplitMix64, i: usize, hosts: &mut [Host]) -> (Vm, bool) {
+fn make_vm(rng: &mut SplitMix64, placer: &mut Placer, i: usize, hosts: &mut [Host]) -> (Vm, bool) {
     let role = ROLES[rng.below(ROLES.len() as u64) as usize];
     let (hi, lo) = (rng.next(), rng.next());
     // UUID v4 shape: version nibble 4, variant bits 10.
@@ -227,7 +198,7 @@ fn make_vm(rng: &mut SplitMix64, i: usize, hosts: &mut [Host]) -> (Vm, bool) {
     let ha = rng.below(10) != 0;
     let env = rng.weighted(ENVS);
     let role_tag = (rng.below(2) == 0).then_some(role);
-    let (host, over) = place(rng, hosts, memory_mb);
+    let (host, over) = placer.place(rng, hosts, memory_mb);
     hosts[host].used_mb += memory_mb;
     let vm = Vm {
         name: format!("{role}-{i:07}"),
@@ -243,23 +214,39 @@ fn make_vm(rng: &mut SplitMix64, i: usize, hosts: &mut [Host]) -> (Vm, bool) {
     (vm, over)
 }
 
-/// A random host with room under the fill limit, probing onward from a random start; when none
-/// of the probed hosts has room, the least filled of them.
-fn place(rng: &mut SplitMix64, hosts: &[Host], memory_mb: u64) -> (usize, bool) {
-    let start = rng.below(hosts.len() as u64) as usize;
-    let mut best = start;
-    for k in 0..hosts.len().min(MAX_PROBES) {
-        let h = (start + k) % hosts.len();
-        let host = &hosts[h];
-        if (host.used_mb + memory_mb) as f64 <= host.memory_mb as f64 * FILL_LIMIT {
-            return (h, false);
+/// Where the next VM goes: a few random hosts first (spreads VMs the way a scheduler does),
+/// then every host in order, so a VM goes over a host's limit only when no host has room.
+struct Placer {
+    /// The smallest VM that found no room on any host: usage only grows, so VMs this big or
+    /// bigger skip the full scan (keeps too-few-hosts runs linear).
+    full_from: u64,
+}
+
+impl Placer {
+    fn place(&mut self, rng: &mut SplitMix64, hosts: &[Host], memory_mb: u64) -> (usize, bool) {
+        let fits = |h: &Host| (h.used_mb + memory_mb) * 100 <= h.memory_mb * FILL_PERCENT;
+        let mut start = 0;
+        for _ in 0..RANDOM_PROBES {
+            start = rng.below(hosts.len() as u64) as usize;
+            if fits(&hosts[start]) {
+                return (start, false);
+            }
         }
-        let fill = |x: &Host| x.used_mb as f64 / x.memory_mb as f64;
-        if fill(host) < fill(&hosts[best]) {
-            best = h;
+        if memory_mb < self.full_from {
+            for k in 1..hosts.len() {
+                let h = (start + k) % hosts.len();
+                if fits(&hosts[h]) {
+                    return (h, false);
+                }
+            }
+            self.full_from = memory_mb;
         }
+        let fill = |h: &Host| h.used_mb as f64 / h.memory_mb as f64;
+        let least = (0..hosts.len())
+            .min_by(|&a, &b| fill(&hosts[a]).total_cmp(&fill(&hosts[b])))
+            .unwrap_or(0);
+        (least, true)
     }
-    (best, true)
 }
 
 fn write_native_head(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
@@ -283,14 +270,7 @@ fn write_native_vm(out: &mut dyn Write, first: bool, vm: &Vm, hosts: &[Host]) ->
     write!(
         out,
         "{sep}{{\"name\":\"{}\",\"id\":\"{}\",\"host\":\"{}\",\"state\":\"{}\",\"ha\":{},\"memory_mb\":{},\"vcpus\":{},\"tags\":[\"{}\"",
-        vm.name,
-        vm.id,
-        hosts[vm.host].name,
-        vm.state.native(),
-        vm.ha,
-        vm.memory_mb,
-        vm.vcpus,
-        vm.env
+        vm.name, vm.id, hosts[vm.host].name, vm.state.0, vm.ha, vm.memory_mb, vm.vcpus, vm.env
     )?;
     if let Some(role) = vm.role_tag {
         write!(out, ",\"{role}\"")?;
@@ -314,13 +294,7 @@ fn write_scvmm_vm(out: &mut dyn Write, indent: usize, vm: &Vm, hosts: &[Host]) -
          {field}\"Memory\":  {},\r\n\
          {field}\"CPUCount\":  {}\r\n\
          {pad}}}",
-        vm.name,
-        vm.id,
-        hosts[vm.host].name,
-        vm.state.scvmm(),
-        vm.ha,
-        vm.memory_mb,
-        vm.vcpus
+        vm.name, vm.id, hosts[vm.host].name, vm.state.1, vm.ha, vm.memory_mb, vm.vcpus
     )
 }
 
@@ -350,13 +324,16 @@ impl<W: Write> Write for Utf16Le<W> {
 fn generate(args: &Args, sink: Box<dyn Write>) -> io::Result<usize> {
     let mut rng = SplitMix64(args.seed);
     let mut hosts = make_hosts(&mut rng, args.hosts);
+    let mut placer = Placer {
+        full_from: u64::MAX,
+    };
     let mut overcommitted = 0;
     match args.format {
         OutFormat::Native => {
             let mut out = BufWriter::with_capacity(1 << 16, sink);
             write_native_head(&mut out, &hosts)?;
             for i in 0..args.vms {
-                let (vm, over) = make_vm(&mut rng, i + 1, &mut hosts);
+                let (vm, over) = make_vm(&mut rng, &mut placer, i + 1, &mut hosts);
                 overcommitted += usize::from(over);
                 write_native_vm(&mut out, i == 0, &vm, &hosts)?;
             }
@@ -376,7 +353,7 @@ fn generate(args: &Args, sink: Box<dyn Write>) -> io::Result<usize> {
                 write!(out, "[\r\n")?;
             }
             for i in 0..args.vms {
-                let (vm, over) = make_vm(&mut rng, i + 1, &mut hosts);
+                let (vm, over) = make_vm(&mut rng, &mut placer, i + 1, &mut hosts);
                 overcommitted += usize::from(over);
                 if i > 0 {
                     write!(out, ",\r\n")?;
