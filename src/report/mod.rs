@@ -5,7 +5,7 @@ mod json;
 mod table;
 
 pub use json::Json;
-pub use table::Table;
+pub use table::{FIXED_WIDTH as TABLE_WIDTH, Table};
 
 use crate::engine::{Evaluation, Finding, HostLoad, Outcome, Verdict};
 use crate::policy::Severity;

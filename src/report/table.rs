@@ -115,16 +115,21 @@ impl Reporter for Table {
 }
 
 impl Table {
+    /// A grid that fits a terminal when colouring one, and a fixed width otherwise, so output
+    /// written to a pipe or file does not depend on the terminal that started the run.
     fn grid(&self) -> Grid {
         let mut t = Grid::new();
         t.load_style(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic);
         if !self.color {
-            t.force_no_tty();
+            t.force_no_tty().set_width(FIXED_WIDTH);
         }
         t
     }
 }
+
+/// The width of tables that are not shown on a terminal.
+pub const FIXED_WIDTH: u16 = 110;
 
 fn gib(mb: u64) -> String {
     let g = mb as f64 / 1024.0;
