@@ -45,13 +45,13 @@ pub fn merge(parts: Vec<(String, Inventory)>) -> Result<Inventory, Diagnostics> 
             }
         }
         for vm in inv.vms {
-            if let Some(prev) = vm_file.insert(vm.key().to_string(), name.clone()) {
-                if prev != name {
-                    diags.push(SourceDiag::plain(
-                        Code::InventoryDuplicate,
-                        format!("VM `{}` is in both {prev} and {name}", vm.key()),
-                    ));
-                }
+            if let Some(prev) = vm_file.insert(vm.key().to_string(), name.clone())
+                && prev != name
+            {
+                diags.push(SourceDiag::plain(
+                    Code::InventoryDuplicate,
+                    format!("VM `{}` is in both {prev} and {name}", vm.key()),
+                ));
             }
             out.vms.push(vm);
         }
