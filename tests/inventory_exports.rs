@@ -408,3 +408,25 @@ fn forced_format_on_the_wrong_file_is_an_error_not_a_panic() {
         inventory::parse("p.json", &fixture("scvmm-ps51.json"), Some(Format::Proxmox)).unwrap_err();
     assert!(err.0[0].message.contains("type"), "{}", err.0[0].message);
 }
+
+#[test]
+fn every_fixture_is_detected() {
+    let dir = format!("{}/tests/fixtures/inventory", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json") || n.ends_with(".csv"))
+        .collect();
+    names.sort();
+    for name in names {
+        let expected = match name.split('-').next() {
+            Some("scvmm") => Format::Scvmm,
+            Some("hyperv") => Format::Hyperv,
+            Some("proxmox") => Format::Proxmox,
+            _ => panic!("fixture {name} names no platform"),
+        };
+        let text = inventory::decode(&name, &fixture(&name)).unwrap();
+        let file = preflight::diag::SourceFile::new(&name, text);
+        assert_eq!(inventory::detect(&file).ok(), Some(expected), "{name}");
+    }
+}
