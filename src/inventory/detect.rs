@@ -24,8 +24,13 @@ pub fn detect(file: &SourceFile) -> Result<Format, Diagnostics> {
     // Look at the keys of the first object only: cheap on a file of any size.
     let head: String = text.chars().take(8192).collect();
     let has = |key: &str| head.contains(&format!("\"{key}\""));
-    if has("vms") || has("hosts") || has("schema") {
+    // A combined SCVMM inventory object also has `vms` and `hosts`, but with VMM's key names.
+    let scvmm_combined = has("ems") || has("vmnetworks") || has("HostName") || has("StatusString");
+    if (has("vms") || has("hosts") || has("schema")) && !scvmm_combined {
         return Ok(Format::Native);
+    }
+    if scvmm_combined && (has("vms") || has("hosts") || has("clusters")) {
+        return Ok(Format::Scvmm);
     }
     if has("vmid") || (has("node") && has("type")) {
         return Ok(Format::Proxmox);
@@ -39,6 +44,9 @@ pub fn detect(file: &SourceFile) -> Result<Format, Diagnostics> {
         || has("StatusString")
         || has("CPUCount")
         || has("VirtualMachineStateString")
+        || has("OverallState")
+        || has("TotalMemory")
+        || has("LogicalProcessorCount")
     {
         return Ok(Format::Scvmm);
     }

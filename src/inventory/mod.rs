@@ -7,11 +7,16 @@
 mod decode;
 mod detect;
 mod hyperv;
+mod hyperv_csv;
 mod locate;
 mod merge;
 mod native;
 mod proxmox;
+mod read;
+mod record;
 mod scvmm;
+mod scvmm_hosts;
+mod states;
 
 pub use decode::decode;
 pub use detect::detect;

@@ -1,0 +1,190 @@
+//! `Get-VM | Export-Csv` as rows: an optional `#TYPE ...` first line (Windows PowerShell 5.1
+//! writes it unless `-NoTypeInformation`), a header, every field quoted, `,` or, with
+//! `-UseCulture` in e.g. de-DE, `;` between fields. Values are `ToString()` text: enum names,
+//! `True`/`False`, numbers; an empty field is a `$null` property.
+
+use super::read::{Cell, Row};
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// One CSV line: its values by lower-cased header, with their spans.
+#[derive(Debug)]
+pub struct CsvRow {
+    line: u64,
+    start: usize,
+    fields: BTreeMap<String, (String, String, Range<usize>)>,
+}
+
+impl Row for CsvRow {
+    fn cell(&self, key: &str) -> Option<Cell> {
+        let (_, value, span) = self.fields.get(&key.to_ascii_lowercase())?;
+        (!value.is_empty()).then(|| Cell {
+            value: Value::String(value.clone()),
+            span: span.clone(),
+        })
+    }
+    fn path_of(&self, key: &str) -> String {
+        let spelled = self
+            .fields
+            .get(&key.to_ascii_lowercase())
+            .map_or(key, |(k, _, _)| k.as_str());
+        format!("line {}, column {spelled}", self.line)
+    }
+    fn path(&self) -> String {
+        format!("line {}", self.line)
+    }
+    fn head(&self) -> Range<usize> {
+        self.start..self.start + 1
+    }
+}
+
+/// Reads every data row; a malformed line is an error at its line and column.
+pub fn rows(file: &SourceFile) -> Result<Vec<CsvRow>, Diagnostics> {
+    let text = file.text.as_str();
+    let delimiter = delimiter(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .comment(Some(b'#'))
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(csv_error(file, &e).into()),
+    };
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::default();
+    for result in reader.records() {
+        let record = match result {
+            Ok(r) => r,
+            Err(e) => {
+                diags.push(csv_error(file, &e));
+                continue;
+            }
+        };
+        let Some(pos) = record.position() else {
+            continue;
+        };
+        let start = record_start(text, pos.byte());
+        let spans = field_spans(text, start, delimiter);
+        let mut fields = BTreeMap::new();
+        for (i, (header, value)) in headers.iter().zip(record.iter()).enumerate() {
+            let span = spans.get(i).cloned().unwrap_or(start..start + 1);
+            fields.insert(
+                header.to_ascii_lowercase(),
+                (header.to_string(), value.to_string(), span),
+            );
+        }
+        out.push(CsvRow {
+            line: crate::diag::line_col(text, start).0 as u64,
+            start,
+            fields,
+        });
+    }
+    diags.into_result(out)
+}
+
+/// The offset of a record's first field. The csv crate counts a CRLF's `\n` as the start of
+/// the next record, so skip line ends (and its line number is recomputed from the offset).
+fn record_start(text: &str, byte: u64) -> usize {
+    let mut at = (byte as usize).min(text.len());
+    while matches!(text.as_bytes().get(at), Some(b'\r' | b'\n')) {
+        at += 1;
+    }
+    at
+}
+
+/// `;` when the header has more of them than commas (outside quotes), else `,`.
+fn delimiter(text: &str) -> u8 {
+    let header = text
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    let (mut commas, mut semis, mut quoted) = (0, 0, false);
+    for c in header.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => commas += 1,
+            ';' if !quoted => semis += 1,
+            _ => {}
+        }
+    }
+    if semis > commas { b';' } else { b',' }
+}
+
+/// The spans of a record's fields in the text, quotes included, found by scanning from the
+/// record's start (the csv crate gives the record's offset but not its fields').
+fn field_spans(text: &str, start: usize, delimiter: u8) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let (mut field_start, mut quoted, mut i) = (start, false, start);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && b == delimiter {
+            spans.push(field_start..i);
+            field_start = i + 1;
+        } else if !quoted && (b == b'\n' || b == b'\r') {
+            break;
+        }
+        i += 1;
+    }
+    spans.push(field_start..i);
+    spans
+}
+
+fn csv_error(file: &SourceFile, e: &csv::Error) -> SourceDiag {
+    let offset = e
+        .position()
+        .map_or(0, |p| record_start(&file.text, p.byte()));
+    let msg = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("this line has {len} fields, but the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { err, .. } => format!("not valid text: {err}"),
+        _ => e.to_string(),
+    };
+    SourceDiag::at(
+        Code::InventorySyntax,
+        format!("{}: not valid CSV: {msg}", file.name),
+        file,
+        offset..offset + 1,
+        "in this line",
+    )
+    .with_help("export with Get-VM | Select-Object ... | Export-Csv -NoTypeInformation")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_separator_outside_quotes() {
+        assert_eq!(delimiter("#TYPE x\n\"a;b\",\"c\"\n"), b',');
+        assert_eq!(delimiter("\"a\";\"b\";\"c\"\n"), b';');
+    }
+
+    #[test]
+    fn field_spans_cover_the_quoted_text() {
+        let text = "\"Name\",\"State\"\r\n\"A,1\",\"Off\"\r\n";
+        let rows = rows(&SourceFile::new("x.csv", text)).unwrap();
+        let cell = rows[0].cell("state").unwrap();
+        assert_eq!(&text[cell.span], "\"Off\"");
+        assert_eq!(rows[0].cell("NAME").unwrap().value, "A,1");
+        assert_eq!(rows[0].path_of("state"), "line 2, column State");
+    }
+
+    #[test]
+    fn ragged_line_is_located() {
+        let text = "\"Name\",\"State\"\n\"A\",\"Off\"\n\"B\"\n";
+        let err = rows(&SourceFile::new("x.csv", text)).unwrap_err();
+        assert_eq!(err.0[0].line_col(), Some((3, 1)));
+        assert!(
+            err.0[0].message.contains("1 fields"),
+            "{}",
+            err.0[0].message
+        );
+    }
+}

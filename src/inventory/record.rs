@@ -1,0 +1,245 @@
+//! JSON exports as records whose values know where they sit in the file.
+//!
+//! The exports are lists of flat objects with vendor key names, often with large nested parts
+//! that preflight ignores. Each object is read as a map of borrowed [`RawValue`]s: unknown and
+//! nested values are skipped without being built, and every value we do read keeps its byte
+//! offset (a borrowed `RawValue` is a slice of the file's text), so a bad or unknown value is
+//! reported at its own line and column. Keys are matched case-insensitively, as PowerShell's
+//! own `ConvertFrom-Json` does.
+
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, offset_of};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// One JSON value of the file, with its span.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'a> {
+    pub raw: &'a RawValue,
+    pub span: (usize, usize),
+}
+
+impl<'a> Field<'a> {
+    fn new(file: &SourceFile, raw: &'a RawValue) -> Self {
+        let base = file.text.as_ptr() as usize;
+        let at = (raw.get().as_ptr() as usize).wrapping_sub(base);
+        // A borrowed RawValue is always a slice of the text; guard anyway.
+        let start = if at <= file.text.len() { at } else { 0 };
+        Field {
+            raw,
+            span: (start, start + raw.get().len()),
+        }
+    }
+
+    pub fn range(&self) -> Range<usize> {
+        self.span.0..self.span.1
+    }
+
+    /// The value, built; used for the small scalars we read.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(self.raw.get()).unwrap_or(Value::Null)
+    }
+}
+
+/// One object of the export: its path (for messages) and its fields by lower-cased key.
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub path: String,
+    pub span: (usize, usize),
+    fields: BTreeMap<String, (String, Field<'a>)>,
+}
+
+impl<'a> Record<'a> {
+    /// The field named `key` (any case), unless absent or `null`.
+    pub fn get(&self, key: &str) -> Option<Field<'a>> {
+        let (_, f) = self.fields.get(&key.to_ascii_lowercase())?;
+        (f.raw.get() != "null").then_some(*f)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The path of a field, e.g. `[3].Status`, spelled as the file spells the key.
+    pub fn path_of(&self, key: &str) -> String {
+        let spelled = self
+            .fields
+            .get(&key.to_ascii_lowercase())
+            .map_or(key, |(k, _)| k.as_str());
+        format!("{}.{spelled}", self.path)
+    }
+
+    /// Where the object starts, for problems about the object as a whole.
+    pub fn head(&self) -> Range<usize> {
+        self.span.0..self.span.0 + 1
+    }
+}
+
+/// Parses the whole file as JSON, reporting a syntax error at its line and column.
+pub fn parse_top(file: &SourceFile) -> Result<Field<'_>, Diagnostics> {
+    let text = file.text.as_str();
+    if text.trim().is_empty() {
+        return Err(SourceDiag::plain(
+            Code::InventoryFormat,
+            format!("{}: the export is empty", file.name),
+        )
+        .with_help("Windows PowerShell 5.1 writes nothing when the pipeline had no objects; check the cmdlet's filter")
+        .into());
+    }
+    match serde_json::from_str::<&RawValue>(text) {
+        Ok(raw) => Ok(Field::new(file, raw)),
+        Err(e) => Err(syntax(file, &e).into()),
+    }
+}
+
+/// A serde_json error located at its line and column.
+pub fn syntax(file: &SourceFile, e: &serde_json::Error) -> SourceDiag {
+    let offset = offset_of(&file.text, e.line(), e.column().max(1));
+    let msg = e.to_string();
+    let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
+    SourceDiag::at(
+        Code::InventorySyntax,
+        format!("{}: not valid JSON: {msg}", file.name),
+        file,
+        offset..offset + 1,
+        "here",
+    )
+}
+
+/// Reads a value that is an array of objects, a single bare object (what `ConvertTo-Json`
+/// writes for one input object) or `null` (PowerShell 7 on empty input) as records.
+pub fn records<'a>(
+    file: &SourceFile,
+    field: Field<'a>,
+    path: &str,
+) -> Result<Vec<Record<'a>>, Diagnostics> {
+    let text = field.raw.get();
+    if text == "null" {
+        return Ok(Vec::new());
+    }
+    if text.starts_with('{') {
+        return Ok(vec![record(file, field, path.to_string())?]);
+    }
+    let items: Vec<&'a RawValue> = serde_json::from_str(text).map_err(|_| {
+        SourceDiag::at(
+            Code::InventoryField,
+            format!("{}: {}: expected a list of objects", file.name, root(path)),
+            file,
+            field.span.0..field.span.0 + 1,
+            "not an array or object",
+        )
+    })?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut diags = Diagnostics::default();
+    for (i, raw) in items.into_iter().enumerate() {
+        match record(file, Field::new(file, raw), format!("{path}[{i}]")) {
+            Ok(r) => out.push(r),
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result(out)
+}
+
+fn root(path: &str) -> &str {
+    if path.is_empty() {
+        "the top level"
+    } else {
+        path
+    }
+}
+
+/// Reads one object as a record; anything else is an error at the value.
+pub fn record<'a>(
+    file: &SourceFile,
+    field: Field<'a>,
+    path: String,
+) -> Result<Record<'a>, Diagnostics> {
+    let map: BTreeMap<String, &'a RawValue> = match serde_json::from_str(field.raw.get()) {
+        Ok(m) => m,
+        Err(_) => {
+            return Err(SourceDiag::at(
+                Code::InventoryField,
+                format!("{}: {}: expected an object", file.name, root(&path)),
+                file,
+                field.span.0..field.span.1.min(field.span.0 + 1),
+                "not an object",
+            )
+            .into());
+        }
+    };
+    let fields = map
+        .into_iter()
+        .map(|(k, raw)| (k.to_ascii_lowercase(), (k, Field::new(file, raw))))
+        .collect();
+    Ok(Record {
+        path,
+        span: field.span,
+        fields,
+    })
+}
+
+/// Whether a string is a .NET type name, which is what `ConvertTo-Json` writes for an object
+/// nested deeper than `-Depth` (e.g. `Microsoft.SystemCenter.VirtualMachineManager.Host`).
+pub fn is_type_name(s: &str) -> bool {
+    let s = s.strip_prefix("Selected.").unwrap_or(s);
+    (s.starts_with("Microsoft.") || s.starts_with("System."))
+        && s.matches('.').count() >= 2
+        && !s.contains(' ')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._`[]+,".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_know_their_offsets() {
+        let file = SourceFile::new("x.json", "[{\"Name\": \"A\",\n \"status\": 3}]");
+        let top = parse_top(&file).unwrap();
+        let recs = records(&file, top, "").unwrap();
+        let status = recs[0].get("Status").unwrap();
+        assert_eq!(&file.text[status.range()], "3");
+        assert_eq!(file.line_col(status.span.0), (2, 12));
+        assert_eq!(recs[0].path_of("STATUS"), "[0].status");
+    }
+
+    #[test]
+    fn bare_object_and_null_are_lists() {
+        let file = SourceFile::new("x.json", "{\"Name\": null}");
+        let recs = records(&file, parse_top(&file).unwrap(), "").unwrap();
+        assert_eq!(recs.len(), 1);
+        assert!(!recs[0].has("Name"));
+        let file = SourceFile::new("x.json", "null");
+        assert!(
+            records(&file, parse_top(&file).unwrap(), "")
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn non_objects_and_bad_json_are_located() {
+        let file = SourceFile::new("x.json", "[{\"a\": 1},\n 5]");
+        let err = records(&file, parse_top(&file).unwrap(), "vms").unwrap_err();
+        assert!(err.0[0].message.contains("vms[1]"), "{}", err.0[0].message);
+        assert_eq!(err.0[0].line_col(), Some((2, 2)));
+        let file = SourceFile::new("x.json", "[{\"a\": 1,}]");
+        let err = parse_top(&file).unwrap_err();
+        assert_eq!(err.0[0].code, Code::InventorySyntax);
+    }
+
+    #[test]
+    fn recognises_type_names_only() {
+        assert!(is_type_name(
+            "Microsoft.SystemCenter.VirtualMachineManager.Host"
+        ));
+        assert!(is_type_name(
+            "System.Collections.Generic.List`1[System.String]"
+        ));
+        assert!(!is_type_name("HV01.contoso.local"));
+        assert!(!is_type_name("Microsoft.local"));
+        assert!(!is_type_name("System Center"));
+    }
+}

@@ -1,0 +1,432 @@
+//! The platform export readers against one fixture per quirk (tests/fixtures/inventory).
+//!
+//! Each fixture's reading is pinned as a compact snapshot; the findings planted in the samples
+//! (running non-HA VMs, stopped HA VMs) are also asserted by name so that a snapshot update
+//! cannot quietly lose them.
+
+use preflight::diag::{Code, Diagnostics};
+use preflight::inventory::{self, Format, Parsed};
+use preflight::model::{HostState, Inventory, Platform, Vm, VmState};
+use std::fmt::Write;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/inventory/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn read(name: &str) -> Result<Parsed, Diagnostics> {
+    inventory::parse(name, &fixture(name), None)
+}
+
+fn ok(name: &str) -> Parsed {
+    match read(name) {
+        Ok(p) => p,
+        Err(d) => panic!(
+            "{name}: {:?}",
+            d.0.iter().map(|d| &d.message).collect::<Vec<_>>()
+        ),
+    }
+}
+
+fn vm<'a>(inv: &'a Inventory, name: &str) -> &'a Vm {
+    inv.vms
+        .iter()
+        .find(|v| v.name == name)
+        .unwrap_or_else(|| panic!("no VM {name}"))
+}
+
+/// One line per host, VM, gap and warning, in the order the reader gave them.
+fn render(p: &Parsed) -> String {
+    let inv = &p.inventory;
+    let mut out = format!(
+        "format={} platform={:?}\n",
+        p.format,
+        inv.platform.map(|p| p.to_string())
+    );
+    let opt = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    for h in &inv.hosts {
+        let _ = writeln!(
+            out,
+            "host {} cluster={} state={} mem={} cpus={}",
+            h.name,
+            h.cluster.as_deref().unwrap_or("-"),
+            h.state,
+            opt(h.memory_mb),
+            opt(h.cpus.map(u64::from))
+        );
+    }
+    for v in &inv.vms {
+        let _ = writeln!(
+            out,
+            "vm {} id={} host={} state={} ha={} mem={} vcpus={} tags={:?} evidence={:?}",
+            v.name,
+            v.id.as_deref().unwrap_or("-"),
+            v.host,
+            v.state,
+            v.ha.map_or("?".to_string(), |b| b.to_string()),
+            opt(v.memory_mb),
+            opt(v.vcpus.map(u64::from)),
+            v.tags,
+            v.evidence
+        );
+    }
+    for g in &inv.gaps {
+        let _ = writeln!(out, "gap {} count={} hint={}", g.field, g.count, g.hint);
+    }
+    for w in &p.warnings {
+        let (l, c) = w.line_col().unwrap_or((0, 0));
+        let _ = writeln!(
+            out,
+            "warning {} {l}:{c} {} help={:?}",
+            w.code, w.message, w.help
+        );
+    }
+    out
+}
+
+fn render_err(d: &Diagnostics) -> String {
+    d.0.iter()
+        .map(|d| {
+            let (l, c) = d.line_col().unwrap_or((0, 0));
+            format!("{} {l}:{c} {} help={:?}\n", d.code, d.message, d.help)
+        })
+        .collect()
+}
+
+macro_rules! snap {
+    ($name:literal, $file:literal) => {
+        insta::assert_snapshot!($name, render(&ok($file)));
+    };
+}
+
+#[test]
+fn scvmm_ps51_planted_findings() {
+    let p = ok("scvmm-ps51.json");
+    assert_eq!(p.format, Format::Scvmm);
+    let inv = &p.inventory;
+    assert_eq!(inv.platform, Some(Platform::Scvmm));
+    assert_eq!(inv.vms.len(), 8);
+    for name in ["SQL01", "TEST01"] {
+        assert_eq!(vm(inv, name).state, VmState::Running, "{name}");
+        assert_eq!(vm(inv, name).ha, Some(false), "{name}");
+    }
+    assert_eq!(
+        (vm(inv, "APP01").state, vm(inv, "APP01").ha),
+        (VmState::Off, Some(true))
+    );
+    assert_eq!(
+        (vm(inv, "WEB02").state, vm(inv, "WEB02").ha),
+        (VmState::Saved, Some(true))
+    );
+    assert_eq!(
+        (vm(inv, "BUILD01").state, vm(inv, "BUILD01").ha),
+        (VmState::Off, Some(false))
+    );
+    // FQDN host names are kept as the export spells them.
+    assert_eq!(vm(inv, "SQL01").host, "HV01.contoso.local");
+    assert_eq!(vm(inv, "SQL01").memory_mb, Some(16384));
+    assert!(inv.gaps.is_empty() && p.warnings.is_empty());
+    insta::assert_snapshot!("scvmm_ps51", render(&p));
+}
+
+#[test]
+fn every_encoding_reads_the_same() {
+    let utf8 = ok("scvmm-ps51.json").inventory;
+    for name in [
+        "scvmm-ps51-redirected-utf16le.json",
+        "scvmm-ps51-utf16be.json",
+        "scvmm-ps51-utf8bom.json",
+    ] {
+        let p = ok(name);
+        assert_eq!(p.format, Format::Scvmm, "{name}");
+        assert_eq!(p.inventory, utf8, "{name}");
+    }
+}
+
+#[test]
+fn scvmm_bare_object_is_one_vm() {
+    let inv = ok("scvmm-ps7-bare-object.json").inventory;
+    assert_eq!(inv.vms.len(), 1);
+    assert_eq!(vm(&inv, "SQL01").state, VmState::Running);
+    assert_eq!(vm(&inv, "SQL01").vcpus, Some(8));
+}
+
+#[test]
+fn scvmm_enums_as_strings() {
+    let inv = ok("scvmm-ps7-enums-as-strings.json").inventory;
+    assert_eq!(vm(&inv, "SQL01").tags, ["prod", "sql"]);
+    assert_eq!(vm(&inv, "SQL01").evidence["passthrough_disk"], "true");
+    assert!(vm(&inv, "APP01").tags.is_empty(), "(none) is no tag");
+    assert_eq!(vm(&inv, "MIG01").state, VmState::Migrating);
+    snap!("scvmm_enums_as_strings", "scvmm-ps7-enums-as-strings.json");
+}
+
+#[test]
+fn scvmm_status_string_text() {
+    let p = ok("scvmm-statusstring.json");
+    let inv = &p.inventory;
+    assert_eq!(vm(inv, "OFF01").state, VmState::Off);
+    assert_eq!(vm(inv, "SAV01").state, VmState::Saved);
+    assert_eq!(vm(inv, "MIG01").state, VmState::Migrating);
+    // A known status that says nothing about power: unknown, kept, no warning.
+    assert_eq!(vm(inv, "LOST01").state, VmState::Unknown);
+    assert_eq!(vm(inv, "LOST01").evidence["status"], "Host Not Responding");
+    assert!(p.warnings.is_empty());
+    assert_eq!(inv.gaps[0].field, "memory_mb");
+    snap!("scvmm_status_string", "scvmm-statusstring.json");
+}
+
+#[test]
+fn scvmm_unknown_status_is_a_located_warning() {
+    let p = ok("scvmm-unknown-status.json");
+    let v = vm(&p.inventory, "REPL01");
+    assert_eq!(v.state, VmState::Unknown);
+    assert_eq!(v.evidence["raw_state"], "Status=999");
+    assert_eq!(p.warnings.len(), 1);
+    assert_eq!(p.warnings[0].code, Code::InventoryUnknownState);
+    assert!(p.warnings[0].warning);
+    assert_eq!(p.warnings[0].line_col(), Some((13, 20)));
+}
+
+#[test]
+fn scvmm_depth_truncated_host() {
+    let p = ok("scvmm-depth-truncated.json");
+    assert_eq!(vm(&p.inventory, "DC01").host, "HV01.contoso.local");
+    assert_eq!(p.warnings[0].code, Code::InventoryTruncated);
+    assert!(
+        p.warnings[0]
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("HostName")
+    );
+    let err = read("scvmm-depth-truncated-nohost.json").unwrap_err();
+    assert_eq!(err.0.len(), 1);
+    assert_eq!(err.0[0].code, Code::InventoryTruncated);
+    assert!(!err.0[0].warning);
+    assert_eq!(err.0[0].line_col(), Some((4, 20)));
+    insta::assert_snapshot!("scvmm_depth_truncated_nohost", render_err(&err));
+}
+
+#[test]
+fn scvmm_missing_host_is_an_error_with_path_and_line() {
+    let err = read("scvmm-missing-host.json").unwrap_err();
+    assert_eq!(err.0[0].code, Code::InventoryField);
+    assert!(err.0[0].message.contains("[1]"), "{}", err.0[0].message);
+    assert!(
+        err.0[0].message.contains("HostName"),
+        "{}",
+        err.0[0].message
+    );
+    assert_eq!(err.0[0].line_col(), Some((7, 5)));
+}
+
+#[test]
+fn scvmm_hosts_and_merge_with_vms() {
+    let p = ok("scvmm-hosts.json");
+    let hosts = &p.inventory.hosts;
+    assert_eq!(hosts[0].memory_mb, Some(262144), "TotalMemory is bytes");
+    assert_eq!(hosts[1].state, HostState::Maintenance);
+    assert_eq!(hosts[2].state, HostState::Down);
+    assert_eq!(
+        hosts[2].memory_mb, None,
+        "0 from an unreachable host is unknown"
+    );
+    assert_eq!(p.warnings[0].code, Code::InventoryTruncated);
+    snap!("scvmm_hosts", "scvmm-hosts.json");
+    let merged = inventory::merge(vec![
+        ("vms".to_string(), ok("scvmm-ps51.json").inventory),
+        ("hosts".to_string(), p.inventory),
+    ])
+    .unwrap();
+    assert_eq!(merged.hosts.len(), 3);
+    assert_eq!(
+        merged
+            .host("hv01.contoso.local")
+            .unwrap()
+            .cluster
+            .as_deref(),
+        Some("CL01.contoso.local")
+    );
+}
+
+#[test]
+fn scvmm_real_manageiq_capture() {
+    let p = ok("scvmm-get-inventory-manageiq.json");
+    assert_eq!(p.format, Format::Scvmm);
+    let inv = &p.inventory;
+    assert_eq!(inv.vms.len(), 28);
+    assert!(inv.vms.iter().all(|v| v.ha.is_none()));
+    assert!(
+        inv.vms.iter().all(|v| inv.host(&v.host).is_some()),
+        "every VM on a listed host"
+    );
+    assert_eq!(inv.gaps.len(), 1);
+    assert_eq!((inv.gaps[0].field.as_str(), inv.gaps[0].count), ("ha", 28));
+    // StatusString `UnsupportedCluster` is a status: the power state comes from
+    // VirtualMachineStateString, the status is kept as evidence.
+    let v = vm(inv, "ag_test_0003");
+    assert_eq!(v.state, VmState::Running);
+    assert_eq!(v.evidence["status"], "UnsupportedCluster");
+    let host = inv
+        .host("qeblade26.cfme-qe-vmm-ad.rhq.lab.eng.bos.redhat.com")
+        .unwrap();
+    assert_eq!(host.memory_mb, Some(73716));
+    assert_eq!(host.cluster.as_deref(), Some("hyperv_cluster"));
+    assert_eq!(
+        inv.host("dhcp129-212.brq.redhat.com").unwrap().state,
+        HostState::Down
+    );
+    snap!("scvmm_manageiq", "scvmm-get-inventory-manageiq.json");
+}
+
+#[test]
+fn hyperv_csv_planted_findings() {
+    let p = ok("hyperv-getvm.csv");
+    assert_eq!(p.format, Format::Hyperv);
+    let inv = &p.inventory;
+    assert_eq!(inv.platform, Some(Platform::Hyperv));
+    for name in ["SQL01", "TEST01"] {
+        assert_eq!(
+            (vm(inv, name).state, vm(inv, name).ha),
+            (VmState::Running, Some(false))
+        );
+    }
+    assert_eq!(
+        (vm(inv, "APP01").state, vm(inv, "APP01").ha),
+        (VmState::Off, Some(true))
+    );
+    assert_eq!(
+        (vm(inv, "WEB02").state, vm(inv, "WEB02").ha),
+        (VmState::Saved, Some(true))
+    );
+    assert_eq!(vm(inv, "SQL01").memory_mb, Some(16384));
+    assert_eq!(vm(inv, "SQL01").host, "N1");
+    snap!("hyperv_csv", "hyperv-getvm.csv");
+}
+
+#[test]
+fn hyperv_csv_quirks() {
+    let semi = ok("hyperv-getvm-semicolon.csv").inventory;
+    assert_eq!(
+        vm(&semi, "APP01").memory_mb,
+        Some(8192),
+        "MemoryStartup when off"
+    );
+    assert!(semi.gaps.is_empty());
+    snap!("hyperv_csv_semicolon", "hyperv-getvm-semicolon.csv");
+    let notype = ok("hyperv-getvm-notype.csv");
+    assert_eq!(vm(&notype.inventory, "SQL01").state, VmState::Running);
+    snap!("hyperv_csv_notype", "hyperv-getvm-notype.csv");
+}
+
+#[test]
+fn hyperv_json_numbers_and_renumbered_states() {
+    let p = ok("hyperv-getvm.json");
+    let inv = &p.inventory;
+    assert_eq!(vm(inv, "SQL01").state, VmState::Running);
+    assert_eq!(vm(inv, "WEB02").state, VmState::Saved);
+    assert_eq!(vm(inv, "APP01").memory_mb, Some(8192));
+    let crit = vm(inv, "CRIT01");
+    assert_eq!(crit.state, VmState::Unknown);
+    assert_eq!(crit.evidence["raw_state"], "State=32785");
+    assert_eq!(p.warnings[0].code, Code::InventoryUnknownState);
+    snap!("hyperv_json", "hyperv-getvm.json");
+}
+
+#[test]
+fn hyperv_csv_errors_are_located() {
+    let text =
+        "\"Name\",\"State\",\"ComputerName\"\r\n\"A\",\"Off\",\"N1\"\r\n\"B\",\"Off\",\"\"\r\n";
+    let err = inventory::parse("x.csv", text.as_bytes(), None).unwrap_err();
+    assert_eq!(err.0[0].line_col(), Some((3, 1)));
+    assert!(
+        err.0[0].message.contains("ComputerName"),
+        "{}",
+        err.0[0].message
+    );
+    let text = "\"Name\",\"State\",\"ComputerName\",\"MemoryAssigned\"\r\n\"A\",\"Off\",\"N1\",\"lots\"\r\n";
+    let err = inventory::parse("x.csv", text.as_bytes(), None).unwrap_err();
+    assert_eq!(err.0[0].line_col(), Some((2, 16)));
+}
+
+#[test]
+fn proxmox_planted_findings() {
+    let p = ok("proxmox-resources.json");
+    assert_eq!(p.format, Format::Proxmox);
+    let inv = &p.inventory;
+    assert_eq!(inv.vms.len(), 7, "the template is skipped");
+    assert!(inv.vms.iter().all(|v| v.name != "tmpl-debian12"));
+    let sql = vm(inv, "sql01");
+    assert_eq!((sql.state, sql.ha), (VmState::Running, Some(false)));
+    assert_eq!(sql.tags, ["db", "local-only"]);
+    assert_eq!(sql.id.as_deref(), Some("101"));
+    assert_eq!(sql.memory_mb, Some(16384));
+    let app = vm(inv, "app01");
+    assert_eq!((app.state, app.ha), (VmState::Off, Some(true)));
+    assert_eq!(app.evidence["hastate"], "stopped");
+    assert_eq!(vm(inv, "web01").evidence["lock"], "backup");
+    assert_eq!(vm(inv, "ct-dns").evidence["type"], "lxc");
+    assert!(inv.hosts.is_empty());
+    snap!("proxmox_resources", "proxmox-resources.json");
+}
+
+#[test]
+fn proxmox_nodes_and_odd_guests() {
+    let p = ok("proxmox-cluster-full.json");
+    let inv = &p.inventory;
+    assert_eq!(inv.hosts.len(), 3, "storage and sdn entries are ignored");
+    assert_eq!(inv.host("pve1").unwrap().memory_mb, Some(257543));
+    assert_eq!(inv.host("pve2").unwrap().state, HostState::Maintenance);
+    assert_eq!(inv.host("pve3").unwrap().state, HostState::Down);
+    assert!(inv.hosts.iter().all(|h| h.cluster.is_none()));
+    assert_eq!(
+        vm(inv, "111").state,
+        VmState::Unknown,
+        "no RRD data: no name, status unknown"
+    );
+    assert_eq!(vm(inv, "odd01").evidence["raw_state"], "status=hibernating");
+    assert_eq!(p.warnings.len(), 1);
+    snap!("proxmox_cluster_full", "proxmox-cluster-full.json");
+}
+
+#[test]
+fn forced_format_on_the_wrong_file_is_an_error_not_a_panic() {
+    for format in Format::ALL {
+        for name in [
+            "hyperv-getvm.csv",
+            "proxmox-resources.json",
+            "scvmm-ps51.json",
+        ] {
+            let _ = inventory::parse(name, &fixture(name), Some(format));
+        }
+    }
+    let err =
+        inventory::parse("p.json", &fixture("scvmm-ps51.json"), Some(Format::Proxmox)).unwrap_err();
+    assert!(err.0[0].message.contains("type"), "{}", err.0[0].message);
+}
+
+#[test]
+fn every_fixture_is_detected() {
+    let dir = format!("{}/tests/fixtures/inventory", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json") || n.ends_with(".csv"))
+        .collect();
+    names.sort();
+    for name in names {
+        let expected = match name.split('-').next() {
+            Some("scvmm") => Format::Scvmm,
+            Some("hyperv") => Format::Hyperv,
+            Some("proxmox") => Format::Proxmox,
+            _ => panic!("fixture {name} names no platform"),
+        };
+        let text = inventory::decode(&name, &fixture(&name)).unwrap();
+        let file = preflight::diag::SourceFile::new(&name, text);
+        assert_eq!(inventory::detect(&file).ok(), Some(expected), "{name}");
+    }
+}
