@@ -188,10 +188,12 @@ pub(super) fn evaluate(
 ) -> Vec<HostLoad> {
     let sims = simulate(index);
     for sim in &sims {
-        let cluster_name = sim
-            .cluster
-            .clone()
-            .unwrap_or_else(|| "(no cluster named)".into());
+        let cluster_name = sim.cluster.clone().unwrap_or_default();
+        // How messages name the group of hosts that share the drain.
+        let scope = match &sim.cluster {
+            Some(c) => format!("cluster {c}"),
+            None => "the hosts (the inventory names no cluster)".to_string(),
+        };
         let finding = |vm: Option<&str>,
                        host: &str,
                        detail: String,
@@ -240,7 +242,15 @@ pub(super) fn evaluate(
                 ev.insert("capacity".into(), json!("unknown"));
                 ev.insert("hosts_without_memory".into(), json!(sim.unknown_hosts));
                 ev.insert("moving_vms_without_memory".into(), json!(vms_unknown));
-                out.push(finding(None, host, format!("cannot check whether the rest of cluster {cluster_name} absorbs the VMs of {host}: {}", why.join("; ")), ev));
+                out.push(finding(
+                    None,
+                    host,
+                    format!(
+                        "cannot check whether the rest of {scope} absorbs the VMs of {host}: {}",
+                        why.join("; ")
+                    ),
+                    ev,
+                ));
             }
             continue;
         }
@@ -255,7 +265,7 @@ pub(super) fn evaluate(
                 .max_by_key(|l| l.memory_mb.unwrap_or(0) as i64 - l.after_mb as i64);
             let detail = match best {
                 Some(b) => format!(
-                    "{} ({} MiB) must leave {} but fits on no other host of cluster {cluster_name} (most room: {} MiB on {})",
+                    "{} ({} MiB) must leave {} but fits on no other host of {scope} (most room: {} MiB on {})",
                     vm.name,
                     vm.memory_mb.unwrap_or(0),
                     vm.host,
@@ -263,7 +273,7 @@ pub(super) fn evaluate(
                     b.host
                 ),
                 None => format!(
-                    "{} must leave {}, but no other host of cluster {cluster_name} is up",
+                    "{} must leave {}, but no other host of {scope} is up",
                     vm.name, vm.host
                 ),
             };
