@@ -16,6 +16,7 @@ mod scvmm;
 pub use decode::decode;
 pub use detect::detect;
 pub use merge::merge;
+pub use native::from_toml_value as native_from_toml;
 
 use crate::diag::{Diagnostics, SourceDiag, SourceFile};
 use crate::model::Inventory;
