@@ -210,7 +210,15 @@ pub fn from_toml_value(
     file: &SourceFile,
     value: toml::Spanned<toml::de::DeValue<'_>>,
 ) -> Result<Parsed, Diagnostics> {
-    let within = value.span();
+    // A table written under its own `[header]` spans only the header; its values lie after
+    // it, so the part of the file to search is the union of the table and its values.
+    let mut within = value.span();
+    if let toml::de::DeValue::Table(t) = value.get_ref() {
+        for (k, v) in t.iter() {
+            within.start = within.start.min(k.span().start);
+            within.end = within.end.max(v.span().end);
+        }
+    }
     let de = toml::de::ValueDeserializer::from(value);
     let raw: RawInventory = RawInventory::deserialize(de).map_err(|err| {
         let span = err.span().unwrap_or(within.clone());

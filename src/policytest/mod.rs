@@ -191,3 +191,6 @@ fn read(path: &str) -> Result<SourceFile, Diagnostics> {
 fn read_error(message: String) -> SourceDiag {
     SourceDiag::plain(Code::CaseRead, message)
 }
+
+#[cfg(test)]
+mod tests;
