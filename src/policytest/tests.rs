@@ -287,3 +287,19 @@ fn policy_of_names_the_sibling() {
     assert!(is_case_file(std::path::Path::new("a/b.cases.toml")));
     assert!(!is_case_file(std::path::Path::new("a/b.toml")));
 }
+
+#[test]
+fn an_inline_inventory_table_reads_like_a_header_table() {
+    let text = format!(
+        "[[case]]\n{HEAD}inventory = {{ collected_at = 2026-11-20T07:00:00Z, vms = [{{ name = \"A\", host = \"HV01\", state = \"off\" }}] }}\n"
+    );
+    let file = parse(SourceFile::new("t", text)).expect("valid");
+    let inv = &file.cases[0].inventory;
+    assert_eq!(inv.vms[0].name, "A");
+    // HV01 is implied by the VM placed on it, as in an inventory file.
+    assert!(inv.hosts[0].implied);
+    assert_eq!(
+        inv.collected_at.unwrap().to_string(),
+        "2026-11-20T07:00:00Z"
+    );
+}
