@@ -229,3 +229,20 @@ fn every_shipped_case_passes_and_every_rule_is_covered_both_ways() {
         );
     }
 }
+
+#[test]
+fn an_invalid_policy_under_test_is_exit_2_and_nothing_runs() {
+    preflight()
+        .args([
+            "test",
+            &format!("{FIX}/invalid-policy"),
+            &format!("{FIX}/passing"),
+        ])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(format!(
+            "{FIX}/invalid-policy/lab.toml:8:12"
+        )))
+        .stderr(predicate::str::contains("did you mean `error`?"));
+}
