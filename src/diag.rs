@@ -44,6 +44,8 @@ codes! {
     PolicyWaiverRule => "policy::waiver-rule", "a waiver names a rule that does not exist or may not be waived";
     PolicyKindKey => "policy::kind-key", "a key that does not belong to the rule's kind";
     PolicyRead => "policy::read", "a policy file or folder could not be read";
+    CaseRead => "case::read", "a policy test case file, or the policy it tests, could not be read";
+    CaseDuplicate => "case::duplicate", "two test cases of a file share a name";
     RuleNotFound => "rule::not-found", "a rule id given on the command line is not in the loaded policy";
     InventorySyntax => "inventory::syntax", "the inventory is not valid JSON, TOML or CSV";
     InventoryEncoding => "inventory::encoding", "the inventory is in an encoding preflight does not read";

@@ -5,6 +5,7 @@ mod audit;
 mod inputs;
 mod output;
 mod policy_cmds;
+mod policytest;
 
 use crate::diag::Diagnostics;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -30,6 +31,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Explain one rule: what it checks, why it matters, how to fix it.
     Explain(ExplainArgs),
+    /// Run policy test cases (*.cases.toml): each an inventory and the findings it must give.
+    Test(policytest::TestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +176,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Validate(p) => policy_cmds::validate(p),
         Command::Rules(r) => policy_cmds::rules(r, &cli),
         Command::Explain(e) => policy_cmds::explain(e),
+        Command::Test(t) => policytest::run(t),
     };
     match result {
         Ok(code) => code,

@@ -21,6 +21,7 @@ mod states;
 pub use decode::decode;
 pub use detect::detect;
 pub use merge::merge;
+pub use native::from_toml_value as native_from_toml;
 
 use crate::diag::{Diagnostics, SourceDiag, SourceFile};
 use crate::model::Inventory;

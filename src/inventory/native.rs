@@ -209,9 +209,48 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
             }
         }
     };
+    build(file, raw, 0..file.text.len())
+}
+
+/// Reads a native inventory written inline in another TOML file (a policy test case's
+/// `[case.inventory]`): errors point at their place in that file.
+pub fn from_toml_value(
+    file: &SourceFile,
+    value: toml::Spanned<toml::de::DeValue<'_>>,
+) -> Result<Parsed, Diagnostics> {
+    // A table written under its own `[header]` spans only the header; its values lie after
+    // it, so the part of the file to search is the union of the table and its values.
+    let mut within = value.span();
+    if let toml::de::DeValue::Table(t) = value.get_ref() {
+        for (k, v) in t.iter() {
+            within.start = within.start.min(k.span().start);
+            within.end = within.end.max(v.span().end);
+        }
+    }
+    let de = toml::de::ValueDeserializer::from(value);
+    let raw: RawInventory = RawInventory::deserialize(de).map_err(|err| {
+        let span = err.span().unwrap_or(within.clone());
+        SourceDiag::at(
+            Code::InventoryField,
+            format!("{}: {}", file.name, err.message()),
+            file,
+            span,
+            "here",
+        )
+    })?;
+    build(file, raw, within)
+}
+
+/// Checks and converts what serde read; `within` is the part of the file the inventory spans,
+/// so values found again by searching the text are found in the right place.
+fn build(
+    file: &SourceFile,
+    raw: RawInventory,
+    within: std::ops::Range<usize>,
+) -> Result<Parsed, Diagnostics> {
     let collected_at = match raw.collected_at {
         None => None,
-        Some(t) => Some(parse_time(file, t)?),
+        Some(t) => Some(parse_time(file, t, &within)?),
     };
     let hosts = raw
         .hosts
@@ -240,7 +279,7 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
             evidence: BTreeMap::new(),
         })
         .collect();
-    check_duplicates(file, &vms)?;
+    check_duplicates(file, &vms, &within)?;
     let inventory = Inventory {
         collected_at,
         platform: raw.platform.map(|p| p.0),
@@ -255,15 +294,22 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
     })
 }
 
-fn parse_time(file: &SourceFile, t: RawTime) -> Result<jiff::Timestamp, Diagnostics> {
+fn parse_time(
+    file: &SourceFile,
+    t: RawTime,
+    within: &std::ops::Range<usize>,
+) -> Result<jiff::Timestamp, Diagnostics> {
     let text = match t {
         RawTime::Text(s) => s,
         RawTime::Toml(dt) => dt.to_string(),
     };
     text.parse::<jiff::Timestamp>().map_err(|e| {
-        let span = locate::string_value(&file.text, "collected_at", &text, 0)
-            .or_else(|| file.text.find(&text).map(|i| i..i + text.len()))
-            .unwrap_or(0..0);
+        let part = file.text.get(within.clone()).unwrap_or_default();
+        let span = locate::string_value(part, "collected_at", &text, 0)
+            .or_else(|| part.find(&text).map(|i| i..i + text.len()))
+            .map_or(within.start..within.start, |r| {
+                within.start + r.start..within.start + r.end
+            });
         SourceDiag::at(
             Code::InventoryField,
             format!(
@@ -286,7 +332,13 @@ fn strip_position(msg: &str) -> String {
     }
 }
 
-fn check_duplicates(file: &SourceFile, vms: &[Vm]) -> Result<(), Diagnostics> {
+fn check_duplicates(
+    file: &SourceFile,
+    vms: &[Vm],
+    within: &std::ops::Range<usize>,
+) -> Result<(), Diagnostics> {
+    let part = file.text.get(within.clone()).unwrap_or_default();
+    let shift = |r: std::ops::Range<usize>| within.start + r.start..within.start + r.end;
     let mut seen: HashMap<&str, usize> = HashMap::with_capacity(vms.len());
     let mut diags = Diagnostics::default();
     for vm in vms {
@@ -298,9 +350,9 @@ fn check_duplicates(file: &SourceFile, vms: &[Vm]) -> Result<(), Diagnostics> {
             } else {
                 ("name", "name (and no id)")
             };
-            let first = locate::string_value(&file.text, key, vm.key(), 0).unwrap_or(0..0);
-            let second =
-                locate::string_value(&file.text, key, vm.key(), 1).unwrap_or(first.clone());
+            let first = locate::string_value(part, key, vm.key(), 0)
+                .map_or(within.start..within.start, shift);
+            let second = locate::string_value(part, key, vm.key(), 1).map_or(first.clone(), shift);
             diags.push(
                 SourceDiag::at(
                     Code::InventoryDuplicate,

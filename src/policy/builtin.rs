@@ -8,6 +8,13 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[(
     include_str!("../../policies/baseline.toml"),
 )];
 
+/// `(name, text)` of the baseline's test cases (`preflight test` without a path). Kept apart
+/// from [`BUILTIN_FILES`] so the policy loader never reads a case file as a policy.
+pub const BUILTIN_CASES: (&str, &str) = (
+    "builtin/baseline.cases.toml",
+    include_str!("../../policies/baseline.cases.toml"),
+);
+
 /// The baseline as source files, named `builtin/...` so reports never show a local path.
 pub fn builtin_sources() -> Vec<SourceFile> {
     BUILTIN_FILES
