@@ -9,6 +9,8 @@ mod ids;
 mod moveback;
 mod place;
 mod schedule;
+#[cfg(test)]
+mod tests;
 
 pub use build::{Built, PlanOptions, build_plan};
 pub use file::{LoadedPlan, read_plan, write_plan};
