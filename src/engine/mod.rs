@@ -6,6 +6,7 @@
 mod balance;
 mod capacity;
 mod finding;
+mod hosts_now;
 mod index;
 mod restore;
 mod rolling;
