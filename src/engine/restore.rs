@@ -404,3 +404,7 @@ fn move_back_plan(
         steps,
     }
 }
+
+#[cfg(test)]
+#[path = "restore_tests.rs"]
+mod tests;
