@@ -164,3 +164,50 @@ fn an_unwritable_plan_path_is_an_input_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("output::write"));
     assert!(!Path::new("no/such/dir/plan.json").exists());
 }
+
+#[test]
+fn draining_two_hosts_together_overflows_where_rolling_does_not() {
+    let rules = |extra: &[&str]| -> Vec<(String, String)> {
+        let out = Command::cargo_bin("preflight")
+            .expect("the binary")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "audit",
+                "--inventory",
+                EXAMPLE,
+                "--host",
+                "HV01",
+                "--host",
+                "HV02",
+            ])
+            .args(["--now", NOW, "--format", "json"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                let s = |k: &str| f[k].as_str().unwrap_or("-").to_string();
+                (s("rule"), s("message"))
+            })
+            .collect()
+    };
+    let together = rules(&[]);
+    assert!(together.iter().any(|(r, _)| r == "capacity"));
+    // The plan has no room left for LAB-TEST01 either: a finding, not a silent omission.
+    assert!(
+        together.iter().any(|(r, m)| r == "non-ha-running"
+            && m.contains("LAB-TEST01")
+            && m.contains("nowhere")),
+        "{together:?}"
+    );
+    let rolling = rules(&["--rolling"]);
+    assert!(rolling.iter().all(|(r, _)| r != "capacity"), "{rolling:?}");
+    assert!(
+        rolling.iter().all(|(_, m)| !m.contains("nowhere")),
+        "{rolling:?}"
+    );
+}
