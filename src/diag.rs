@@ -60,6 +60,7 @@ codes! {
     UsageNow => "usage::now", "--now is not an RFC 3339 timestamp";
     PlanInvalid => "plan::invalid", "a plan file is not a valid preflight plan";
     PlanRead => "plan::read", "a plan file could not be read";
+    PlanSchema => "plan::schema", "a plan file has no schema, or one this version does not read";
     OutputWrite => "output::write", "an output file could not be written";
 }
 

@@ -1,13 +1,14 @@
 //! `preflight audit`: inputs → engine → report → exit code.
 
 use super::inputs::{load_inventories, load_policy, parse_now, policy_inputs};
-use super::output::emit;
+use super::output::{emit, write_atomically};
 use super::{
     AuditArgs, Cli, FailOnArg, FormatArg, ModeArg, PlatformArg, color_enabled, print_diagnostics,
 };
-use crate::diag::Diagnostics;
-use crate::engine::{self, FailOn, Request, decide, resolve_hosts};
+use crate::diag::{Code, Diagnostics, SourceDiag};
+use crate::engine::{self, FailOn, Finding, Request, decide, resolve_hosts};
 use crate::model::Platform;
+use crate::plan::{PlanInput, PlanOptions, build_plan, write_plan};
 use crate::platform;
 use crate::policy::Mode;
 use crate::report::{Inputs, Json, Report, Reporter, RequestInfo, Table};
@@ -59,7 +60,29 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         now,
         no_waivers: args.report.no_waivers,
     };
-    let mut eval = engine::audit(&policy, &inventory, &request);
+    let mut eval = engine::audit_with(&policy, &inventory, &request, args.rolling);
+    // The plan is always worked out: a VM the policy wants moved that fits nowhere is a finding
+    // whether or not the plan is written, so the verdict does not depend on --plan.
+    let options = PlanOptions {
+        rolling: args.rolling,
+        inputs: inventories
+            .inputs
+            .iter()
+            .map(|i| PlanInput {
+                path: i.path.clone(),
+                sha256: i.sha256.clone(),
+            })
+            .collect(),
+    };
+    let built = build_plan(&policy, &inventory, &request, &eval.findings, &options);
+    engine::fold_findings(&mut eval.findings, built.findings, "plan");
+    eval.findings.sort_by(Finding::report_order);
+    if args.rolling && hosts.len() > 1 {
+        eval.notes.push(format!(
+            "--rolling: {} drain one at a time in this order; the host table shows each host at its fullest moment",
+            hosts.join(", ")
+        ));
+    }
     if request.no_waivers && !policy.waivers.is_empty() {
         eval.notes.push(format!(
             "--no-waivers: {} waiver(s) ignored",
@@ -82,6 +105,16 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         policies: policy_inputs(&policy),
         tool_version: env!("CARGO_PKG_VERSION").into(),
     };
+    if let Some(path) = &args.plan {
+        write_atomically(std::path::Path::new(path), |w| write_plan(&built.plan, w)).map_err(
+            |e| {
+                SourceDiag::plain(
+                    Code::OutputWrite,
+                    format!("cannot write the plan {path}: {e}"),
+                )
+            },
+        )?;
+    }
     let report = Report::new(info, inputs, &eval, &outcome);
     let color =
         args.report.output.is_none() && color_enabled(cli.color, std::io::stdout().is_terminal());

@@ -6,6 +6,7 @@ mod inputs;
 mod output;
 mod policy_cmds;
 mod policytest;
+mod restore;
 
 use crate::diag::Diagnostics;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -25,6 +26,8 @@ pub struct Cli {
 pub enum Command {
     /// Judge the hosts about to be drained: findings, verdict by exit code.
     Audit(AuditArgs),
+    /// After maintenance: compare a plan's baseline with a fresh inventory, plan the move-back.
+    Restore(RestoreArgs),
     /// Check policy files only.
     Validate(PolicyArgs),
     /// List the loaded rules.
@@ -69,6 +72,28 @@ pub struct AuditArgs {
     pub policy: PolicyArgs,
     #[command(flatten)]
     pub report: ReportArgs,
+    /// Write the action list (the plan) to FILE, replaced atomically; written even on no-go.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<String>,
+    /// Drain the hosts one at a time, in the order given, each back before the next goes.
+    #[arg(long)]
+    pub rolling: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The plan `audit --plan` wrote before maintenance.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub plan: String,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Write the move-back plan to FILE (replaced atomically).
+    #[arg(long = "plan-out", value_name = "FILE")]
+    pub plan_out: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +198,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     );
     let result = match &cli.command {
         Command::Audit(a) => audit::run(a, &cli),
+        Command::Restore(r) => restore::run(r, &cli),
         Command::Validate(p) => policy_cmds::validate(p),
         Command::Rules(r) => policy_cmds::rules(r, &cli),
         Command::Explain(e) => policy_cmds::explain(e),

@@ -54,3 +54,26 @@ impl Finding {
         !self.waived && threshold.is_some_and(|t| self.severity >= t)
     }
 }
+
+/// Adds `extra` findings (e.g. the planner's "nowhere to put it") to `findings`, folding each
+/// into an existing unwaived finding of the same rule and subject, so a subject is reported once
+/// per rule: the message gains the extra sentence and the evidence an `extra_key` entry.
+pub fn fold_findings(findings: &mut Vec<Finding>, extra: Vec<Finding>, extra_key: &str) {
+    for e in extra {
+        let same = findings
+            .iter_mut()
+            .find(|f| !f.waived && f.rule == e.rule && f.host == e.host && f.vm == e.vm);
+        match same {
+            Some(f) => {
+                f.message = format!("{}; {}", f.message, e.message);
+                f.severity = f.severity.max(e.severity);
+                f.evidence
+                    .insert(extra_key.to_string(), serde_json::json!(e.evidence));
+                if f.remediation.is_none() {
+                    f.remediation = e.remediation;
+                }
+            }
+            None => findings.push(e),
+        }
+    }
+}

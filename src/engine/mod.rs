@@ -3,17 +3,23 @@
 //! No I/O and no clock: time comes in as [`Request::now`]. The inventory is indexed by host
 //! once, so the work is linear in the number of VMs.
 
+mod balance;
 mod capacity;
 mod finding;
+mod hosts_now;
 mod index;
+mod restore;
+mod rolling;
 mod select;
 mod verdict;
 mod vm_rules;
 mod waivers;
 
+pub use balance::{ClusterBalance, HostSample, cluster_imbalance, imbalance};
 pub use capacity::{HostLoad, Placement, place_largest_first};
-pub use finding::{AppliedWaiver, Finding, WAIVER_EXPIRED, WAIVER_UNUSED};
+pub use finding::{AppliedWaiver, Finding, WAIVER_EXPIRED, WAIVER_UNUSED, fold_findings};
 pub use index::InventoryIndex;
+pub use restore::{Restored, restore};
 pub use select::resolve_hosts;
 pub use verdict::{FailOn, Outcome, Verdict, decide};
 pub use waivers::apply_waivers;
@@ -49,6 +55,17 @@ pub struct Evaluation {
 
 /// Runs every audit-phase rule for the request.
 pub fn audit(policy: &PolicySet, inventory: &Inventory, request: &Request) -> Evaluation {
+    audit_with(policy, inventory, request, false)
+}
+
+/// [`audit`], with `rolling` draining the target hosts one at a time (capacity is then checked
+/// for each host's drain on its own).
+pub fn audit_with(
+    policy: &PolicySet,
+    inventory: &Inventory,
+    request: &Request,
+    rolling: bool,
+) -> Evaluation {
     let index = InventoryIndex::new(inventory, &request.hosts);
     let profile: &dyn Profile = profile(request.platform);
     let mut eval = Evaluation::default();
@@ -64,8 +81,12 @@ pub fn audit(policy: &PolicySet, inventory: &Inventory, request: &Request) -> Ev
             RuleKind::Capacity {
                 min_free_memory_pct,
             } => {
-                let outcome =
-                    capacity::evaluate(rule, *min_free_memory_pct, &index, &mut eval.findings);
+                let outcome = if rolling {
+                    let pct = *min_free_memory_pct;
+                    rolling::evaluate(rule, pct, inventory, &request.hosts, &mut eval.findings)
+                } else {
+                    capacity::evaluate(rule, *min_free_memory_pct, &index, &mut eval.findings)
+                };
                 if eval.loads.is_empty() {
                     eval.loads = outcome;
                 }
@@ -74,7 +95,11 @@ pub fn audit(policy: &PolicySet, inventory: &Inventory, request: &Request) -> Ev
         }
     }
     if eval.loads.is_empty() {
-        eval.loads = capacity::loads_without_rule(&index);
+        eval.loads = if rolling {
+            rolling::loads(inventory, &request.hosts)
+        } else {
+            capacity::loads_without_rule(&index)
+        };
     }
     eval.untrusted = check_age(policy, inventory, request.now);
     if request.platform_assumed {

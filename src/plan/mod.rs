@@ -3,6 +3,20 @@
 //! This module holds the document's types. Building a plan is pure (no I/O); reading one back
 //! validates it like any other input.
 
+mod build;
+mod file;
+mod ids;
+mod moveback;
+mod place;
+mod schedule;
+#[cfg(test)]
+mod tests;
+
+pub use build::{Built, PlanOptions, build_plan};
+pub use file::{LoadedPlan, read_plan, write_plan};
+pub use moveback::{MoveBack, move_back_steps, plan_move_back};
+pub use place::{floor_pct, room_above_floor};
+
 use crate::model::{HostState, VmState};
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +79,11 @@ pub struct BaselineHost {
     /// Memory of the host's active VMs, MiB.
     pub used_mb: u64,
     pub vms: usize,
+    /// The host's CPUs, and the vCPUs of its active VMs (for `balance` rules on `vcpus`).
+    #[serde(default)]
+    pub cpus: Option<u32>,
+    #[serde(default)]
+    pub used_vcpus: u64,
 }
 
 /// One step. `id` is stable for the same inputs (derived from phase, action and subject).
@@ -87,6 +106,10 @@ pub struct Step {
     /// The state the VM must be in for the step to run (the executor's guard).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_state: Option<VmState>,
+    /// A migrate that must move the VM's storage too (a VM that is not highly available
+    /// usually sits on the host's local disks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_storage: bool,
     /// The rule ids that caused the step.
     #[serde(default)]
     pub because: Vec<String>,

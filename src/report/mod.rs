@@ -7,7 +7,7 @@ mod table;
 pub use json::Json;
 pub use table::{FIXED_WIDTH as TABLE_WIDTH, Table};
 
-use crate::engine::{Evaluation, Finding, HostLoad, Outcome, Verdict};
+use crate::engine::{ClusterBalance, Evaluation, Finding, HostLoad, Outcome, Verdict};
 use crate::policy::Severity;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -28,6 +28,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Memory load per host of the affected clusters, before and after the simulated drain.
     pub hosts: Vec<HostLoadRow>,
+    /// `restore`: each cluster's imbalance before maintenance, now, and after the move-back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub balance: Vec<ClusterBalance>,
     /// What could not be judged, and assumptions made.
     pub notes: Vec<String>,
 }
@@ -143,6 +146,7 @@ impl Report {
             summary: Summary::of(&eval.findings),
             findings: eval.findings.clone(),
             hosts: eval.loads.iter().map(HostLoadRow::from).collect(),
+            balance: Vec::new(),
             notes: eval.notes.clone(),
         }
     }

@@ -16,7 +16,8 @@ impl Reporter for Table {
         writeln!(out, "{}", verdict_line(report))?;
         writeln!(
             out,
-            "audit of {} ({} mode, {} {})",
+            "{} of {} ({} mode, {} {})",
+            report.request.command,
             report.request.hosts.join(", "),
             report.request.mode,
             report.request.platform,
@@ -89,6 +90,31 @@ impl Reporter for Table {
                     pct(h.used_before_pct, h.used_before_mb),
                     pct(h.used_after_pct, h.used_after_mb),
                     format!("{} → {}", h.vms_before, h.vms_after),
+                ]);
+            }
+            writeln!(out, "\n{t}")?;
+        }
+        if !report.balance.is_empty() {
+            let mut t = self.grid();
+            t.set_header([
+                "cluster",
+                "rule",
+                "metric",
+                "before maintenance",
+                "now",
+                "after move-back",
+                "limit",
+            ]);
+            let fig = |x: Option<f64>| x.map_or("unknown".to_string(), |v| format!("{v:.3}"));
+            for b in &report.balance {
+                t.add_row(vec![
+                    b.cluster.clone().unwrap_or_else(|| "-".into()),
+                    b.rule.clone(),
+                    b.metric.to_string(),
+                    fig(b.before),
+                    fig(b.now),
+                    fig(b.after_move_back),
+                    format!("{}", b.max_imbalance),
                 ]);
             }
             writeln!(out, "\n{t}")?;

@@ -1,0 +1,116 @@
+//! `preflight restore`: plan + fresh inventory → findings, balance figures, move-back plan.
+
+use super::inputs::{load_inventories, load_policy, parse_now, policy_inputs};
+use super::output::{emit, write_atomically};
+use super::{Cli, FailOnArg, FormatArg, RestoreArgs, color_enabled, print_diagnostics};
+use crate::diag::{Code, Diagnostics, SourceDiag};
+use crate::engine::{self, FailOn, Request, decide};
+use crate::plan::{LoadedPlan, PlanInput, read_plan, write_plan};
+use crate::report::{Inputs, Json, Report, Reporter, RequestInfo, Table};
+use std::io::IsTerminal;
+
+pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
+    let now = parse_now(args.report.now.as_deref());
+    let policy = load_policy(&args.policy);
+    let inventories = load_inventories(&args.inventory);
+    let plan = load_plan(&args.plan);
+    // Every input problem at once, as audit does.
+    let (now, policy, inventories, loaded) = match (now, policy, inventories, plan) {
+        (Ok(n), Ok(p), Ok(i), Ok(l)) => (n, p, i, l),
+        (n, p, i, l) => {
+            let mut all = Diagnostics::default();
+            for e in [n.err(), p.err(), i.err(), l.err()].into_iter().flatten() {
+                all.extend(e);
+            }
+            return Err(all);
+        }
+    };
+    if !inventories.warnings.is_empty() {
+        print_diagnostics(
+            &inventories.warnings,
+            color_enabled(cli.color, std::io::stderr().is_terminal()),
+        );
+    }
+    let LoadedPlan {
+        plan,
+        mode,
+        platform,
+    } = loaded;
+    let fail_on = match args.report.fail_on {
+        FailOnArg::Error => FailOn::Error,
+        FailOnArg::Warning => FailOn::Warning,
+        FailOnArg::Never => FailOn::Never,
+    };
+    let request = Request {
+        hosts: plan.request.hosts.clone(),
+        mode,
+        platform,
+        platform_assumed: false,
+        now,
+        no_waivers: args.report.no_waivers,
+    };
+    let inputs: Vec<PlanInput> = inventories
+        .inputs
+        .iter()
+        .map(|i| PlanInput {
+            path: i.path.clone(),
+            sha256: i.sha256.clone(),
+        })
+        .collect();
+    let mut restored = engine::restore(&policy, &inventories.inventory, &plan, &request, &inputs);
+    let outcome = decide(&restored.eval, fail_on);
+    if let Some(path) = &args.plan_out {
+        if outcome.exit_code == 3 {
+            restored.eval.notes.push(format!(
+                "no move-back plan written to {path}: the inventory cannot be trusted for one"
+            ));
+        } else {
+            write_atomically(std::path::Path::new(path), |w| {
+                write_plan(&restored.plan, w)
+            })
+            .map_err(|e| {
+                SourceDiag::plain(
+                    Code::OutputWrite,
+                    format!("cannot write the move-back plan {path}: {e}"),
+                )
+            })?;
+        }
+    }
+    let info = RequestInfo {
+        command: "restore".into(),
+        hosts: plan.request.hosts.clone(),
+        mode: mode.to_string(),
+        platform: platform.to_string(),
+        platform_source: "plan".into(),
+        fail_on: format!("{:?}", args.report.fail_on).to_lowercase(),
+        waivers: !args.report.no_waivers,
+        now: now.to_string(),
+    };
+    let inputs = Inputs {
+        inventory: inventories.inputs,
+        policies: policy_inputs(&policy),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    let mut report = Report::new(info, inputs, &restored.eval, &outcome);
+    report.balance = restored.balance;
+    let color =
+        args.report.output.is_none() && color_enabled(cli.color, std::io::stdout().is_terminal());
+    let reporter: Box<dyn Reporter> = match args.report.format {
+        FormatArg::Table => Box::new(Table { color }),
+        FormatArg::Json => Box::new(Json),
+    };
+    emit(args.report.output.as_deref(), |w| {
+        reporter.write(&report, w)
+    })?;
+    Ok(outcome.exit_code)
+}
+
+fn load_plan(path: &str) -> Result<LoadedPlan, Diagnostics> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostics::from(SourceDiag::plain(
+            Code::PlanRead,
+            format!("cannot read plan {path}: {e}"),
+        ))
+    })?;
+    read_plan(path, &bytes)
+}

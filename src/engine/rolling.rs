@@ -1,0 +1,58 @@
+//! Capacity for a rolling drain: one target host at a time, the others up meanwhile.
+//!
+//! Each host's drain is simulated on its own (so the second host's VMs may go to the first,
+//! which is back by then). A problem seen in several steps of the sequence is reported once.
+//! The loads shown are each host at its fullest moment: a target as it is when drained, every
+//! other host at the most memory any step leaves on it.
+
+use super::capacity::{self, HostLoad};
+use super::finding::Finding;
+use super::index::InventoryIndex;
+use crate::model::Inventory;
+use crate::policy::Rule;
+
+pub(super) fn evaluate(
+    rule: &Rule,
+    min_free_pct: f64,
+    inventory: &Inventory,
+    hosts: &[String],
+    out: &mut Vec<Finding>,
+) -> Vec<HostLoad> {
+    let mut merged: Vec<HostLoad> = Vec::new();
+    for host in hosts {
+        let index = InventoryIndex::new(inventory, std::slice::from_ref(host));
+        let mut found = Vec::new();
+        let loads = capacity::evaluate(rule, min_free_pct, &index, &mut found);
+        for f in found {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        merge(&mut merged, loads);
+    }
+    merged
+}
+
+/// The loads of the whole sequence, from the loads of each step.
+pub(super) fn loads(inventory: &Inventory, hosts: &[String]) -> Vec<HostLoad> {
+    let mut merged = Vec::new();
+    for host in hosts {
+        let index = InventoryIndex::new(inventory, std::slice::from_ref(host));
+        merge(&mut merged, capacity::loads_without_rule(&index));
+    }
+    merged
+}
+
+fn merge(merged: &mut Vec<HostLoad>, step: Vec<HostLoad>) {
+    for l in step {
+        match merged.iter_mut().find(|m| m.host == l.host) {
+            None => merged.push(l),
+            Some(m) if l.target => *m = l,
+            Some(m) if !m.target && l.after_mb > m.after_mb => {
+                m.after_mb = l.after_mb;
+                m.vms_after = l.vms_after;
+            }
+            Some(_) => {}
+        }
+    }
+}

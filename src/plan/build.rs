@@ -1,0 +1,347 @@
+//! Building the action list from an audit (pure: no I/O, no clock).
+//!
+//! The steps follow the maintenance as an operator runs it: `pre` (move, shut down or warn
+//! about the VMs the policy flagged), `drain` (enter maintenance), `maintenance` (a placeholder
+//! for the operator's own patching), `post` (exit maintenance, move back what the platform will
+//! not move back itself). Destinations are chosen by [`super::schedule`]; a VM that fits
+//! nowhere gets no step and comes back as a finding, so the report never hides it.
+
+use super::ids::{dedupe, step_id};
+use super::schedule::{Asks, Group, schedule};
+use super::{
+    BaselineHost, BaselineVm, PLAN_SCHEMA, Plan, PlanInput, PlanRequest, Step, StepAction,
+    StepPhase,
+};
+use crate::engine::{Finding, InventoryIndex, Request};
+use crate::model::{Inventory, Vm, VmState};
+use crate::platform::profile;
+use crate::policy::{Action, Mode, Phase, PolicySet, RuleKind};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What the plan is built with besides the audit.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// One host at a time, in the order of `--host`.
+    pub rolling: bool,
+    /// The inventory files, with their digests, recorded in the plan.
+    pub inputs: Vec<PlanInput>,
+}
+
+/// The plan and the findings planning added (VMs the policy wants moved that fit nowhere).
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub plan: Plan,
+    pub findings: Vec<Finding>,
+}
+
+/// Builds the plan for `request` from the audit's `findings` (waivers already applied).
+pub fn build_plan(
+    policy: &PolicySet,
+    inventory: &Inventory,
+    request: &Request,
+    findings: &[Finding],
+    options: &PlanOptions,
+) -> Built {
+    let index = InventoryIndex::new(inventory, &request.hosts);
+    let targets: Vec<usize> = request
+        .hosts
+        .iter()
+        .filter_map(|h| index.host_pos(h))
+        .collect();
+    let asks = collect_asks(policy, &index, &targets, findings);
+    let groups: Vec<Vec<usize>> = if options.rolling {
+        targets.iter().map(|&t| vec![t]).collect()
+    } else {
+        vec![targets.clone()]
+    };
+    let scheduled = schedule(policy, &index, request, &groups, &asks);
+    let placement_rules: Vec<String> = policy
+        .rules
+        .iter()
+        .filter(|r| r.phase == Phase::Restore && r.applies_in(request.mode))
+        .filter(|r| matches!(r.kind, RuleKind::Placement { .. }))
+        .map(|r| r.id.clone())
+        .collect();
+    let mut steps = Vec::new();
+    for group in &scheduled.groups {
+        group_steps(&index, request, group, &asks, &placement_rules, &mut steps);
+    }
+    dedupe(&mut steps);
+    let plan = Plan {
+        schema: PLAN_SCHEMA.into(),
+        request: PlanRequest {
+            command: "audit".into(),
+            hosts: request.hosts.clone(),
+            mode: request.mode.to_string(),
+            platform: request.platform.to_string(),
+            rolling: options.rolling,
+            now: request.now.to_string(),
+        },
+        inventory: options.inputs.clone(),
+        baseline: baseline(&index, &targets),
+        loads: loads(&index, &targets),
+        steps,
+    };
+    Built {
+        plan,
+        findings: scheduled.findings,
+    }
+}
+
+/// Reads from the findings what the policy asks for each VM of a target host: only unwaived
+/// findings of `vm` rules that were judged (a VM the rule could not judge is already a
+/// finding; the plan does not act on a guess).
+fn collect_asks(
+    policy: &PolicySet,
+    index: &InventoryIndex<'_>,
+    targets: &[usize],
+    findings: &[Finding],
+) -> BTreeMap<usize, Asks> {
+    let inventory = index.inventory;
+    let mut by_subject: HashMap<(String, &str), usize> = HashMap::new();
+    for (i, vm) in inventory.vms.iter().enumerate() {
+        if index
+            .host_pos(&vm.host)
+            .is_some_and(|p| targets.contains(&p))
+        {
+            by_subject
+                .entry((vm.host.to_ascii_lowercase(), vm.name.as_str()))
+                .or_insert(i);
+        }
+    }
+    let mut asks: BTreeMap<usize, Asks> = BTreeMap::new();
+    for f in findings {
+        if f.waived || f.evidence.contains_key("undetermined") {
+            continue;
+        }
+        let Some(rule) = policy.rules.iter().find(|r| r.id == f.rule) else {
+            continue;
+        };
+        if !matches!(rule.kind, RuleKind::Vm(_)) {
+            continue;
+        }
+        let (Some(vm), Some(host)) = (&f.vm, &f.host) else {
+            continue;
+        };
+        let Some(&i) = by_subject.get(&(host.to_ascii_lowercase(), vm.as_str())) else {
+            continue;
+        };
+        let a = asks.entry(i).or_default();
+        match rule.action {
+            Action::Migrate => a.migrate.insert(rule.id.clone()),
+            Action::Shutdown => a.shutdown.insert(rule.id.clone()),
+            Action::Notify => a
+                .notify
+                .insert(rule.id.clone(), f.message.clone())
+                .is_none(),
+            Action::None => false,
+        };
+    }
+    asks
+}
+
+/// The steps of one group of hosts drained together (all targets, or one when rolling).
+fn group_steps(
+    index: &InventoryIndex<'_>,
+    request: &Request,
+    group: &Group,
+    asks: &BTreeMap<usize, Asks>,
+    placement_rules: &[String],
+    steps: &mut Vec<Step>,
+) {
+    let inventory = index.inventory;
+    let profile = profile(request.platform);
+    let decommission = request.mode == Mode::Decommission;
+    // pre: per host in --host order, per VM by name; a warning goes out before the VM moves.
+    let mut vms: Vec<usize> = asks
+        .keys()
+        .copied()
+        .filter(|&i| group.hosts.iter().any(|&h| on_host(index, i, h)))
+        .collect();
+    vms.sort_by_key(|&i| {
+        let vm = &inventory.vms[i];
+        let h = group.hosts.iter().position(|&h| on_host(index, i, h));
+        (h, vm.name.clone(), vm.id.clone())
+    });
+    let mut shut_down = Vec::new();
+    for &i in &vms {
+        let vm = &inventory.vms[i];
+        let a = &asks[&i];
+        for (rule, message) in &a.notify {
+            let mut s = vm_step(StepPhase::Pre, StepAction::Notify, vm);
+            s.host = Some(vm.host.clone());
+            s.because = vec![rule.clone()];
+            s.note = Some(message.clone());
+            steps.push(s);
+        }
+        if let Some(to) = group.moved.get(&i) {
+            let mut s = vm_step(StepPhase::Pre, StepAction::Migrate, vm);
+            s.from = Some(vm.host.clone());
+            s.to = Some(index.host(*to).name.clone());
+            s.expect_state = Some(vm.state);
+            s.with_storage = vm.ha != Some(true);
+            s.because = a.migrate.iter().cloned().collect();
+            steps.push(s);
+        } else if !a.shutdown.is_empty() && vm.state != VmState::Off {
+            let mut s = vm_step(StepPhase::Pre, StepAction::Shutdown, vm);
+            s.host = Some(vm.host.clone());
+            s.expect_state = Some(vm.state);
+            s.because = a.shutdown.iter().cloned().collect();
+            steps.push(s);
+            shut_down.push(i);
+        }
+    }
+    for &h in &group.hosts {
+        let name = &index.host(h).name;
+        let mut s = host_step(StepPhase::Drain, StepAction::EnterMaintenance, name);
+        s.note = Some(format!("drain with {}", profile.drain_command()));
+        steps.push(s);
+    }
+    for &h in &group.hosts {
+        let name = &index.host(h).name;
+        let mut s = host_step(StepPhase::Maintenance, StepAction::Notify, name);
+        s.note = Some(if decommission {
+            format!("decommission {name} here: the operator's own steps go in this place")
+        } else {
+            format!("patch {name} here: the operator's own patching goes in this place")
+        });
+        steps.push(s);
+    }
+    // A retired host takes nothing back: post steps belong to patching only.
+    if decommission {
+        return;
+    }
+    for &h in &group.hosts {
+        steps.push(host_step(
+            StepPhase::Post,
+            StepAction::ExitMaintenance,
+            &index.host(h).name,
+        ));
+    }
+    let mut back: Vec<(usize, Option<usize>)> = group
+        .moved
+        .iter()
+        .map(|(&i, &to)| (i, Some(to)))
+        .chain(group.drained.iter().map(|&i| (i, None)))
+        .filter(|(i, _)| !profile.moves_back(&inventory.vms[*i]))
+        .collect();
+    back.sort_by_key(|(i, _)| (inventory.vms[*i].name.clone(), *i));
+    for (i, to) in back {
+        let vm = &inventory.vms[i];
+        let mut s = vm_step(StepPhase::Post, StepAction::Migrate, vm);
+        s.to = Some(vm.host.clone());
+        s.with_storage = vm.ha != Some(true);
+        let mut because: BTreeSet<String> = placement_rules.iter().cloned().collect();
+        match to {
+            Some(to) => {
+                s.from = Some(index.host(to).name.clone());
+                s.expect_state = Some(vm.state);
+                because.extend(asks[&i].migrate.iter().cloned());
+            }
+            None => {
+                s.expect_state = Some(VmState::Running);
+                s.note = Some(format!(
+                    "the drain moved it; {} does not move it back",
+                    request.platform
+                ));
+            }
+        }
+        s.because = because.into_iter().collect();
+        steps.push(s);
+    }
+    for i in shut_down {
+        let vm = &inventory.vms[i];
+        let mut s = vm_step(StepPhase::Post, StepAction::Start, vm);
+        s.host = Some(vm.host.clone());
+        s.expect_state = Some(VmState::Off);
+        s.because = asks[&i].shutdown.iter().cloned().collect();
+        steps.push(s);
+    }
+}
+
+fn on_host(index: &InventoryIndex<'_>, vm: usize, host: usize) -> bool {
+    index.host_pos(&index.inventory.vms[vm].host) == Some(host)
+}
+
+fn vm_step(phase: StepPhase, action: StepAction, vm: &Vm) -> Step {
+    Step {
+        id: step_id(phase, action, vm.key()),
+        phase,
+        action,
+        vm: Some(vm.name.clone()),
+        vm_id: vm.id.clone(),
+        host: None,
+        from: None,
+        to: None,
+        expect_state: None,
+        with_storage: false,
+        because: Vec::new(),
+        note: None,
+    }
+}
+
+fn host_step(phase: StepPhase, action: StepAction, host: &str) -> Step {
+    Step {
+        id: step_id(phase, action, host),
+        phase,
+        action,
+        vm: None,
+        vm_id: None,
+        host: Some(host.to_string()),
+        from: None,
+        to: None,
+        expect_state: None,
+        with_storage: false,
+        because: Vec::new(),
+        note: None,
+    }
+}
+
+/// Every VM on the target hosts, by host then name.
+fn baseline(index: &InventoryIndex<'_>, targets: &[usize]) -> Vec<BaselineVm> {
+    let mut out: Vec<BaselineVm> = targets
+        .iter()
+        .flat_map(|&t| index.vms_on(t))
+        .map(|vm| BaselineVm {
+            name: vm.name.clone(),
+            id: vm.id.clone(),
+            host: vm.host.clone(),
+            state: vm.state,
+            ha: vm.ha,
+            memory_mb: vm.memory_mb,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.host.to_ascii_lowercase(), &a.name, &a.id).cmp(&(
+            b.host.to_ascii_lowercase(),
+            &b.name,
+            &b.id,
+        ))
+    });
+    out
+}
+
+/// The load of every host of the clusters the targets belong to, in inventory order.
+pub(super) fn loads(index: &InventoryIndex<'_>, targets: &[usize]) -> Vec<BaselineHost> {
+    let peers: BTreeSet<usize> = targets
+        .iter()
+        .flat_map(|&t| index.cluster_peers(t))
+        .collect();
+    peers
+        .into_iter()
+        .map(|pos| {
+            let host = index.host(pos);
+            let active: Vec<&Vm> = index.vms_on(pos).filter(|v| v.state.is_active()).collect();
+            BaselineHost {
+                host: host.name.clone(),
+                cluster: host.cluster.clone(),
+                state: host.state,
+                memory_mb: host.memory_mb,
+                used_mb: active.iter().map(|v| v.memory_mb.unwrap_or(0)).sum(),
+                vms: active.len(),
+                cpus: host.cpus,
+                used_vcpus: active.iter().map(|v| u64::from(v.vcpus.unwrap_or(0))).sum(),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,211 @@
+//! Plan files: writing one (pretty JSON, `schema` first, trailing newline) and reading one back
+//! as untrusted input, every problem located at its line and column.
+
+use super::{PLAN_SCHEMA, Plan};
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, offset_of};
+use crate::model::Platform;
+use crate::policy::Mode;
+use serde::Deserialize;
+use std::io::{self, Write};
+
+/// A plan read from a file, with its request's words checked.
+#[derive(Debug, Clone)]
+pub struct LoadedPlan {
+    pub plan: Plan,
+    pub mode: Mode,
+    pub platform: Platform,
+}
+
+/// Writes `plan` as the contract's JSON document.
+pub fn write_plan(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, plan).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// Only the schema, read first so that a plan of another version is named as such rather than
+/// failing on the first field this version does not know.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    schema: Option<String>,
+}
+
+/// Reads a plan file. `name` is the path as the user gave it.
+pub fn read_plan(name: &str, bytes: &[u8]) -> Result<LoadedPlan, Diagnostics> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        SourceDiag::plain(
+            Code::PlanInvalid,
+            format!("{name}: a plan is UTF-8 JSON, and this file is not UTF-8: {e}"),
+        )
+    })?;
+    let file = SourceFile::new(name, text);
+    let probe: Probe = deserialize(&file)?;
+    let help = "write plans with `preflight audit --plan` or `preflight restore --plan-out`";
+    match probe.schema.as_deref() {
+        Some(PLAN_SCHEMA) => {}
+        Some(other) => {
+            return Err(SourceDiag::at(
+                Code::PlanSchema,
+                format!("{name}: unknown plan schema `{other}`"),
+                &file,
+                value_span(text, "schema"),
+                format!("this preflight reads {PLAN_SCHEMA}"),
+            )
+            .with_help("make the plan again with this version of preflight")
+            .into());
+        }
+        None => {
+            return Err(SourceDiag::at(
+                Code::PlanSchema,
+                format!("{name}: not a preflight plan (no `schema`)"),
+                &file,
+                0..1,
+                format!("expected \"schema\": \"{PLAN_SCHEMA}\""),
+            )
+            .with_help(help)
+            .into());
+        }
+    }
+    let plan: Plan = deserialize(&file)?;
+    let mode = Mode::parse(&plan.request.mode);
+    let platform = Platform::parse(&plan.request.platform);
+    let mut diags = Diagnostics::default();
+    if mode.is_none() {
+        diags.push(word_error(&file, "mode", &plan.request.mode, Mode::WORDS));
+    }
+    if platform.is_none() {
+        let words: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+        diags.push(word_error(
+            &file,
+            "platform",
+            &plan.request.platform,
+            &words,
+        ));
+    }
+    match (mode, platform) {
+        (Some(mode), Some(platform)) if diags.is_empty() => Ok(LoadedPlan {
+            plan,
+            mode,
+            platform,
+        }),
+        _ => Err(diags),
+    }
+}
+
+fn deserialize<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T, Diagnostics> {
+    let text = file.text.as_str();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = result.map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let offset = offset_of(text, inner.line(), inner.column().max(1));
+        let msg = inner.to_string();
+        let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
+        SourceDiag::at(
+            Code::PlanInvalid,
+            format!("{}: not a valid plan: {msg}", file.name),
+            file,
+            offset..offset + 1,
+            if path == "." {
+                "here".to_string()
+            } else {
+                format!("at {path}")
+            },
+        )
+        .with_help("a plan is the JSON document `preflight audit --plan` writes (CONTRACT 6.2)")
+    })?;
+    // Trailing garbage after the document is as bad as a broken one.
+    de.end().map_err(|e| {
+        let offset = offset_of(text, e.line(), e.column().max(1));
+        SourceDiag::at(
+            Code::PlanInvalid,
+            format!("{}: text after the end of the plan", file.name),
+            file,
+            offset..offset + 1,
+            "unexpected",
+        )
+    })?;
+    Ok(value)
+}
+
+fn word_error(file: &SourceFile, key: &str, value: &str, words: &[&str]) -> SourceDiag {
+    SourceDiag::at(
+        Code::PlanInvalid,
+        format!(
+            "{}: unknown {key} `{value}` in the plan's request",
+            file.name
+        ),
+        file,
+        value_span(&file.text, key),
+        format!("expected one of {}", words.join(", ")),
+    )
+}
+
+/// The span of the first `"key": value` value in the text (plans are flat enough for this).
+fn value_span(text: &str, key: &str) -> std::ops::Range<usize> {
+    let needle = format!("\"{key}\"");
+    let Some(k) = text.find(&needle) else {
+        return 0..0;
+    };
+    let after = k + needle.len();
+    let rest = &text[after..];
+    let start = rest
+        .find(|c: char| c != ':' && !c.is_whitespace())
+        .map_or(after, |i| after + i);
+    let end = text[start..]
+        .find([',', '\n', '}'])
+        .map_or(text.len(), |i| start + i);
+    start..end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = r#"{
+  "schema": "preflight/plan/v1",
+  "request": {"command": "audit", "hosts": ["HV01"], "mode": "patch", "platform": "hyperv", "rolling": false, "now": "2026-11-25T17:00:00Z"},
+  "inventory": [],
+  "baseline": [],
+  "loads": [],
+  "steps": []
+}
+"#;
+
+    #[test]
+    fn a_minimal_plan_reads_and_writes_back() {
+        let p = read_plan("p.json", MIN.as_bytes()).unwrap();
+        assert_eq!(p.mode, Mode::Patch);
+        assert_eq!(p.platform, Platform::Hyperv);
+        let mut out = Vec::new();
+        write_plan(&p.plan, &mut out).unwrap();
+        let again = read_plan("p.json", &out).unwrap();
+        assert_eq!(again.plan, p.plan);
+        assert!(out.ends_with(b"}\n"));
+    }
+
+    #[test]
+    fn errors_point_at_their_line() {
+        let bad = MIN.replace("\"steps\": []", "\"steps\": [{\"id\": 5}]");
+        let err = read_plan("p.json", bad.as_bytes()).unwrap_err();
+        assert_eq!(err.0[0].code, Code::PlanInvalid);
+        assert_eq!(err.0[0].line_col().unwrap().0, 7);
+        let cut = &MIN[..MIN.len() / 2];
+        let err = read_plan("p.json", cut.as_bytes()).unwrap_err();
+        assert_eq!(err.0[0].code, Code::PlanInvalid);
+    }
+
+    #[test]
+    fn another_schema_or_bad_words_are_named() {
+        let v2 = MIN.replace("plan/v1", "plan/v2");
+        let err = read_plan("p.json", v2.as_bytes()).unwrap_err();
+        assert_eq!(err.0[0].code, Code::PlanSchema);
+        assert_eq!(err.0[0].line_col(), Some((2, 13)));
+        let bad = MIN.replace("\"patch\"", "\"pach\"");
+        let err = read_plan("p.json", bad.as_bytes()).unwrap_err();
+        assert!(err.0[0].message.contains("unknown mode `pach`"));
+        assert_eq!(err.0[0].line_col().unwrap().0, 3);
+    }
+}

@@ -1,0 +1,183 @@
+//! The move-back: which VMs that are not home can go home now, and the steps that take them.
+//!
+//! A VM goes back only when its original host is up and has room for it above the capacity
+//! floor; the largest VMs are placed first, as in the maintenance plan. A VM that cannot go
+//! back gets no step; the caller reports why.
+
+use super::ids::{dedupe, step_id};
+use super::place::room_above_floor;
+use super::{Step, StepAction, StepPhase};
+use crate::model::{HostState, Inventory};
+use std::cmp::Reverse;
+
+/// A VM of the inventory (by position) that should go back to `home`, and the rules asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveBack {
+    pub vm: usize,
+    pub home: String,
+    pub because: Vec<String>,
+}
+
+/// For each candidate, in the order given: `Ok(())` when it can go home now, or why not.
+pub fn plan_move_back(
+    inventory: &Inventory,
+    candidates: &[MoveBack],
+    floor_pct: f64,
+) -> Vec<Result<(), String>> {
+    let mut used = vec![0u64; inventory.hosts.len()];
+    for vm in inventory.vms.iter().filter(|v| v.state.is_active()) {
+        if let Some(h) = position(inventory, &vm.host) {
+            used[h] += vm.memory_mb.unwrap_or(0);
+        }
+    }
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by_key(|&c| {
+        let vm = &inventory.vms[candidates[c].vm];
+        (Reverse(vm.memory_mb.unwrap_or(0)), vm.name.clone(), c)
+    });
+    let mut fates = vec![Ok(()); candidates.len()];
+    for c in order {
+        let vm = &inventory.vms[candidates[c].vm];
+        let home = &candidates[c].home;
+        let Some(h) = position(inventory, home) else {
+            fates[c] = Err(format!("{home} is not in the inventory"));
+            continue;
+        };
+        let host = &inventory.hosts[h];
+        if host.state != HostState::Up {
+            fates[c] = Err(format!("{} is {}", host.name, host.state));
+            continue;
+        }
+        let Some(need) = vm.memory_mb else {
+            fates[c] = Err("its memory size is unknown".into());
+            continue;
+        };
+        if host.memory_mb.is_none() {
+            fates[c] = Err(format!("the memory of {} is unknown", host.name));
+            continue;
+        }
+        let room = room_above_floor(host.memory_mb, used[h], floor_pct);
+        if room < need as i64 {
+            fates[c] = Err(format!(
+                "{} has {} MiB free above the {floor_pct}% floor and it needs {need} MiB",
+                host.name,
+                room.max(0)
+            ));
+            continue;
+        }
+        used[h] += need;
+    }
+    fates
+}
+
+/// The `post` migrate steps for the candidates that can go home, by VM name.
+pub fn move_back_steps(
+    inventory: &Inventory,
+    candidates: &[MoveBack],
+    fates: &[Result<(), String>],
+) -> Vec<Step> {
+    let mut planned: Vec<&MoveBack> = candidates
+        .iter()
+        .zip(fates)
+        .filter(|(_, f)| f.is_ok())
+        .map(|(c, _)| c)
+        .collect();
+    planned.sort_by_key(|c| (inventory.vms[c.vm].name.clone(), c.vm));
+    let mut steps: Vec<Step> = planned
+        .into_iter()
+        .map(|c| {
+            let vm = &inventory.vms[c.vm];
+            Step {
+                id: step_id(StepPhase::Post, StepAction::Migrate, vm.key()),
+                phase: StepPhase::Post,
+                action: StepAction::Migrate,
+                vm: Some(vm.name.clone()),
+                vm_id: vm.id.clone(),
+                host: None,
+                from: Some(vm.host.clone()),
+                to: Some(c.home.clone()),
+                expect_state: Some(vm.state),
+                with_storage: vm.ha != Some(true),
+                because: c.because.clone(),
+                note: None,
+            }
+        })
+        .collect();
+    dedupe(&mut steps);
+    steps
+}
+
+fn position(inventory: &Inventory, name: &str) -> Option<usize> {
+    inventory
+        .hosts
+        .iter()
+        .position(|h| h.name.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Host, Vm, VmState};
+    use std::collections::BTreeMap;
+
+    fn host(name: &str, state: HostState, memory_mb: u64) -> Host {
+        Host {
+            name: name.into(),
+            cluster: Some("C".into()),
+            state,
+            memory_mb: Some(memory_mb),
+            cpus: Some(8),
+            implied: false,
+        }
+    }
+
+    fn vm(name: &str, host: &str, memory_mb: u64) -> Vm {
+        Vm {
+            name: name.into(),
+            id: None,
+            host: host.into(),
+            state: VmState::Running,
+            ha: Some(true),
+            memory_mb: Some(memory_mb),
+            vcpus: Some(2),
+            tags: vec![],
+            evidence: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn only_what_fits_above_the_floor_goes_home() {
+        let inv = Inventory {
+            hosts: vec![
+                host("H1", HostState::Up, 10_000),
+                host("H2", HostState::Up, 100_000),
+                host("H3", HostState::Down, 10_000),
+            ],
+            vms: vec![
+                vm("BIG", "H2", 6_000),
+                vm("SMALL", "H2", 3_000),
+                vm("OTHER", "H2", 1_000),
+            ],
+            ..Inventory::default()
+        };
+        let mb = |i: usize, home: &str| MoveBack {
+            vm: i,
+            home: home.into(),
+            because: vec!["not-restored".into()],
+        };
+        let cands = [mb(0, "H1"), mb(1, "H1"), mb(2, "H3")];
+        // H1 may fill 9000 of 10000 at a 10% floor: BIG (6000) goes first, SMALL (3000) fits too.
+        let fates = plan_move_back(&inv, &cands, 10.0);
+        assert_eq!(fates[0], Ok(()));
+        assert_eq!(fates[1], Ok(()));
+        assert_eq!(fates[2], Err("H3 is down".into()));
+        // At a 20% floor only 8000 fit: SMALL stays.
+        let fates = plan_move_back(&inv, &cands, 20.0);
+        assert!(fates[1].as_ref().unwrap_err().contains("2000 MiB free"));
+        let steps = move_back_steps(&inv, &cands, &fates);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].id, "post-migrate-BIG");
+        assert_eq!(steps[0].from.as_deref(), Some("H2"));
+        assert_eq!(steps[0].to.as_deref(), Some("H1"));
+    }
+}

@@ -1,0 +1,216 @@
+//! Choosing destinations: where each VM the policy wants moved goes, group by group.
+//!
+//! A group is the hosts drained together: every target at once, or one host at a time with
+//! `--rolling`. For each group and cluster, the VMs the plan moves and the VMs the platform's
+//! drain moves are placed together, largest first, each on the up host with the most room
+//! above the capacity floor. The drain's VMs are placed only to reserve their room (the
+//! platform picks their hosts); the plan's VMs get that host as their destination. A target
+//! host never receives. Between rolling groups in patch mode the cluster is back as it was
+//! (the post steps and the platform return every VM); in decommission mode what moved stays
+//! and no target host ever receives.
+
+use super::place::{floor_pct, room_above_floor};
+use crate::engine::{Finding, InventoryIndex, Request, place_largest_first};
+use crate::model::{HostState, Vm};
+use crate::platform::profile;
+use crate::policy::{Mode, PolicySet, Rule};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the policy asks for one VM: rule ids per action (notify keeps the finding's message).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Asks {
+    pub migrate: BTreeSet<String>,
+    pub shutdown: BTreeSet<String>,
+    pub notify: BTreeMap<String, String>,
+}
+
+/// One group's outcome: host positions, destination per moved VM, VMs the drain moves.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Group {
+    pub hosts: Vec<usize>,
+    /// VM position in the inventory → destination host position.
+    pub moved: BTreeMap<usize, usize>,
+    pub drained: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Scheduled {
+    pub groups: Vec<Group>,
+    /// VMs the policy wants moved that no host can take.
+    pub findings: Vec<Finding>,
+}
+
+pub(super) fn schedule(
+    policy: &PolicySet,
+    index: &InventoryIndex<'_>,
+    request: &Request,
+    groups: &[Vec<usize>],
+    asks: &BTreeMap<usize, Asks>,
+) -> Scheduled {
+    let inventory = index.inventory;
+    let profile = profile(request.platform);
+    let floor = floor_pct(policy, request.mode);
+    let decommission = request.mode == Mode::Decommission;
+    let all_targets: BTreeSet<usize> = groups.iter().flatten().copied().collect();
+    let vm_host: Vec<Option<usize>> = inventory
+        .vms
+        .iter()
+        .map(|v| index.host_pos(&v.host))
+        .collect();
+    let mut baseline_used = vec![0u64; inventory.hosts.len()];
+    for (vm, host) in inventory.vms.iter().zip(&vm_host) {
+        if let (Some(h), true) = (host, vm.state.is_active()) {
+            baseline_used[*h] += vm.memory_mb.unwrap_or(0);
+        }
+    }
+    let mut used = baseline_used.clone();
+    let mut out = Scheduled::default();
+    for hosts in groups {
+        let mut group = Group {
+            hosts: hosts.clone(),
+            ..Group::default()
+        };
+        let mut by_cluster: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
+        for &h in hosts {
+            by_cluster
+                .entry(index.host(h).cluster.clone())
+                .or_default()
+                .push(h);
+        }
+        for (cluster, members) in by_cluster {
+            let receivers: Vec<usize> = index
+                .cluster_peers(members[0])
+                .filter(|p| !hosts.contains(p) && index.host(*p).state == HostState::Up)
+                .filter(|p| !(decommission && all_targets.contains(p)))
+                .collect();
+            let mut pre = Vec::new();
+            let mut drain = Vec::new();
+            for (i, vm) in inventory.vms.iter().enumerate() {
+                if !vm_host[i].is_some_and(|h| members.contains(&h)) {
+                    continue;
+                }
+                if asks.get(&i).is_some_and(|a| !a.migrate.is_empty()) {
+                    pre.push(i);
+                } else if profile.drain_moves(vm) {
+                    drain.push(i);
+                }
+            }
+            let (sized, unsized_): (Vec<usize>, Vec<usize>) = pre
+                .into_iter()
+                .partition(|&i| inventory.vms[i].memory_mb.is_some());
+            let items: Vec<usize> = sized.iter().chain(&drain).copied().collect();
+            let sizes: Vec<u64> = items
+                .iter()
+                .map(|&i| inventory.vms[i].memory_mb.unwrap_or(0))
+                .collect();
+            let mut room: Vec<i64> = receivers
+                .iter()
+                .map(|&r| room_above_floor(index.host(r).memory_mb, used[r], floor))
+                .collect();
+            let placement = place_largest_first(&sizes, &mut room);
+            let mut unplaced = Vec::new();
+            for (k, dest) in placement.destination.iter().enumerate() {
+                let i = items[k];
+                match dest {
+                    Some(d) => {
+                        used[receivers[*d]] += sizes[k];
+                        if k < sized.len() {
+                            group.moved.insert(i, receivers[*d]);
+                        }
+                    }
+                    None if k < sized.len() => unplaced.push(i),
+                    None => {}
+                }
+            }
+            let most_room = receivers
+                .iter()
+                .zip(&room)
+                .max_by_key(|(r, free)| (**free, std::cmp::Reverse(**r)))
+                .map(|(r, free)| (index.host(*r).name.clone(), *free));
+            let ctx = Context {
+                cluster: cluster.as_deref(),
+                floor,
+                receivers: receivers.len(),
+                most_room: most_room.as_ref(),
+                unknown: receivers
+                    .iter()
+                    .filter(|&&r| index.host(r).memory_mb.is_none())
+                    .map(|&r| index.host(r).name.clone())
+                    .collect(),
+            };
+            for i in unsized_.into_iter().chain(unplaced) {
+                let vm = &inventory.vms[i];
+                let rule = asks[&i]
+                    .migrate
+                    .iter()
+                    .find_map(|id| policy.rules.iter().find(|r| &r.id == id));
+                if let Some(rule) = rule {
+                    out.findings.push(fits_nowhere(rule, vm, &ctx));
+                }
+            }
+            group.drained.extend(drain);
+        }
+        if !decommission {
+            used.clone_from(&baseline_used);
+        }
+        out.groups.push(group);
+    }
+    out
+}
+
+struct Context<'a> {
+    cluster: Option<&'a str>,
+    floor: f64,
+    receivers: usize,
+    most_room: Option<&'a (String, i64)>,
+    /// Receivers whose memory the inventory does not give: they cannot be planned onto.
+    unknown: Vec<String>,
+}
+
+fn fits_nowhere(rule: &Rule, vm: &Vm, ctx: &Context<'_>) -> Finding {
+    let cluster = match ctx.cluster {
+        Some(c) => format!("cluster {c}"),
+        None => "the hosts (the inventory names no cluster)".to_string(),
+    };
+    let why = match (vm.memory_mb, ctx.most_room) {
+        (None, _) => "its memory size is unknown, so no destination can be chosen".to_string(),
+        (Some(_), _) if !ctx.unknown.is_empty() => format!(
+            "the memory of {} is unknown, so no destination can be chosen (export the hosts too)",
+            ctx.unknown.join(", ")
+        ),
+        (Some(_), None) => format!("no other host of {cluster} is up"),
+        (Some(mem), Some((host, free))) => format!(
+            "it needs {mem} MiB and fits on no other up host of {cluster} above the {}% free-memory floor (most room: {} MiB on {host})",
+            ctx.floor,
+            free.max(&0)
+        ),
+    };
+    let mut evidence = BTreeMap::new();
+    evidence.insert("memory_mb".into(), json!(vm.memory_mb));
+    evidence.insert("min_free_memory_pct".into(), json!(ctx.floor));
+    evidence.insert("receivers".into(), json!(ctx.receivers));
+    evidence.insert(
+        "most_room_mb".into(),
+        json!(ctx.most_room.map(|(_, free)| (*free).max(0))),
+    );
+    evidence.insert("destination".into(), json!(null));
+    Finding {
+        rule: rule.id.clone(),
+        severity: rule.severity,
+        vm: Some(vm.name.clone()),
+        host: Some(vm.host.clone()),
+        cluster: ctx.cluster.map(String::from),
+        message: format!(
+            "{} must move off {} (`{}`) but the plan has nowhere to put it: {why}",
+            vm.name, vm.host, rule.id
+        ),
+        remediation: Some(
+            "free memory on another host of the cluster, bring another host up, or drain one host at a time (--rolling); otherwise shut the VM down for the window"
+                .into(),
+        ),
+        evidence,
+        waived: false,
+        waiver: None,
+    }
+}

@@ -1,0 +1,411 @@
+//! Tests of the planner: destinations, findings for VMs that fit nowhere, rolling order, ids,
+//! and a property test over generated inventories.
+
+use super::*;
+use crate::engine::{Finding, Request, audit_with};
+use crate::model::{Host, Inventory, Platform, Vm};
+use crate::policy::{Mode, PolicySet, builtin_sources, load};
+use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn baseline_policy() -> PolicySet {
+    load(builtin_sources()).expect("the baseline loads")
+}
+
+fn host(name: &str, cluster: &str, memory_mb: u64) -> Host {
+    Host {
+        name: name.into(),
+        cluster: Some(cluster.into()),
+        state: HostState::Up,
+        memory_mb: Some(memory_mb),
+        cpus: Some(16),
+        implied: false,
+    }
+}
+
+fn vm(name: &str, host: &str, state: VmState, ha: bool, memory_mb: u64) -> Vm {
+    Vm {
+        name: name.into(),
+        id: None,
+        host: host.into(),
+        state,
+        ha: Some(ha),
+        memory_mb: Some(memory_mb),
+        vcpus: Some(2),
+        tags: vec![],
+        evidence: BTreeMap::new(),
+    }
+}
+
+fn request(hosts: &[&str], mode: Mode, platform: Platform) -> Request {
+    Request {
+        hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        mode,
+        platform,
+        platform_assumed: false,
+        now: "2026-11-25T17:00:00Z".parse().expect("a timestamp"),
+        no_waivers: false,
+    }
+}
+
+/// Audit, then plan, as `preflight audit --plan` does.
+fn run(policy: &PolicySet, inv: &Inventory, req: &Request, rolling: bool) -> (Plan, Vec<Finding>) {
+    let eval = audit_with(policy, inv, req, rolling);
+    let options = PlanOptions {
+        rolling,
+        inputs: vec![],
+    };
+    let built = build_plan(policy, inv, req, &eval.findings, &options);
+    (built.plan, built.findings)
+}
+
+fn steps_of(plan: &Plan, phase: StepPhase, action: StepAction) -> Vec<&Step> {
+    plan.steps
+        .iter()
+        .filter(|s| s.phase == phase && s.action == action)
+        .collect()
+}
+
+#[test]
+fn a_vm_goes_to_the_host_with_room_above_the_floor_never_a_target() {
+    // H2 is the roomiest but a target; H3 would drop below the 10% floor; H4 has room.
+    let inv = Inventory {
+        hosts: vec![
+            host("H1", "C", 100_000),
+            host("H2", "C", 400_000),
+            host("H3", "C", 100_000),
+            host("H4", "C", 100_000),
+        ],
+        vms: vec![
+            vm("SQL", "H1", VmState::Running, false, 30_000),
+            vm("FULL", "H3", VmState::Running, true, 65_000),
+            vm("HALF", "H4", VmState::Running, true, 50_000),
+        ],
+        ..Inventory::default()
+    };
+    let (plan, extra) = run(
+        &baseline_policy(),
+        &inv,
+        &request(&["H1", "H2"], Mode::Patch, Platform::Hyperv),
+        false,
+    );
+    assert!(extra.is_empty(), "{extra:?}");
+    let pre = steps_of(&plan, StepPhase::Pre, StepAction::Migrate);
+    assert_eq!(pre.len(), 1);
+    assert_eq!(pre[0].vm.as_deref(), Some("SQL"));
+    assert_eq!(pre[0].from.as_deref(), Some("H1"));
+    assert_eq!(pre[0].to.as_deref(), Some("H4"));
+    assert!(pre[0].with_storage);
+    assert_eq!(pre[0].because, ["non-ha-running"]);
+    assert_eq!(pre[0].expect_state, Some(VmState::Running));
+}
+
+#[test]
+fn a_vm_that_fits_nowhere_is_a_finding_not_a_step() {
+    let inv = Inventory {
+        hosts: vec![host("H1", "C", 100_000), host("H2", "C", 100_000)],
+        vms: vec![
+            vm("BIG", "H1", VmState::Running, false, 60_000),
+            vm("BUSY", "H2", VmState::Running, true, 40_000),
+        ],
+        ..Inventory::default()
+    };
+    let (plan, extra) = run(
+        &baseline_policy(),
+        &inv,
+        &request(&["H1"], Mode::Patch, Platform::Scvmm),
+        false,
+    );
+    assert!(steps_of(&plan, StepPhase::Pre, StepAction::Migrate).is_empty());
+    assert!(steps_of(&plan, StepPhase::Post, StepAction::Migrate).is_empty());
+    assert_eq!(extra.len(), 1);
+    let f = &extra[0];
+    assert_eq!(f.rule, "non-ha-running");
+    assert_eq!(f.vm.as_deref(), Some("BIG"));
+    assert!(f.message.contains("nowhere"), "{}", f.message);
+    assert!(f.message.contains("50000 MiB on H2"), "{}", f.message);
+}
+
+#[test]
+fn waived_findings_produce_no_steps() {
+    let mut policy = baseline_policy();
+    let text = "[[waiver]]\nrule = \"non-ha-running\"\nvm = \"^LAB-\"\nreason = \"lab\"\nexpires = 2099-01-01\n";
+    let mut sources = builtin_sources();
+    sources.push(crate::diag::SourceFile::new("w.toml", text));
+    policy = load(sources).unwrap_or(policy);
+    assert_eq!(policy.waivers.len(), 1);
+    let inv = Inventory {
+        hosts: vec![host("H1", "C", 100_000), host("H2", "C", 100_000)],
+        vms: vec![
+            vm("LAB-1", "H1", VmState::Running, false, 1_000),
+            vm("APP", "H1", VmState::Running, false, 1_000),
+        ],
+        ..Inventory::default()
+    };
+    let (plan, _) = run(
+        &policy,
+        &inv,
+        &request(&["H1"], Mode::Patch, Platform::Scvmm),
+        false,
+    );
+    let moved: Vec<_> = steps_of(&plan, StepPhase::Pre, StepAction::Migrate)
+        .iter()
+        .map(|s| s.vm.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(moved, ["APP"]);
+}
+
+#[test]
+fn rolling_drains_one_host_at_a_time_and_may_use_the_first_host_for_the_second() {
+    // H2's SQL VM only fits on H1, which is back up by the time H2 drains.
+    let inv = Inventory {
+        hosts: vec![
+            host("H1", "C", 200_000),
+            host("H2", "C", 100_000),
+            host("H3", "C", 100_000),
+        ],
+        vms: vec![
+            vm("A", "H1", VmState::Running, false, 10_000),
+            vm("SQL", "H2", VmState::Running, false, 120_000),
+            vm("H3VM", "H3", VmState::Running, true, 50_000),
+        ],
+        ..Inventory::default()
+    };
+    let policy = baseline_policy();
+    let req = request(&["H1", "H2"], Mode::Patch, Platform::Scvmm);
+    let (plan, extra) = run(&policy, &inv, &req, true);
+    assert!(extra.is_empty(), "{extra:?}");
+    assert!(plan.request.rolling);
+    let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "pre-migrate-A",
+            "drain-enter-maintenance-H1",
+            "maintenance-notify-H1",
+            "post-exit-maintenance-H1",
+            "post-migrate-A",
+            "pre-migrate-SQL",
+            "drain-enter-maintenance-H2",
+            "maintenance-notify-H2",
+            "post-exit-maintenance-H2",
+            "post-migrate-SQL",
+        ]
+    );
+    assert_eq!(plan.steps[5].to.as_deref(), Some("H1"));
+    // Together, neither target may receive: SQL fits nowhere.
+    let (plan, extra) = run(
+        &policy,
+        &inv,
+        &request(&["H1", "H2"], Mode::Patch, Platform::Scvmm),
+        false,
+    );
+    assert_eq!(extra.len(), 1, "{extra:?}");
+    assert_eq!(extra[0].vm.as_deref(), Some("SQL"));
+    assert!(plan.steps.iter().all(|s| s.vm.as_deref() != Some("SQL")));
+    let phases: Vec<StepPhase> = plan.steps.iter().map(|s| s.phase).collect();
+    assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{phases:?}");
+}
+
+#[test]
+fn decommission_moves_stranded_ha_vms_and_nothing_comes_back() {
+    let inv = Inventory {
+        hosts: vec![host("H1", "C", 100_000), host("H2", "C", 100_000)],
+        vms: vec![
+            vm("OFF", "H1", VmState::Off, true, 8_000),
+            vm("RUN", "H1", VmState::Running, true, 8_000),
+        ],
+        ..Inventory::default()
+    };
+    let (plan, _) = run(
+        &baseline_policy(),
+        &inv,
+        &request(&["H1"], Mode::Decommission, Platform::Scvmm),
+        false,
+    );
+    let pre = steps_of(&plan, StepPhase::Pre, StepAction::Migrate);
+    assert_eq!(pre.len(), 1);
+    assert_eq!(pre[0].vm.as_deref(), Some("OFF"));
+    assert!(!pre[0].with_storage);
+    assert_eq!(pre[0].because, ["stranded-ha-vm"]);
+    assert!(plan.steps.iter().all(|s| s.phase != StepPhase::Post));
+}
+
+#[test]
+fn move_back_covers_what_the_platform_leaves() {
+    let inv = Inventory {
+        hosts: vec![host("H1", "C", 100_000), host("H2", "C", 100_000)],
+        vms: vec![
+            vm("HA", "H1", VmState::Running, true, 8_000),
+            vm("NONHA", "H1", VmState::Running, false, 8_000),
+        ],
+        ..Inventory::default()
+    };
+    let back = |p: Platform| -> Vec<String> {
+        let (plan, _) = run(
+            &baseline_policy(),
+            &inv,
+            &request(&["H1"], Mode::Patch, p),
+            false,
+        );
+        steps_of(&plan, StepPhase::Post, StepAction::Migrate)
+            .iter()
+            .map(|s| s.vm.clone().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(back(Platform::Scvmm), ["HA", "NONHA"]);
+    assert_eq!(back(Platform::Vsphere), ["HA", "NONHA"]);
+    assert_eq!(back(Platform::Proxmox), ["NONHA"]);
+    assert_eq!(back(Platform::Hyperv), ["NONHA"]);
+}
+
+#[test]
+fn ids_are_stable_and_unique_whatever_the_input_order() {
+    let mut inv = Inventory {
+        hosts: vec![host("H1", "C", 100_000), host("H2", "C", 100_000)],
+        vms: vec![
+            vm("B", "H1", VmState::Running, false, 1_000),
+            vm("A", "H1", VmState::Running, false, 2_000),
+            vm("C", "H1", VmState::Running, true, 3_000),
+        ],
+        ..Inventory::default()
+    };
+    let req = request(&["H1"], Mode::Patch, Platform::Scvmm);
+    inv.canonicalize();
+    let (first, _) = run(&baseline_policy(), &inv, &req, false);
+    inv.vms.reverse();
+    inv.canonicalize();
+    let (second, _) = run(&baseline_policy(), &inv, &req, false);
+    assert_eq!(first, second);
+    let ids: BTreeSet<&str> = first.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids.len(), first.steps.len());
+    assert!(ids.contains("pre-migrate-A"));
+}
+
+// ---- property: the plan keeps its promises on any small inventory ----
+
+fn arb_inventory() -> impl Strategy<Value = (Inventory, Vec<usize>)> {
+    let hosts = prop::collection::vec((0..2usize, 0..4u8, 8u64..64), 2..6);
+    let vms = prop::collection::vec((0..6usize, 0..4u8, any::<bool>(), 1u64..24), 0..16);
+    (hosts, vms, prop::collection::vec(0..6usize, 1..3)).prop_map(|(hs, vs, ts)| {
+        let n = hs.len();
+        let hosts: Vec<Host> = hs
+            .iter()
+            .enumerate()
+            .map(|(i, (c, s, gib))| Host {
+                state: [HostState::Up, HostState::Up, HostState::Up, HostState::Down][*s as usize],
+                ..host(&format!("H{i}"), &format!("C{c}"), gib * 1024)
+            })
+            .collect();
+        let states = [
+            VmState::Running,
+            VmState::Running,
+            VmState::Off,
+            VmState::Saved,
+        ];
+        let vms = vs
+            .iter()
+            .enumerate()
+            .map(|(i, (h, s, ha, gib))| {
+                vm(
+                    &format!("V{i}"),
+                    &format!("H{}", h % n),
+                    states[*s as usize],
+                    *ha,
+                    gib * 1024,
+                )
+            })
+            .collect();
+        let targets: BTreeSet<usize> = ts.iter().map(|t| t % n).collect();
+        (
+            Inventory {
+                hosts,
+                vms,
+                ..Inventory::default()
+            },
+            targets.into_iter().collect(),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn the_plan_never_overfills_never_targets_and_fixes_what_it_claims(
+        (inv, targets) in arb_inventory(),
+        decommission in any::<bool>(),
+        rolling in any::<bool>(),
+        p in 0..4usize,
+    ) {
+        let policy = baseline_policy();
+        let names: Vec<String> = targets.iter().map(|t| format!("H{t}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mode = if decommission { Mode::Decommission } else { Mode::Patch };
+        let req = request(&refs, mode, Platform::ALL[p]);
+        let (plan, _) = run(&policy, &inv, &req, rolling);
+        let floor = floor_pct(&policy, mode);
+        let ids: BTreeSet<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
+        prop_assert_eq!(ids.len(), plan.steps.len());
+        let used = |h: &str| -> u64 {
+            inv.vms.iter().filter(|v| v.host == h && v.state.is_active()).map(|v| v.memory_mb.unwrap_or(0)).sum()
+        };
+        // Pre moves that share the cluster at one moment: all of them, or one host's in a rolling patch.
+        let mut batches: BTreeMap<String, Vec<&Step>> = BTreeMap::new();
+        for s in steps_of(&plan, StepPhase::Pre, StepAction::Migrate) {
+            let to = s.to.clone().unwrap_or_default();
+            // A rolling patch drains one host at a time and the others are up meanwhile, so
+            // only the host being drained is out; otherwise no target ever receives.
+            let draining_now = if rolling && !decommission {
+                s.from.as_ref() == Some(&to)
+            } else {
+                names.contains(&to)
+            };
+            prop_assert!(!draining_now, "moved onto a target: {:?}", s);
+            let dest = inv.host(&to).expect("destination exists");
+            let from = inv.host(s.from.as_deref().unwrap_or_default()).expect("origin exists");
+            prop_assert_eq!(dest.state, HostState::Up);
+            prop_assert_eq!(&dest.cluster, &from.cluster);
+            let key = if rolling && !decommission { from.name.clone() } else { String::new() };
+            batches.entry(key).or_default().push(s);
+        }
+        for batch in batches.values() {
+            let mut added: BTreeMap<String, u64> = BTreeMap::new();
+            for s in batch {
+                let vm = inv.vms.iter().find(|v| Some(&v.name) == s.vm.as_ref()).expect("vm exists");
+                *added.entry(s.to.clone().unwrap_or_default()).or_default() += vm.memory_mb.unwrap_or(0);
+            }
+            for (h, add) in added {
+                let host = inv.host(&h).expect("host exists");
+                prop_assert!(room_above_floor(host.memory_mb, used(&h) + add, floor) >= 0,
+                    "{} over the floor: used {} + {} of {:?}", h, used(&h), add, host.memory_mb);
+            }
+        }
+        // Apply the pre moves, audit again: no rule a move claimed to fix fires for that VM.
+        // A rolling plan is checked a host at a time, as it runs.
+        let rounds: Vec<Vec<String>> = if rolling {
+            names.iter().map(|n| vec![n.clone()]).collect()
+        } else {
+            vec![names.clone()]
+        };
+        for round in rounds {
+            let mut after = inv.clone();
+            let mut claims: Vec<(String, String)> = Vec::new();
+            for s in steps_of(&plan, StepPhase::Pre, StepAction::Migrate) {
+                if !s.from.as_ref().is_some_and(|f| round.contains(f)) {
+                    continue;
+                }
+                let name = s.vm.clone().unwrap_or_default();
+                if let Some(v) = after.vms.iter_mut().find(|v| v.name == name) {
+                    v.host = s.to.clone().unwrap_or_default();
+                }
+                claims.extend(s.because.iter().map(|r| (r.clone(), name.clone())));
+            }
+            let req = Request { hosts: round, ..req.clone() };
+            let again = audit_with(&policy, &after, &req, false);
+            for f in again.findings.iter().filter(|f| !f.waived) {
+                let fixed = claims.iter().any(|(r, v)| *r == f.rule && f.vm.as_ref() == Some(v));
+                prop_assert!(!fixed, "still found after the move: {:?}", f);
+            }
+        }
+    }
+}
