@@ -58,6 +58,9 @@ codes! {
     UsageNow => "usage::now", "--now is not an RFC 3339 timestamp";
     PlanInvalid => "plan::invalid", "a plan file is not a valid preflight plan";
     PlanRead => "plan::read", "a plan file could not be read";
+    PlanStale => "plan::stale", "the plan no longer fits the current inventory";
+    RenderTarget => "render::target", "the plan's platform is not one the render target drives";
+    RenderUnwritable => "render::unwritable", "a value cannot be written into a script safely";
     OutputWrite => "output::write", "an output file could not be written";
 }
 

@@ -14,4 +14,5 @@ pub mod model;
 pub mod plan;
 pub mod platform;
 pub mod policy;
+pub mod render;
 pub mod report;
