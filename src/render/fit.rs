@@ -20,7 +20,9 @@ pub struct Misfit {
 /// Every misfit of the selected phases' steps, in plan order.
 pub fn check_fit(plan: &Plan, phases: Phases, inventory: &Inventory) -> Vec<Misfit> {
     let mut out = Vec::new();
+    // A missing host or VM is reported once, at the first step that needs it.
     let mut missing_hosts: BTreeSet<String> = BTreeSet::new();
+    let mut missing_vms: BTreeSet<String> = BTreeSet::new();
     // Where each VM is, and in which state, once the earlier steps have run.
     let mut moved: BTreeMap<usize, (String, VmState)> = BTreeMap::new();
     for step in plan.steps.iter().filter(|s| phases.includes(s.phase)) {
@@ -54,7 +56,9 @@ pub fn check_fit(plan: &Plan, phases: Phases, inventory: &Inventory) -> Vec<Misf
         let found = find_vms(inventory, name, step.vm_id.as_deref());
         let index = match found.as_slice() {
             [] => {
-                misfit(format!("{label} is gone from the inventory"));
+                if missing_vms.insert(label.clone()) {
+                    misfit(format!("{label} is gone from the inventory"));
+                }
                 continue;
             }
             [one] => *one,
