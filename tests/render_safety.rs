@@ -112,6 +112,10 @@ struct PsScan {
 /// Parses a PowerShell script, fails on any ERROR or MISSING node or any expandable string,
 /// and returns its decoded literals and token skeleton (strings and comments as placeholders).
 fn scan_ps(src: &str) -> PsScan {
+    // The BOM makes Windows PowerShell 5.1 read the file as UTF-8 (see `ansi_reading`).
+    let src = src
+        .strip_prefix('\u{FEFF}')
+        .expect("a PowerShell script starts with a UTF-8 BOM");
     let mut parser = tree_sitter::Parser::new();
     parser
         .set_language(&tree_sitter_powershell::LANGUAGE.into())
@@ -225,6 +229,18 @@ fn the_powershell_check_notices_a_name_that_escapes() {
     let a = std::panic::catch_unwind(|| scan_ps(&broken).skeleton);
     let b = scan_ps(&script).skeleton;
     assert!(a.map_or(true, |a| a != b));
+}
+
+#[test]
+fn ansi_reading_is_why_the_bom_is_there() {
+    // Read as Windows-1252 (what 5.1 does without a BOM), U+2011 becomes bytes ending in 0x91,
+    // a left single quote to PowerShell: the doubled-quote defence alone would not hold.
+    let utf8 = "x\u{2011}".as_bytes();
+    assert_eq!(utf8.last(), Some(&0x91));
+    let script = render_ok(&hostile_windows(), Target::ScvmmPs);
+    assert!(script.starts_with('\u{FEFF}'));
+    let pve = render_ok(&hostile(), Target::ProxmoxSh);
+    assert!(pve.starts_with("#!/usr/bin/env bash\n"));
 }
 
 fn guests(plan: &Plan, lxc: &[&str]) -> Vec<Guest> {

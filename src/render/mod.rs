@@ -232,8 +232,12 @@ pub fn render(plan: &Plan, opts: &Options<'_>) -> Result<String, Vec<Problem>> {
 
 fn header(plan: &Plan, opts: &Options<'_>, dialect: &dyn Dialect) -> String {
     let mut out = String::new();
-    if opts.target == Target::ProxmoxSh {
-        out.push_str("#!/usr/bin/env bash\n");
+    match opts.target {
+        Target::ProxmoxSh => out.push_str("#!/usr/bin/env bash\n"),
+        // Windows PowerShell 5.1 reads a .ps1 without a BOM in the ANSI code page, where the
+        // UTF-8 bytes of some characters (U+2011 ends in 0x91) read as typographic quotes that
+        // PowerShell ends strings at. With the BOM it reads the UTF-8 the literals were made for.
+        Target::ScvmmPs | Target::HypervPs => out.push('\u{FEFF}'),
     }
     let hosts: Vec<String> = plan.request.hosts.iter().map(|h| comment_text(h)).collect();
     out.push_str(&format!(
