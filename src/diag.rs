@@ -61,6 +61,9 @@ codes! {
     PlanInvalid => "plan::invalid", "a plan file is not a valid preflight plan";
     PlanRead => "plan::read", "a plan file could not be read";
     PlanSchema => "plan::schema", "a plan file has no schema, or one this version does not read";
+    PlanStale => "plan::stale", "the plan no longer fits the current inventory";
+    RenderTarget => "render::target", "the plan's platform is not one the render target drives";
+    RenderUnwritable => "render::unwritable", "a value cannot be written into a script safely";
     OutputWrite => "output::write", "an output file could not be written";
 }
 

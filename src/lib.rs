@@ -15,4 +15,5 @@ pub mod plan;
 pub mod platform;
 pub mod policy;
 pub mod policytest;
+pub mod render;
 pub mod report;

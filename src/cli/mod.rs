@@ -6,6 +6,7 @@ mod inputs;
 mod output;
 mod policy_cmds;
 mod policytest;
+mod render;
 mod restore;
 
 use crate::diag::Diagnostics;
@@ -36,6 +37,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run policy test cases (*.cases.toml): each an inventory and the findings it must give.
     Test(policytest::TestArgs),
+    /// Write a plan as a script for the platform's own tools.
+    Render(RenderArgs),
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +135,43 @@ pub struct ExplainArgs {
     pub policy: PolicyArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The plan (written by `audit --plan` or `restore --plan-out`).
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan: String,
+    /// The script dialect: the tools that will run it.
+    #[arg(long, value_enum)]
+    pub target: RenderTargetArg,
+    /// Write the script to FILE (replaced atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Render only one phase (the patching happens between drain and post); all pauses there.
+    #[arg(long, value_enum, default_value_t = RenderPhaseArg::All)]
+    pub phase: RenderPhaseArg,
+    /// The current inventory: refuse (exit 3) a plan it no longer fits; repeat to merge several.
+    #[arg(long = "inventory", value_name = "FILE")]
+    pub inventory: Vec<String>,
+    /// The inventory's format; auto detects it.
+    #[arg(long = "inventory-format", value_enum, default_value_t = InventoryFormatArg::Auto)]
+    pub inventory_format: InventoryFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderTargetArg {
+    ScvmmPs,
+    HypervPs,
+    ProxmoxSh,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RenderPhaseArg {
+    All,
+    Pre,
+    Drain,
+    Post,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -203,6 +243,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Rules(r) => policy_cmds::rules(r, &cli),
         Command::Explain(e) => policy_cmds::explain(e),
         Command::Test(t) => policytest::run(t),
+        Command::Render(r) => render::run(r, &cli),
     };
     match result {
         Ok(code) => code,

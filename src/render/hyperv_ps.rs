@@ -1,0 +1,202 @@
+//! The `hyperv-ps` target: FailoverClusters and Hyper-V cmdlets.
+//!
+//! A clustered VM is a cluster role, so the cluster moves it (`Move-ClusterVirtualMachineRole`,
+//! live when it runs). A VM that is not clustered lives on the node's own storage, which the
+//! cluster knows nothing about: it moves with `Move-VM -IncludeStorage`, into a folder the
+//! operator passes as `-DestinationStoragePath` because the plan cannot know the destination's
+//! disks. Which of the two applies is read from the VM (`IsClustered`) when the step runs.
+//!
+//! `Suspend-ClusterNode -Drain -Wait` moves the roles off; `Resume-ClusterNode -Failback
+//! Immediate` lets the cluster bring them back, unless the plan has its own move-back steps
+//! for that node, in which case `NoFailback` keeps the two from fighting over the same VMs.
+
+use super::powershell::{self, HOW_TO_RUN_COMMON, call, state_name};
+use super::{Dialect, Item, Op};
+use crate::plan::Plan;
+
+pub struct Hyperv;
+
+const HELPERS: &str = r#"
+# The VM on $OnHost the step names: by id (VMId) when the plan has one, else by exact name.
+# Get-VM -Name takes wildcards, so the node's VMs are filtered here instead.
+function Find-PlanVM {
+    param([string]$Step, [string]$Name, [string]$Id, [string]$OnHost)
+    $found = @(Get-VM -ComputerName $OnHost | Where-Object {
+        if ($Id) { [string]$_.VMId -eq $Id } else { $_.Name -ceq $Name }
+    })
+    if ($found.Count -gt 1) { Stop-Plan $Step ('VM name ' + $Name + ' is not unique on ' + $OnHost + '; the plan needs VM ids') }
+    if ($found.Count -eq 0) { return $null }
+    return $found[0]
+}
+
+# The guard: the VM must be on $OnHost and, when $Expect is set, in that state. Returns $null
+# when it is already on $OrOn (a re-run after a partial run), and stops the run otherwise.
+function Get-PlanVM {
+    param([string]$Step, [string]$Name, [string]$Id, [string]$OnHost, [string]$Expect, [string]$OrOn)
+    $vm = Find-PlanVM $Step $Name $Id $OnHost
+    if ($null -eq $vm) {
+        if ($OrOn -and ($null -ne (Find-PlanVM $Step $Name $Id $OrOn))) { return $null }
+        Stop-Plan $Step ('VM ' + $Name + ' is not on ' + $OnHost + '; the plan no longer fits')
+    }
+    if ($Expect -and ([string]$vm.State -ne $Expect)) {
+        Stop-Plan $Step ('VM ' + $Name + ' is ' + $vm.State + ', the plan expects ' + $Expect)
+    }
+    return $vm
+}
+
+# The one cluster node the plan names, or a stop.
+function Get-PlanNode {
+    param([string]$Step, [string]$Name)
+    $found = @(Get-ClusterNode | Where-Object { Test-PlanHost ([string]$_.Name) $Name })
+    if ($found.Count -ne 1) { Stop-Plan $Step ('node ' + $Name + ' matches ' + $found.Count + ' cluster nodes, not one') }
+    return $found[0]
+}
+
+function Move-PlanVM {
+    param([string]$Step, [string]$Name, [string]$Id, [string]$From, [string]$To, [string]$Expect)
+    $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -OnHost $From -Expect $Expect -OrOn $To
+    if ($null -eq $vm) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
+    $node = Get-PlanNode $Step $To
+    Write-PlanNote $Step ('moving VM ' + $vm.Name + ' from ' + $From + ' to ' + $node.Name)
+    if ($vm.IsClustered) {
+        $role = @(Get-ClusterGroup | Where-Object { $_.Name -ceq $vm.Name })
+        if ($role.Count -ne 1) { Stop-Plan $Step ('no single cluster role is named ' + $vm.Name) }
+        if (-not (Test-PlanHost ([string]$role[0].OwnerNode.Name) $From)) {
+            Stop-Plan $Step ('the role ' + $vm.Name + ' is owned by ' + $role[0].OwnerNode.Name + ', not ' + $From)
+        }
+        # Live only moves a running VM; an offline role moves as it is.
+        $how = if ([string]$vm.State -eq 'Running') { 'Live' } else { 'Quick' }
+        Move-ClusterVirtualMachineRole -Name $role[0].Name -Node $node.Name -MigrationType $how | Out-Null
+    } else {
+        if (-not $DestinationStoragePath) {
+            Stop-Plan $Step ('VM ' + $vm.Name + ' is not clustered and moves with its storage: run again with -DestinationStoragePath <folder on ' + $To + '>')
+        }
+        # The VM object (not -Name, which takes wildcards) names exactly this VM on $From.
+        $path = Join-Path $DestinationStoragePath ([string]$vm.VMId)
+        Move-VM -VM $vm -DestinationHost $node.Name -IncludeStorage -DestinationStoragePath $path | Out-Null
+    }
+    if ($null -eq (Find-PlanVM $Step $Name $Id $To)) { Stop-Plan $Step ('VM ' + $Name + ' did not arrive on ' + $To) }
+}
+
+function Stop-PlanVM {
+    param([string]$Step, [string]$Name, [string]$Id, [string]$OnHost, [string]$Expect)
+    $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -OnHost $OnHost -Expect $Expect -OrOn ''
+    Write-PlanNote $Step ('shutting down VM ' + $vm.Name)
+    Stop-VM -VM $vm | Out-Null
+}
+
+function Start-PlanVM {
+    param([string]$Step, [string]$Name, [string]$Id, [string]$OnHost, [string]$Expect)
+    $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -OnHost $OnHost -Expect $Expect -OrOn ''
+    Write-PlanNote $Step ('starting VM ' + $vm.Name)
+    Start-VM -VM $vm | Out-Null
+}
+
+# Pauses the node and drains its roles; a drain that does not complete stops the run.
+function Enter-PlanMaintenance {
+    param([string]$Step, [string]$Node)
+    $n = Get-PlanNode $Step $Node
+    Write-PlanNote $Step ('draining node ' + $n.Name)
+    Suspend-ClusterNode -Name $n.Name -Drain -Wait | Out-Null
+    $n = Get-ClusterNode -Name $n.Name
+    if (([string]$n.State -ne 'Paused') -or ([string]$n.DrainStatus -ne 'Completed')) {
+        Stop-Plan $Step ('node ' + $n.Name + ' did not drain: state ' + $n.State + ', drain ' + $n.DrainStatus)
+    }
+}
+
+function Exit-PlanMaintenance {
+    param([string]$Step, [string]$Node, [string]$Failback)
+    $n = Get-PlanNode $Step $Node
+    Write-PlanNote $Step ('resuming node ' + $n.Name + ' (failback ' + $Failback + ')')
+    Resume-ClusterNode -Name $n.Name -Failback $Failback | Out-Null
+}
+"#;
+
+impl Dialect for Hyperv {
+    fn prelude(&self, _plan: &Plan) -> String {
+        let mut s = powershell::prelude("FailoverClusters, Hyper-V");
+        s.push_str(HELPERS);
+        s
+    }
+
+    fn how_to_run(&self) -> Vec<&'static str> {
+        vec![
+            HOW_TO_RUN_COMMON,
+            "Run it on a node of the cluster (or a machine with RSAT), as a cluster and Hyper-V administrator:",
+            "  powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\plan.ps1 [-DestinationStoragePath D:\\VMs]",
+        ]
+    }
+
+    fn step(&self, item: &Item<'_>) -> String {
+        let step = item.step.id.as_str();
+        match item.op {
+            Op::Migrate(g, to) => call(
+                "Move-PlanVM",
+                &[
+                    ("Step", step),
+                    ("Name", g.name),
+                    ("Id", g.id.unwrap_or("")),
+                    ("From", g.host),
+                    ("To", to),
+                    ("Expect", hyperv_state(g.expect)),
+                ],
+            ),
+            Op::Start(g) | Op::Shutdown(g) => call(
+                if matches!(item.op, Op::Start(_)) {
+                    "Start-PlanVM"
+                } else {
+                    "Stop-PlanVM"
+                },
+                &[
+                    ("Step", step),
+                    ("Name", g.name),
+                    ("Id", g.id.unwrap_or("")),
+                    ("OnHost", g.host),
+                    ("Expect", hyperv_state(g.expect)),
+                ],
+            ),
+            Op::EnterMaintenance(h) => {
+                call("Enter-PlanMaintenance", &[("Step", step), ("Node", h)])
+            }
+            Op::ExitMaintenance(h, failback) => {
+                let (mode, why) = if failback {
+                    (
+                        "Immediate",
+                        "# The plan has no move-back steps for this node: the cluster fails its roles back.\n",
+                    )
+                } else {
+                    (
+                        "NoFailback",
+                        "# The plan moves the VMs back itself (post steps), so the cluster must not.\n",
+                    )
+                };
+                let mut s = why.to_string();
+                s.push_str(&call(
+                    "Exit-PlanMaintenance",
+                    &[("Step", step), ("Node", h), ("Failback", mode)],
+                ));
+                s
+            }
+            Op::Notify => call(
+                "Write-PlanNote",
+                &[
+                    ("Step", step),
+                    ("Text", item.step.note.as_deref().unwrap_or("")),
+                ],
+            ),
+        }
+    }
+
+    fn pause(&self) -> String {
+        powershell::pause()
+    }
+
+    fn epilogue(&self) -> String {
+        powershell::epilogue()
+    }
+}
+
+/// `VMState` names: Running, Off, Saved, Paused.
+fn hyperv_state(s: Option<crate::model::VmState>) -> &'static str {
+    state_name(s, "Saved", "Off")
+}

@@ -1,0 +1,104 @@
+//! What the two PowerShell targets share: the script's parameters and settings, the helpers
+//! that stop the run with a reason, host-name matching, the operator pause, and call building.
+//!
+//! Names reach the helpers only as arguments written by [`call`], each a single-quoted literal;
+//! the helpers compare them with `-ceq`/`-ieq` and never pass them to a parameter that takes
+//! wildcards, so a name like `web*` matches only itself.
+
+use super::quote::ps_literal;
+use crate::model::VmState;
+
+/// Settings and the helpers both PowerShell targets use. `modules` are imported first so a
+/// missing module stops the run before any step.
+pub fn prelude(modules: &str) -> String {
+    format!(
+        r#"
+[CmdletBinding()]
+param(
+    # The folder on the destination host for the files of a VM that moves with its storage
+    # (a VM that is not highly available). Needed only when the plan moves such a VM; each VM
+    # gets a subfolder named by its id.
+    [string]$DestinationStoragePath = ''
+)
+Set-StrictMode -Version Latest
+$ErrorActionPreference = 'Stop'
+Import-Module {modules}
+
+# Stops the whole run: a step whose guard fails must not be followed by the next one.
+function Stop-Plan {{
+    param([string]$Step, [string]$Message)
+    throw ('preflight step ' + $Step + ': ' + $Message)
+}}
+
+# Whether a host name the platform reports is the one the plan names: case-insensitive, and a
+# short name matches an FQDN by its first label (HV01 matches HV01.contoso.local).
+function Test-PlanHost {{
+    param([string]$Actual, [string]$Expected)
+    if ($Actual -ieq $Expected) {{ return $true }}
+    $oneShort = (-not $Actual.Contains('.')) -or (-not $Expected.Contains('.'))
+    return $oneShort -and ($Actual.Split('.')[0] -ieq $Expected.Split('.')[0])
+}}
+
+function Write-PlanNote {{
+    param([string]$Step, [string]$Text)
+    Write-Host ('preflight step ' + $Step + ': ' + $Text)
+}}
+
+# The maintenance itself is the operator's. A full run waits here until they say it is done.
+function Wait-PlanOperator {{
+    $answer = Read-Host 'preflight: the hosts are in maintenance. Patch them, then type continue to run the post steps'
+    if ($answer -cne 'continue') {{
+        throw 'preflight: stopped before the post steps; render them with --phase post to run them later'
+    }}
+}}
+"#
+    )
+}
+
+/// A line calling helper `function` with `-Name 'literal'` pairs.
+pub fn call(function: &str, args: &[(&str, &str)]) -> String {
+    let mut line = String::from(function);
+    for (name, value) in args {
+        line.push_str(" -");
+        line.push_str(name);
+        line.push(' ');
+        line.push_str(&ps_literal(value));
+    }
+    line.push('\n');
+    line
+}
+
+pub fn pause() -> String {
+    "Wait-PlanOperator\n".to_string()
+}
+
+pub fn epilogue() -> String {
+    "\nWrite-Host 'preflight: every step of this script is done'\n".to_string()
+}
+
+/// How the platform's state enum prints for a plan state, or `''` when the guard cannot check
+/// it (a transitional or unknown state: the location is still checked).
+pub fn state_name(state: Option<VmState>, saved: &'static str, off: &'static str) -> &'static str {
+    match state {
+        Some(VmState::Running) => "Running",
+        Some(VmState::Off) => off,
+        Some(VmState::Saved) => saved,
+        Some(VmState::Paused) => "Paused",
+        _ => "",
+    }
+}
+
+pub const HOW_TO_RUN_COMMON: &str = "Review it, then run it in a PowerShell session as an administrator; it stops at the first failed guard or step.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_quotes_every_argument() {
+        assert_eq!(
+            call("Move-PlanVM", &[("Name", "a'b"), ("To", "$x")]),
+            "Move-PlanVM -Name 'a''b' -To '$x'\n"
+        );
+    }
+}

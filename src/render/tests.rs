@@ -1,0 +1,191 @@
+//! Unit tests of rendering: phase selection, the failback choice, and refusals.
+
+use super::*;
+use crate::model::{Host, HostState, Inventory, Vm};
+
+fn plan(text: &str) -> Plan {
+    serde_json::from_str(text).unwrap()
+}
+
+fn three_node() -> Plan {
+    plan(include_str!(
+        "../../tests/fixtures/plans/maintenance-3node.json"
+    ))
+}
+
+fn proxmox() -> Plan {
+    plan(include_str!(
+        "../../tests/fixtures/plans/proxmox-maintenance.json"
+    ))
+}
+
+fn opts(target: Target, phases: Phases) -> Options<'static> {
+    Options {
+        target,
+        phases,
+        plan_sha256: "abc",
+    }
+}
+
+#[test]
+fn a_phase_renders_only_its_steps() {
+    let p = three_node();
+    let pre = render(&p, &opts(Target::HypervPs, Phases::Only(StepPhase::Pre))).unwrap();
+    assert!(pre.contains("Move-PlanVM -Step 'pre-migrate-SQL01'"));
+    assert!(!pre.contains("Enter-PlanMaintenance -Step"));
+    assert!(!pre.contains("post-migrate-SQL01"));
+    assert!(!pre.contains("\nWait-PlanOperator"));
+    let all = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    let order = [
+        "pre-migrate-WEB01'",
+        "Enter-PlanMaintenance -Step",
+        "\nWait-PlanOperator\n",
+        "Exit-PlanMaintenance -Step",
+        "post-migrate-WEB01'",
+    ];
+    let at: Vec<usize> = order.iter().map(|o| all.find(o).unwrap()).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+}
+
+#[test]
+fn resume_does_not_fail_back_when_the_plan_moves_vms_back() {
+    let mut p = three_node();
+    let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(out.contains("-Node 'HV01' -Failback 'NoFailback'"));
+    p.steps
+        .retain(|s| !(s.phase == StepPhase::Post && s.action == StepAction::Migrate));
+    let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(out.contains("-Node 'HV01' -Failback 'Immediate'"));
+}
+
+#[test]
+fn states_use_each_platforms_words() {
+    let p = three_node();
+    let vmm = render(&p, &opts(Target::ScvmmPs, Phases::All)).unwrap();
+    assert!(vmm.contains("-Expect 'PowerOff'"));
+    let hv = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(hv.contains("-Expect 'Off'"));
+    let pve = render(&proxmox(), &opts(Target::ProxmoxSh, Phases::All)).unwrap();
+    assert!(pve.contains("migrate_guest 'pre-migrate-101' 'sql01' '101' 'pve1' 'pve2' 'running'"));
+}
+
+#[test]
+fn nul_anywhere_is_refused() {
+    let mut p = three_node();
+    p.steps[1].vm = Some("WEB\0".into());
+    let err = render(&p, &opts(Target::ScvmmPs, Phases::All)).unwrap_err();
+    assert_eq!(err[0].kind, ProblemKind::Unwritable);
+    assert_eq!(err[0].step.as_deref(), Some("pre-migrate-WEB01"));
+    let mut p = three_node();
+    p.request.hosts[0].push('\0');
+    assert!(render(&p, &opts(Target::ScvmmPs, Phases::All)).is_err());
+}
+
+#[test]
+fn a_platform_the_target_does_not_drive_is_refused() {
+    let err = render(&proxmox(), &opts(Target::ScvmmPs, Phases::All)).unwrap_err();
+    assert_eq!(err[0].kind, ProblemKind::Platform);
+    assert!(render(&three_node(), &opts(Target::ProxmoxSh, Phases::All)).is_err());
+    let mut p = three_node();
+    p.request.platform = "scvmm".into();
+    assert!(render(&p, &opts(Target::HypervPs, Phases::All)).is_ok());
+}
+
+#[test]
+fn proxmox_needs_numeric_ids_and_path_safe_nodes() {
+    let mut p = proxmox();
+    p.steps[0].vm_id = None;
+    p.steps[1].vm_id = Some("110/../../x".into());
+    p.steps[2].host = Some("pve1/../x".into());
+    p.steps[5].to = Some("--force".into());
+    let err = render(&p, &opts(Target::ProxmoxSh, Phases::All)).unwrap_err();
+    let kinds: Vec<ProblemKind> = err.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ProblemKind::Incomplete,
+            ProblemKind::Unwritable,
+            ProblemKind::Unwritable,
+            ProblemKind::Unwritable
+        ],
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_migrate_without_a_destination_is_incomplete() {
+    let mut p = three_node();
+    p.steps[0].to = None;
+    let err = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap_err();
+    assert_eq!(err.len(), 1);
+    assert!(err[0].message.contains("needs `to`"), "{}", err[0].message);
+}
+
+fn inventory() -> Inventory {
+    let host = |n: &str| Host {
+        name: n.into(),
+        cluster: Some("CL01".into()),
+        state: HostState::Up,
+        memory_mb: None,
+        cpus: None,
+        implied: false,
+    };
+    let vm = |n: &str, id: &str, h: &str, s: VmState| Vm {
+        name: n.into(),
+        id: Some(id.into()),
+        host: h.into(),
+        state: s,
+        ha: None,
+        memory_mb: None,
+        vcpus: None,
+        tags: vec![],
+        evidence: Default::default(),
+    };
+    Inventory {
+        hosts: vec![host("HV01.contoso.local"), host("HV02"), host("HV03")],
+        vms: vec![
+            vm(
+                "SQL01",
+                "8c1f2e3d-4a5b-4c6d-8e9f-0a1b2c3d4e02",
+                "HV01.contoso.local",
+                VmState::Running,
+            ),
+            vm(
+                "WEB01",
+                "8c1f2e3d-4a5b-4c6d-8e9f-0a1b2c3d4e03",
+                "hv01",
+                VmState::Off,
+            ),
+        ],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_plan_that_fits_has_no_misfits_and_walks_its_own_moves() {
+    // The post steps expect the VMs where the pre steps put them.
+    assert_eq!(check_fit(&three_node(), Phases::All, &inventory()), []);
+}
+
+#[test]
+fn moved_gone_and_stopped_vms_are_misfits() {
+    let mut inv = inventory();
+    inv.vms[0].host = "HV03".into();
+    inv.vms[1].state = VmState::Running;
+    let m = check_fit(&three_node(), Phases::Only(StepPhase::Pre), &inv);
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert!(
+        m[0].message.contains("is on `HV03`, not on `HV01`"),
+        "{}",
+        m[0].message
+    );
+    assert!(m[1].message.contains("is running, the plan expects off"));
+    inv.vms.remove(0);
+    inv.hosts.remove(2);
+    let m = check_fit(&three_node(), Phases::Only(StepPhase::Pre), &inv);
+    assert!(m[0].message.contains("gone"), "{m:?}");
+    assert!(
+        m.iter()
+            .any(|x| x.message == "host `HV03` is not in the inventory")
+    );
+}

@@ -1,0 +1,387 @@
+//! Proof that names from an inventory stay data in every rendered script.
+//!
+//! PowerShell: every script is parsed with tree-sitter-powershell; it must parse without
+//! ERROR or MISSING nodes, hold no double-quoted or here-strings at all, decode each hostile
+//! name back from a single-quoted literal, and have the same token skeleton as the same plan
+//! with plain names (so no name changed the code's shape). Bash: every script is run under bash
+//! with stub `pvesh`, `ha-manager`, `qm` and `pct` that log their argv; the test asserts the exact
+//! argv, byte for byte, and that none of the commands hidden in names ran.
+
+mod support;
+
+use preflight::plan::{Plan, StepAction, StepPhase};
+use preflight::render::{Options, Phases, Target, render};
+use proptest::prelude::*;
+use support::{Guest, StubRun, expected_calls, run_with_stubs};
+
+const HOSTILE: &str = include_str!("fixtures/plans/hostile-names.json");
+
+fn hostile() -> Plan {
+    serde_json::from_str(HOSTILE).unwrap()
+}
+
+fn render_ok(plan: &Plan, target: Target) -> String {
+    render(
+        plan,
+        &Options {
+            target,
+            phases: Phases::All,
+            plan_sha256: "0123",
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// Every string of the plan the renderer writes.
+fn names_of(plan: &Plan) -> Vec<String> {
+    let mut out: Vec<String> = plan.request.hosts.clone();
+    for s in &plan.steps {
+        out.push(s.id.clone());
+        for v in [&s.vm, &s.vm_id, &s.host, &s.from, &s.to, &s.note]
+            .into_iter()
+            .flatten()
+        {
+            out.push(v.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The same plan with every written string replaced by a plain one (the same string by the
+/// same replacement, so equal names stay equal).
+fn plain(plan: &Plan) -> Plan {
+    let names = names_of(plan);
+    let map = |s: &String| format!("n{}", names.binary_search(s).unwrap());
+    let mut p = plan.clone();
+    p.request.hosts = p.request.hosts.iter().map(map).collect();
+    for s in &mut p.steps {
+        s.id = map(&s.id);
+        for v in [
+            &mut s.vm,
+            &mut s.vm_id,
+            &mut s.host,
+            &mut s.from,
+            &mut s.to,
+            &mut s.note,
+        ] {
+            *v = v.as_ref().map(map);
+        }
+    }
+    p
+}
+
+/// The characters PowerShell's tokenizer takes for a single quote (its `IsSingleQuote`): kept
+/// apart from the renderer's own list on purpose, so a slip there cannot hide here.
+const PS_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
+
+/// The value PowerShell reads from a verbatim string token. tree-sitter's grammar knows only
+/// the ASCII quote, so the typographic ones are checked here: inside the literal, every quote
+/// character must be followed by another (an escape, of which the second counts); a lone one
+/// is where PowerShell would end the string.
+fn decode_verbatim(token: &str) -> String {
+    let is_quote = |c: char| PS_QUOTES.contains(&c);
+    let inner: Vec<char> = token.chars().collect();
+    let inner = &inner[1..inner.len() - 1];
+    let mut out = String::new();
+    let mut i = 0;
+    while i < inner.len() {
+        if is_quote(inner[i]) {
+            let next = inner.get(i + 1).copied();
+            assert!(
+                next.is_some_and(is_quote),
+                "PowerShell ends {token:?} at the lone quote {:?}",
+                inner[i]
+            );
+            out.push(inner[i + 1]);
+            i += 2;
+        } else {
+            out.push(inner[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+struct PsScan {
+    literals: Vec<String>,
+    skeleton: Vec<String>,
+}
+
+/// Parses a PowerShell script, fails on any ERROR or MISSING node or any expandable string,
+/// and returns its decoded literals and token skeleton (strings and comments as placeholders).
+fn scan_ps(src: &str) -> PsScan {
+    // The BOM makes Windows PowerShell 5.1 read the file as UTF-8 (see `ansi_reading`).
+    let src = src
+        .strip_prefix('\u{FEFF}')
+        .expect("a PowerShell script starts with a UTF-8 BOM");
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .unwrap();
+    let tree = parser.parse(src, None).unwrap();
+    let mut scan = PsScan {
+        literals: Vec::new(),
+        skeleton: Vec::new(),
+    };
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        let text = node.utf8_text(src.as_bytes()).unwrap();
+        assert!(
+            !node.is_error() && !node.is_missing(),
+            "{} at {:?}: {text:?}",
+            node.kind(),
+            node.start_position()
+        );
+        match node.kind() {
+            "verbatim_string_characters" => {
+                scan.literals.push(decode_verbatim(text));
+                scan.skeleton.push("'…'".into());
+                continue;
+            }
+            "comment" => {
+                assert!(!text.contains(['\n', '\r']));
+                scan.skeleton.push("#…".into());
+                continue;
+            }
+            kind @ ("expandable_string_literal"
+            | "expandable_here_string_literal"
+            | "verbatim_here_string_characters") => {
+                panic!("a {kind} in the script: {text:?}")
+            }
+            _ => {}
+        }
+        if node.child_count() == 0 {
+            scan.skeleton.push(text.to_string());
+        }
+        let mut cursor = node.walk();
+        let children: Vec<_> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+    scan
+}
+
+/// The strings that must reach the script as code literals: everything a step acts on.
+/// (Hosts in the header, maintenance steps and notes of other steps are comments.)
+fn acted_on(plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in plan
+        .steps
+        .iter()
+        .filter(|s| s.phase != StepPhase::Maintenance)
+    {
+        out.push(s.id.clone());
+        for v in [&s.vm, &s.vm_id, &s.host, &s.from, &s.to]
+            .into_iter()
+            .flatten()
+        {
+            out.push(v.clone());
+        }
+        if s.action == StepAction::Notify {
+            out.extend(s.note.clone());
+        }
+    }
+    out
+}
+
+fn assert_ps_safe(plan: &Plan, target: Target) {
+    let script = render_ok(plan, target);
+    let scan = scan_ps(&script);
+    for name in acted_on(plan) {
+        assert!(
+            scan.literals.contains(&name),
+            "{name:?} is not a literal of the {target} script"
+        );
+    }
+    let baseline = scan_ps(&render_ok(&plain(plan), target));
+    assert_eq!(
+        scan.skeleton, baseline.skeleton,
+        "names changed the shape of the {target} script"
+    );
+}
+
+/// The hostile plan as a Hyper-V plan whose ids are hostile too.
+fn hostile_windows() -> Plan {
+    let mut p = hostile();
+    p.request.platform = "hyperv".into();
+    for s in &mut p.steps {
+        if let Some(vm) = &s.vm {
+            s.vm_id = Some(format!("{vm}'id"));
+        }
+    }
+    p
+}
+
+#[test]
+fn powershell_scripts_keep_hostile_names_literal() {
+    for target in [Target::ScvmmPs, Target::HypervPs] {
+        assert_ps_safe(&hostile_windows(), target);
+    }
+}
+
+#[test]
+fn the_powershell_check_notices_a_name_that_escapes() {
+    // The checks above would catch a quoting slip: a name pasted raw changes the skeleton.
+    let script = render_ok(&hostile_windows(), Target::HypervPs);
+    let broken = script.replacen("'x''; touch pwned-2; '''", "'x'; touch pwned-2; ''", 1);
+    assert_ne!(broken, script);
+    let a = std::panic::catch_unwind(|| scan_ps(&broken).skeleton);
+    let b = scan_ps(&script).skeleton;
+    assert!(a.map_or(true, |a| a != b));
+}
+
+#[test]
+fn ansi_reading_is_why_the_bom_is_there() {
+    // Read as Windows-1252 (what 5.1 does without a BOM), U+2011 becomes bytes ending in 0x91,
+    // a left single quote to PowerShell: the doubled-quote defence alone would not hold.
+    let utf8 = "x\u{2011}".as_bytes();
+    assert_eq!(utf8.last(), Some(&0x91));
+    let script = render_ok(&hostile_windows(), Target::ScvmmPs);
+    assert!(script.starts_with('\u{FEFF}'));
+    let pve = render_ok(&hostile(), Target::ProxmoxSh);
+    assert!(pve.starts_with("#!/usr/bin/env bash\n"));
+}
+
+fn guests(plan: &Plan, lxc: &[&str]) -> Vec<Guest> {
+    plan.baseline
+        .iter()
+        .map(|b| Guest {
+            vmid: b.id.clone().unwrap(),
+            node: b.host.clone(),
+            lxc: lxc.contains(&b.id.as_deref().unwrap()),
+            state: "running".into(),
+        })
+        .collect()
+}
+
+fn assert_bash_safe(plan: &Plan, world: &[Guest]) -> StubRun {
+    let script = render_ok(plan, Target::ProxmoxSh);
+    let run = run_with_stubs(&script, world, "continue\n");
+    assert!(
+        run.status_ok,
+        "script failed: {}\n{}",
+        run.stderr, run.stdout
+    );
+    assert_eq!(run.calls, expected_calls(plan, world));
+    assert_eq!(
+        run.stray_files,
+        Vec::<String>::new(),
+        "an injected command ran"
+    );
+    for s in &plan.steps {
+        if let Some(vm) = &s.vm {
+            assert!(
+                run.stdout.contains(&format!("({vm})")),
+                "{vm:?} not in stdout"
+            );
+        }
+    }
+    run
+}
+
+#[test]
+fn bash_scripts_pass_hostile_names_byte_for_byte() {
+    let plan = hostile();
+    let run = assert_bash_safe(&plan, &guests(&plan, &["104"]));
+    // The lxc guest moved with a restart migration; nothing called qm or pct.
+    assert!(
+        run.calls
+            .iter()
+            .any(|c| c.last().map(String::as_str) == Some("1")
+                && c.contains(&"--restart".to_string()))
+    );
+}
+
+#[test]
+fn the_fixture_plan_runs_in_order() {
+    let plan: Plan =
+        serde_json::from_str(include_str!("fixtures/plans/proxmox-maintenance.json")).unwrap();
+    let run = assert_bash_safe(&plan, &guests(&plan, &["110"]));
+    let first: Vec<&str> = run.calls[0].iter().map(String::as_str).collect();
+    assert_eq!(
+        first,
+        [
+            "pvesh",
+            "get",
+            "/nodes/pve1/qemu/101/status/current",
+            "--output-format",
+            "json"
+        ]
+    );
+}
+
+#[test]
+fn a_guard_stops_the_run_when_a_guest_is_elsewhere() {
+    let plan: Plan =
+        serde_json::from_str(include_str!("fixtures/plans/proxmox-maintenance.json")).unwrap();
+    let mut world = guests(&plan, &["110"]);
+    world[2].node = "pve9".into(); // dns01 (110) moved away since the plan was made
+    let script = render_ok(&plan, Target::ProxmoxSh);
+    let run = run_with_stubs(&script, &world, "continue\n");
+    assert!(!run.status_ok);
+    assert!(
+        run.stderr
+            .contains("step pre-migrate-110: guest 110 (dns01) is not on pve1"),
+        "{}",
+        run.stderr
+    );
+    // sql01 moved; nothing after the failed guard ran (no maintenance was entered).
+    assert!(run.calls.iter().all(|c| c[0] != "ha-manager"));
+}
+
+/// Names with every kind of trouble: arbitrary text (control characters included, NUL not)
+/// spliced with quote, substitution and comment tokens of both languages.
+fn nasty() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[^\\x00]{1,6}",
+        Just("'".to_string()),
+        Just("\u{2019}".to_string()),
+        Just("\u{201B}'".to_string()),
+        Just("$(touch pwned-p)".to_string()),
+        Just("`touch pwned-q`".to_string()),
+        Just("\"".to_string()),
+        Just("\n# ".to_string()),
+        Just("@'\n".to_string()),
+        Just("\r\n'@".to_string()),
+    ];
+    proptest::collection::vec(piece, 1..6)
+        .prop_map(|v| v.concat())
+        .prop_filter("a name is not blank", |s| !s.trim().is_empty())
+}
+
+fn tiny_plan(vm: &str, other: &str, platform: &str, vm_id: &str) -> Plan {
+    let text = include_str!("fixtures/plans/proxmox-maintenance.json");
+    let mut p: Plan = serde_json::from_str(text).unwrap();
+    p.request.platform = platform.into();
+    p.steps.retain(|s| s.vm_id.as_deref() != Some("110"));
+    p.baseline.retain(|b| b.id.as_deref() == Some("101"));
+    for s in &mut p.steps {
+        if s.vm.is_some() {
+            s.vm = Some(vm.to_string());
+            s.vm_id = Some(vm_id.to_string());
+            s.id = format!("{}-{vm}", s.id);
+        }
+        for h in [&mut s.from, &mut s.to] {
+            if h.as_deref() == Some("pve2") {
+                *h = Some(other.to_string());
+            }
+        }
+    }
+    p
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_name_stays_a_literal(vm in nasty(), other in nasty()) {
+        let windows = tiny_plan(&vm, &other, "hyperv", &vm);
+        assert_ps_safe(&windows, Target::ScvmmPs);
+        assert_ps_safe(&windows, Target::HypervPs);
+        prop_assume!(!other.contains('/') && !other.starts_with('-') && other != "pve1");
+        let pve = tiny_plan(&vm, &other, "proxmox", "101");
+        let world = guests(&pve, &[]);
+        assert_bash_safe(&pve, &world);
+    }
+}
