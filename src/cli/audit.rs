@@ -9,8 +9,11 @@ use crate::diag::Diagnostics;
 use crate::engine::{self, FailOn, Request, decide, resolve_hosts};
 use crate::model::Platform;
 use crate::platform;
-use crate::policy::Mode;
-use crate::report::{Inputs, Json, Report, Reporter, RequestInfo, Table};
+use crate::policy::{Mode, Phase};
+use crate::report::{
+    Html, Inputs, Json, Junit, Markdown, Report, Reporter, RequestInfo, Sarif, Table, subjects,
+    verdict_line,
+};
 use std::io::IsTerminal;
 
 pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
@@ -82,13 +85,27 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         policies: policy_inputs(&policy),
         tool_version: env!("CARGO_PKG_VERSION").into(),
     };
-    let report = Report::new(info, inputs, &eval, &outcome);
+    let mut report = Report::new(info, inputs, &eval, &outcome);
+    report.rules = subjects::rules_run(&policy, &request, Phase::Audit);
+    report.checked = subjects::checked(&policy, &inventory, &request);
     let color =
         args.report.output.is_none() && color_enabled(cli.color, std::io::stdout().is_terminal());
     let reporter: Box<dyn Reporter> = match args.report.format {
         FormatArg::Table => Box::new(Table { color }),
         FormatArg::Json => Box::new(Json),
+        FormatArg::Sarif => Box::new(Sarif),
+        FormatArg::Junit => Box::new(Junit),
+        FormatArg::Markdown => Box::new(Markdown),
+        FormatArg::Html => Box::new(Html),
     };
+    if args.report.quiet {
+        // The verdict line alone on stdout; the full report only where --output asks for it.
+        if let Some(path) = args.report.output.as_deref() {
+            emit(Some(path), |w| reporter.write(&report, w))?;
+        }
+        emit(None, |w| writeln!(w, "{}", verdict_line(&report)))?;
+        return Ok(outcome.exit_code);
+    }
     emit(args.report.output.as_deref(), |w| {
         reporter.write(&report, w)
     })?;
