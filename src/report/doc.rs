@@ -95,7 +95,7 @@ pub fn build(report: &Report) -> Doc {
         },
         Section {
             id: "warnings",
-            heading: "Warnings",
+            heading: "Warnings (not blocking)",
             blocks: findings_table(&other, "No other finding."),
         },
         Section {

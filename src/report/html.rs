@@ -28,7 +28,7 @@ h2{font-size:19px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:
 table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
 th,td{border:1px solid #d0d7de;padding:5px 8px;text-align:left;vertical-align:top}
 th{background:#eaeef2}
-code{font:13px ui-monospace,SFMono-Regular,Consolas,monospace;background:#eaeef2;padding:0 3px;border-radius:3px;overflow-wrap:break-word}
+code{font:13px ui-monospace,SFMono-Regular,Consolas,monospace;background:#eaeef2;padding:0 3px;border-radius:3px;white-space:nowrap}
 svg{background:#fff;border:1px solid #d0d7de;margin-top:12px;max-width:100%;height:auto}
 svg text{font:12px system-ui,sans-serif;fill:#1f2328}
 svg .grid{stroke:#d0d7de}svg .full{stroke:#cf222e;stroke-dasharray:4 3}
@@ -221,8 +221,9 @@ fn chart(series: &[Series], labels: &[String]) -> String {
     }
     for (h, label) in labels.iter().enumerate() {
         let y0 = TOP + h as f64 * group_h;
-        let short: String = if label.chars().count() > 28 {
-            label.chars().take(27).chain(['…']).collect()
+        // About 7 px a character at 12 px: 24 fit left of the axis; the full name is the tooltip.
+        let short: String = if label.chars().count() > 24 {
+            label.chars().take(23).chain(['…']).collect()
         } else {
             label.clone()
         };
