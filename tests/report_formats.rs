@@ -2,7 +2,6 @@
 //! byte-identical reruns, SARIF against the 2.1.0 schema, JUnit read back by two readers,
 //! escaping of hostile names in Markdown and HTML, and the HTML page rendered by Chromium.
 
-use std::path::Path;
 use std::process::Command;
 
 const FORMATS: &[&str] = &["table", "json", "sarif", "junit", "markdown", "html"];
@@ -229,108 +228,6 @@ fn junit_reads_back() {
     assert!(skipped[1].contains("local NVMe"), "{skipped:?}");
 }
 
-/// An inventory whose names try to break out of a table cell or inject markup.
-fn hostile_inventory(dir: &Path) -> String {
-    let inv = serde_json::json!({
-        "schema": "preflight/inventory/v1",
-        "platform": "hyperv",
-        "hosts": [
-            {"name": "HV01", "cluster": "C|<b>*x*</b>", "state": "up", "memory_mb": 4096},
-            {"name": "HV02", "cluster": "C|<b>*x*</b>", "state": "up", "memory_mb": 4096}
-        ],
-        "vms": [
-            {"name": "evil|</td><script>alert(1)</script>`x`_*y*", "host": "HV01",
-             "state": "running", "ha": false, "memory_mb": 512},
-            {"name": "<img src=http://e/x.png>[l](http://e)&amp;", "host": "HV01",
-             "state": "running", "ha": false, "memory_mb": 512}
-        ]
-    });
-    let path = dir.join("hostile.json");
-    std::fs::write(&path, inv.to_string()).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
-fn hostile(format: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let inv = hostile_inventory(dir.path());
-    let (out, code) = run(&[
-        "audit",
-        "--inventory",
-        &inv,
-        "--host",
-        "HV01",
-        "--format",
-        format,
-    ]);
-    assert_eq!(code, 1, "{out}");
-    out
-}
-
-/// The `|` that end cells: not preceded by a backslash.
-fn cell_pipes(line: &str) -> usize {
-    let b = line.as_bytes();
-    (0..b.len())
-        .filter(|&i| b[i] == b'|' && (i == 0 || b[i - 1] != b'\\'))
-        .count()
-}
-
-#[test]
-fn markdown_escapes_hostile_names() {
-    let md = hostile("markdown");
-    let blocking = md
-        .split("## Blocking findings")
-        .nth(1)
-        .and_then(|s| s.split("\n## ").next())
-        .unwrap();
-    let rows: Vec<&str> = blocking.lines().filter(|l| l.starts_with('|')).collect();
-    assert_eq!(rows.len(), 4, "{blocking}");
-    for row in rows {
-        assert_eq!(cell_pipes(row), 7, "row split into extra cells: {row}");
-    }
-    assert!(md.contains(r"evil\|\</td\>\<script\>"), "{md}");
-    assert!(md.contains(r"\`x\`\_\*y\*"));
-    // No raw HTML: every `<` is escaped.
-    let b = md.as_bytes();
-    for i in (0..b.len()).filter(|&i| b[i] == b'<') {
-        assert!(i > 0 && b[i - 1] == b'\\', "unescaped < at {i}: {md}");
-    }
-}
-
-#[test]
-fn html_escapes_hostile_names_and_loads_nothing() {
-    let html = hostile("html");
-    assert!(html.contains("evil|&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(html.contains("&lt;img src=http://e/x.png&gt;"));
-    assert!(html.contains("&amp;amp;"));
-    for page in [html, example("html", true).0] {
-        let lower = page.to_ascii_lowercase();
-        // Text never holds a raw `<`, so every `<…>` is a real tag.
-        let tags: Vec<&str> = lower
-            .split('<')
-            .skip(1)
-            .map(|t| t.split('>').next().unwrap_or(""))
-            .collect();
-        for tag in &tags {
-            let name = tag.split([' ', '/', '\n']).next().unwrap_or("");
-            assert!(
-                ![
-                    "script", "img", "link", "iframe", "object", "embed", "image", "use"
-                ]
-                .contains(&name),
-                "<{tag}>"
-            );
-            assert!(!tag.contains("src=") && !tag.contains("href="), "<{tag}>");
-            assert!(!tag.contains(" on"), "event handler in <{tag}>");
-        }
-        assert!(
-            tags.iter().any(|t| t.starts_with("svg ")),
-            "the chart is inline"
-        );
-        assert!(!lower.contains("url("), "CSS loads nothing");
-        assert!(!lower.contains("@import"), "CSS loads nothing");
-    }
-}
-
 #[test]
 fn markdown_and_html_carry_the_same_content() {
     let md = example("markdown", true).0;
@@ -352,6 +249,8 @@ fn markdown_and_html_carry_the_same_content() {
 
 #[path = "report_formats/chromium.rs"]
 mod chromium;
+#[path = "report_formats/escaping.rs"]
+mod escaping;
 
 #[test]
 fn completions_and_man_pages_know_the_formats() {
@@ -378,4 +277,44 @@ fn completions_and_man_pages_know_the_formats() {
         "{page}"
     );
     assert_eq!(run(&["man", "nonsense"]).1, 2);
+}
+
+#[test]
+fn untrusted_input_still_gives_valid_reports() {
+    // The example was collected at 16:00; a one-minute limit makes it too old (exit 3).
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("strict.toml");
+    std::fs::write(&policy, "[policy]\nmax_inventory_age = \"1m\"\n").unwrap();
+    let mut args = EXAMPLE.to_vec();
+    args.extend_from_slice(&["--policy", "builtin", "--policy", policy.to_str().unwrap()]);
+    let with = |format: &'static str| {
+        let mut a = args.clone();
+        a.extend_from_slice(&["--format", format]);
+        run(&a)
+    };
+    let (sarif, code) = with("sarif");
+    assert_eq!(code, 3);
+    let doc: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert!(schema_errors(&sarif_validator(), &doc).is_empty());
+    let inv = &doc["runs"][0]["invocations"][0];
+    assert_eq!(inv["exitCode"], 3);
+    assert_eq!(inv["executionSuccessful"], true, "the tool did evaluate");
+    assert_eq!(inv["properties"]["verdict"], "untrusted");
+    let (xml, _) = with("junit");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let verdict = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some("verdict"))
+        .unwrap();
+    let failure = verdict
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert_eq!(failure.attribute("type"), Some("untrusted"));
+    assert!(with("markdown").0.starts_with("# UNTRUSTED"));
+    assert!(
+        with("html")
+            .0
+            .contains("<span class=\"badge untrusted\">UNTRUSTED</span>")
+    );
 }
