@@ -1,17 +1,15 @@
 //! `preflight audit`: inputs → engine → report → exit code.
 
 use super::inputs::{load_inventories, load_policy, parse_now, policy_inputs};
-use super::output::{emit, write_atomically};
-use super::{
-    AuditArgs, Cli, FailOnArg, FormatArg, ModeArg, PlatformArg, color_enabled, print_diagnostics,
-};
+use super::output::{write_atomically, write_report};
+use super::{AuditArgs, Cli, FailOnArg, ModeArg, PlatformArg, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
 use crate::engine::{self, FailOn, Finding, Request, decide, resolve_hosts};
 use crate::model::Platform;
 use crate::plan::{PlanInput, PlanOptions, build_plan, write_plan};
 use crate::platform;
-use crate::policy::Mode;
-use crate::report::{Inputs, Json, Report, Reporter, RequestInfo, Table};
+use crate::policy::{Mode, Phase};
+use crate::report::{Inputs, Report, RequestInfo, subjects};
 use std::io::IsTerminal;
 
 pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
@@ -115,15 +113,9 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
             },
         )?;
     }
-    let report = Report::new(info, inputs, &eval, &outcome);
-    let color =
-        args.report.output.is_none() && color_enabled(cli.color, std::io::stdout().is_terminal());
-    let reporter: Box<dyn Reporter> = match args.report.format {
-        FormatArg::Table => Box::new(Table { color }),
-        FormatArg::Json => Box::new(Json),
-    };
-    emit(args.report.output.as_deref(), |w| {
-        reporter.write(&report, w)
-    })?;
+    let mut report = Report::new(info, inputs, &eval, &outcome);
+    report.rules = subjects::rules_run(&policy, &request, Phase::Audit);
+    report.checked = subjects::checked(&policy, &inventory, &request);
+    write_report(&args.report, &report, cli)?;
     Ok(outcome.exit_code)
 }

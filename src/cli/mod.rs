@@ -2,6 +2,7 @@
 //! every command returns its exit code, and input errors are rendered here (exit 2).
 
 mod audit;
+mod completions;
 mod inputs;
 mod output;
 mod policy_cmds;
@@ -39,6 +40,11 @@ pub enum Command {
     Test(policytest::TestArgs),
     /// Write a plan as a script for the platform's own tools.
     Render(RenderArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) to stdout: preflight(1), or a subcommand's.
+    #[command(hide = true)]
+    Man(completions::ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +113,9 @@ pub struct ReportArgs {
     /// Write the report to FILE (replaced atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<String>,
+    /// Print only the verdict line to stdout; the report is written to --output, if given.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// The lowest unwaived severity that makes the verdict no-go (exit 1).
     #[arg(long = "fail-on", value_enum, default_value_t = FailOnArg::Error)]
     pub fail_on: FailOnArg,
@@ -207,6 +216,14 @@ pub enum InventoryFormatArg {
 pub enum FormatArg {
     Table,
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML: a suite per rule, a test case per subject checked.
+    Junit,
+    /// Markdown to paste into a change ticket.
+    Markdown,
+    /// One self-contained HTML page, with a chart of each host's load.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -244,6 +261,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Explain(e) => policy_cmds::explain(e),
         Command::Test(t) => policytest::run(t),
         Command::Render(r) => render::run(r, &cli),
+        Command::Completions(c) => completions::completions(c),
+        Command::Man(m) => completions::man(m),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,9 @@
 //! Writing output: to stdout (a closed pipe is not an error) or to a file replaced atomically.
 
+use super::{Cli, FormatArg, ReportArgs, color_enabled};
 use crate::diag::{Code, Diagnostics, SourceDiag};
+use crate::report::{Html, Json, Junit, Markdown, Report, Reporter, Sarif, Table, verdict_line};
+use std::io::IsTerminal;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -48,4 +51,25 @@ pub fn write_atomically(
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Writes the report in the format asked for, to `--output` or stdout; with `--quiet`, stdout
+/// gets the verdict line alone and the report goes only where `--output` says.
+pub fn write_report(args: &ReportArgs, report: &Report, cli: &Cli) -> Result<(), Diagnostics> {
+    let color = args.output.is_none() && color_enabled(cli.color, io::stdout().is_terminal());
+    let reporter: Box<dyn Reporter> = match args.format {
+        FormatArg::Table => Box::new(Table { color }),
+        FormatArg::Json => Box::new(Json),
+        FormatArg::Sarif => Box::new(Sarif),
+        FormatArg::Junit => Box::new(Junit),
+        FormatArg::Markdown => Box::new(Markdown),
+        FormatArg::Html => Box::new(Html),
+    };
+    if args.quiet {
+        if let Some(path) = args.output.as_deref() {
+            emit(Some(path), |w| reporter.write(report, w))?;
+        }
+        return emit(None, |w| writeln!(w, "{}", verdict_line(report)));
+    }
+    emit(args.output.as_deref(), |w| reporter.write(report, w))
 }

@@ -1,12 +1,12 @@
 //! `preflight restore`: plan + fresh inventory → findings, balance figures, move-back plan.
 
 use super::inputs::{load_inventories, load_policy, parse_now, policy_inputs};
-use super::output::{emit, write_atomically};
-use super::{Cli, FailOnArg, FormatArg, RestoreArgs, color_enabled, print_diagnostics};
+use super::output::{write_atomically, write_report};
+use super::{Cli, FailOnArg, RestoreArgs, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
 use crate::engine::{self, FailOn, Request, decide};
 use crate::plan::{LoadedPlan, PlanInput, read_plan, write_plan};
-use crate::report::{Inputs, Json, Report, Reporter, RequestInfo, Table};
+use crate::report::{Inputs, Report, RequestInfo};
 use std::io::IsTerminal;
 
 pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
@@ -93,15 +93,7 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
     };
     let mut report = Report::new(info, inputs, &restored.eval, &outcome);
     report.balance = restored.balance;
-    let color =
-        args.report.output.is_none() && color_enabled(cli.color, std::io::stdout().is_terminal());
-    let reporter: Box<dyn Reporter> = match args.report.format {
-        FormatArg::Table => Box::new(Table { color }),
-        FormatArg::Json => Box::new(Json),
-    };
-    emit(args.report.output.as_deref(), |w| {
-        reporter.write(&report, w)
-    })?;
+    write_report(&args.report, &report, cli)?;
     Ok(outcome.exit_code)
 }
 

@@ -1,10 +1,21 @@
 //! Reports: one model ([`Report`]) and one writer per format, each writing to a writer it is
 //! given. The JSON shape is CONTRACT 6.1; every other format renders the same model.
 
+mod doc;
+mod html;
 mod json;
+mod junit;
+mod markdown;
+mod sarif;
+pub mod subjects;
 mod table;
 
+pub use html::Html;
 pub use json::Json;
+pub use junit::Junit;
+pub use markdown::Markdown;
+pub use sarif::Sarif;
+pub use subjects::{CheckedSubject, RuleInfo};
 pub use table::{FIXED_WIDTH as TABLE_WIDTH, Table};
 
 use crate::engine::{ClusterBalance, Evaluation, Finding, HostLoad, Outcome, Verdict};
@@ -33,6 +44,12 @@ pub struct Report {
     pub balance: Vec<ClusterBalance>,
     /// What could not be judged, and assumptions made.
     pub notes: Vec<String>,
+    /// The rules the run evaluated (SARIF `tool.driver.rules`, JUnit suites). Not in the JSON.
+    #[serde(skip)]
+    pub rules: Vec<RuleInfo>,
+    /// Every subject each rule judged, passed or not (JUnit test cases). Not in the JSON.
+    #[serde(skip)]
+    pub checked: Vec<CheckedSubject>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -148,6 +165,8 @@ impl Report {
             hosts: eval.loads.iter().map(HostLoadRow::from).collect(),
             balance: Vec::new(),
             notes: eval.notes.clone(),
+            rules: Vec::new(),
+            checked: Vec::new(),
         }
     }
 }

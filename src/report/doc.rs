@@ -1,0 +1,285 @@
+//! The human-readable report as a format-neutral document: the verdict, then sections of
+//! tables, lists and paragraphs. Markdown and HTML both render this one document, so a section
+//! added here (say, restore's balance) appears in both without copy-paste.
+//!
+//! Values stay raw text here; each renderer escapes for its own syntax.
+
+use super::{HostLoadRow, Report, verdict_line};
+use crate::engine::Finding;
+use crate::policy::Severity;
+
+/// A piece of text and how to show it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inline {
+    Text(String),
+    /// Identifiers and digests: monospace.
+    Code(String),
+    Strong(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    Para(Vec<Inline>),
+    Table {
+        header: Vec<&'static str>,
+        rows: Vec<Vec<Inline>>,
+    },
+    List(Vec<Vec<Inline>>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// A stable id (HTML anchors; renderers hook extras onto it, e.g. the load chart).
+    pub id: &'static str,
+    pub heading: &'static str,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    /// The verdict word in capitals: `GO`, `NO-GO`, `UNTRUSTED`.
+    pub verdict: &'static str,
+    pub title: String,
+    /// The verdict line, what was asked and the counts.
+    pub lead: Vec<Block>,
+    pub sections: Vec<Section>,
+}
+
+/// Section id of the per-host load table.
+pub const HOSTS: &str = "hosts";
+
+pub fn build(report: &Report) -> Doc {
+    let verdict = match report.verdict {
+        crate::engine::Verdict::Go => "GO",
+        crate::engine::Verdict::NoGo => "NO-GO",
+        crate::engine::Verdict::Untrusted => "UNTRUSTED",
+    };
+    let r = &report.request;
+    let lead = vec![
+        Block::Para(vec![Inline::Strong(verdict_line(report))]),
+        Block::Para(vec![Inline::Text(format!(
+            "{} of {}: {} mode, {} platform ({}); judged at {}; fails on {}; waivers {}.",
+            r.command,
+            r.hosts.join(", "),
+            r.mode,
+            r.platform,
+            match r.platform_source.as_str() {
+                "inventory" => "from the inventory",
+                "flag" => "from --platform",
+                _ => "assumed",
+            },
+            r.now,
+            r.fail_on,
+            if r.waivers { "honoured" } else { "ignored" },
+        ))]),
+        Block::Para(vec![Inline::Text(format!(
+            "{} error(s), {} warning(s), {} info, {} waived.",
+            report.summary.error,
+            report.summary.warning,
+            report.summary.info,
+            report.summary.waived
+        ))]),
+    ];
+    let threshold = Severity::parse(&r.fail_on);
+    let (blocking, other): (Vec<&Finding>, Vec<&Finding>) = report
+        .findings
+        .iter()
+        .filter(|f| !f.waived)
+        .partition(|f| f.is_blocking_at(threshold));
+    let waived: Vec<&Finding> = report.findings.iter().filter(|f| f.waived).collect();
+    let sections = vec![
+        Section {
+            id: "blocking",
+            heading: "Blocking findings",
+            blocks: findings_table(&blocking, "No finding blocks the maintenance."),
+        },
+        Section {
+            id: "warnings",
+            heading: "Warnings (not blocking)",
+            blocks: findings_table(&other, "No other finding."),
+        },
+        Section {
+            id: "waivers",
+            heading: "Waivers applied",
+            blocks: waivers_table(&waived),
+        },
+        Section {
+            id: HOSTS,
+            heading: "Host memory load before and after the drain",
+            blocks: hosts_table(&report.hosts),
+        },
+        Section {
+            id: "notes",
+            heading: "Notes",
+            blocks: if report.notes.is_empty() {
+                vec![text_para("None.")]
+            } else {
+                vec![Block::List(
+                    report
+                        .notes
+                        .iter()
+                        .map(|n| vec![Inline::Text(n.clone())])
+                        .collect(),
+                )]
+            },
+        },
+        Section {
+            id: "inputs",
+            heading: "Inputs",
+            blocks: inputs(report),
+        },
+    ];
+    Doc {
+        verdict,
+        title: format!(
+            "{verdict}: preflight {} of {}",
+            r.command,
+            r.hosts.join(", ")
+        ),
+        lead,
+        sections,
+    }
+}
+
+fn text_para(s: &str) -> Block {
+    Block::Para(vec![Inline::Text(s.into())])
+}
+
+fn opt(s: Option<&str>) -> Inline {
+    Inline::Text(s.unwrap_or("-").to_string())
+}
+
+fn findings_table(findings: &[&Finding], none: &str) -> Vec<Block> {
+    if findings.is_empty() {
+        return vec![text_para(none)];
+    }
+    vec![Block::Table {
+        header: vec!["Severity", "Rule", "Host", "VM", "Finding", "Remediation"],
+        rows: findings
+            .iter()
+            .map(|f| {
+                vec![
+                    Inline::Text(f.severity.to_string()),
+                    Inline::Code(f.rule.clone()),
+                    opt(f.host.as_deref()),
+                    opt(f.vm.as_deref()),
+                    Inline::Text(f.message.clone()),
+                    opt(f.remediation.as_deref()),
+                ]
+            })
+            .collect(),
+    }]
+}
+
+fn waivers_table(findings: &[&Finding]) -> Vec<Block> {
+    if findings.is_empty() {
+        return vec![text_para("No waiver applied.")];
+    }
+    vec![Block::Table {
+        header: vec![
+            "Rule", "Host", "VM", "Reason", "Owner", "Ticket", "Expires", "Waiver",
+        ],
+        rows: findings
+            .iter()
+            .filter_map(|f| {
+                let w = f.waiver.as_ref()?;
+                Some(vec![
+                    Inline::Code(f.rule.clone()),
+                    opt(f.host.as_deref()),
+                    opt(f.vm.as_deref()),
+                    Inline::Text(w.reason.clone()),
+                    opt(w.owner.as_deref()),
+                    opt(w.ticket.as_deref()),
+                    Inline::Text(w.expires.clone()),
+                    Inline::Code(w.location.clone()),
+                ])
+            })
+            .collect(),
+    }]
+}
+
+fn hosts_table(hosts: &[HostLoadRow]) -> Vec<Block> {
+    if hosts.is_empty() {
+        return vec![text_para("No host load to show.")];
+    }
+    let used = |pct: Option<f64>, mb: u64| {
+        Inline::Text(match pct {
+            Some(p) => format!("{p:.1}% ({} GiB)", gib(mb)),
+            None => format!("? ({} GiB)", gib(mb)),
+        })
+    };
+    vec![Block::Table {
+        header: vec![
+            "Host",
+            "Cluster",
+            "State",
+            "Memory",
+            "Used before",
+            "Used after",
+            "VMs before → after",
+        ],
+        rows: hosts
+            .iter()
+            .map(|h| {
+                vec![
+                    Inline::Text(if h.target {
+                        format!("{} (drained)", h.host)
+                    } else {
+                        h.host.clone()
+                    }),
+                    opt(h.cluster.as_deref()),
+                    Inline::Text(h.state.clone()),
+                    Inline::Text(
+                        h.memory_mb
+                            .map_or("unknown".into(), |m| format!("{} GiB", gib(m))),
+                    ),
+                    used(h.used_before_pct, h.used_before_mb),
+                    used(h.used_after_pct, h.used_after_mb),
+                    Inline::Text(format!("{} → {}", h.vms_before, h.vms_after)),
+                ]
+            })
+            .collect(),
+    }]
+}
+
+fn inputs(report: &Report) -> Vec<Block> {
+    let mut rows = Vec::new();
+    for i in &report.inputs.inventory {
+        rows.push(vec![
+            Inline::Text(format!("inventory ({})", i.format)),
+            Inline::Text(i.path.clone()),
+            Inline::Code(i.sha256.clone()),
+        ]);
+    }
+    for p in &report.inputs.policies {
+        rows.push(vec![
+            Inline::Text("policy".into()),
+            Inline::Text(p.path.clone()),
+            Inline::Code(p.sha256.clone()),
+        ]);
+    }
+    vec![
+        Block::Table {
+            header: vec!["Input", "Path", "SHA-256"],
+            rows,
+        },
+        Block::Para(vec![
+            Inline::Text("preflight ".into()),
+            Inline::Code(report.inputs.tool_version.clone()),
+            Inline::Text(
+                ": the same inputs and --now give the same verdict and a byte-identical report."
+                    .into(),
+            ),
+        ]),
+    ]
+}
+
+/// MiB as GiB, without a trailing `.0`.
+pub fn gib(mb: u64) -> String {
+    let g = mb as f64 / 1024.0;
+    if g.fract() == 0.0 {
+        format!("{g:.0}")
+    } else {
+        format!("{g:.1}")
+    }
+}

@@ -1,0 +1,195 @@
+//! `--format junit`: JUnit XML (through `quick-junit`) for a pipeline's test tab.
+//!
+//! One test suite per rule, one test case per subject the rule looked at (from
+//! [`Report::checked`], plus any subject a finding names), so passes show as well as failures.
+//! An unwaived finding is a failure carrying its message, severity and remediation; a waived
+//! one is a skipped test with the waiver's reason. A first suite, `preflight`, holds the verdict
+//! as a test case and the inputs' digests as properties. No timestamps or durations: the same
+//! inputs give the same bytes.
+
+use super::{CheckedSubject, Report, Reporter, verdict_line};
+use crate::engine::{Finding, Verdict};
+use quick_junit::{
+    NonSuccessKind, Property, Report as JReport, TestCase, TestCaseStatus, TestSuite,
+};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+pub struct Junit;
+
+impl Reporter for Junit {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let xml = build(report).to_string().map_err(io::Error::other)?;
+        out.write_all(xml.as_bytes())?;
+        out.write_all(b"\n")
+    }
+}
+
+/// A subject's key within one rule: (host in lowercase, as inventories differ in case; vm;
+/// a label for findings about no host).
+type Key = (Option<String>, Option<String>, Option<String>);
+
+fn build(report: &Report) -> JReport {
+    let mut j = JReport::new(format!(
+        "preflight {} {}",
+        report.request.command,
+        report.request.hosts.join(",")
+    ));
+    j.add_test_suite(verdict_suite(report));
+
+    let mut order: Vec<String> = report.rules.iter().map(|r| r.id.clone()).collect();
+    for f in &report.findings {
+        if !order.contains(&f.rule) {
+            order.push(f.rule.clone());
+        }
+    }
+    for rule in order {
+        // Subjects in a fixed order: checked ones sorted, findings' own by (host, vm, label).
+        let mut cases: BTreeMap<Key, (String, Vec<&Finding>)> = BTreeMap::new();
+        for c in report.checked.iter().filter(|c| c.rule == rule) {
+            let name = subject_name(c.cluster.as_deref(), Some(&c.host), c.vm.as_deref());
+            cases.entry(key_of_checked(c)).or_insert((name, Vec::new()));
+        }
+        for f in report.findings.iter().filter(|f| f.rule == rule) {
+            let key = key_of_finding(f);
+            let name = match &key.2 {
+                Some(label) => label.clone(),
+                None => subject_name(f.cluster.as_deref(), f.host.as_deref(), f.vm.as_deref()),
+            };
+            cases.entry(key).or_insert((name, Vec::new())).1.push(f);
+        }
+        let mut suite = TestSuite::new(rule.as_str());
+        if let Some(info) = report.rules.iter().find(|r| r.id == rule) {
+            suite.add_property(Property::new("title", info.title.as_str()));
+            suite.add_property(Property::new("severity", info.severity.as_str()));
+            suite.add_property(Property::new("kind", info.kind.as_str()));
+        }
+        for (name, findings) in cases.into_values() {
+            let mut case = TestCase::new(name, status(&findings));
+            case.set_classname(rule.as_str());
+            suite.add_test_case(case);
+        }
+        j.add_test_suite(suite);
+    }
+    j
+}
+
+/// `CL-PROD/HV01/SQL01`: the subject's fully qualified name, as SARIF names it too.
+fn subject_name(cluster: Option<&str>, host: Option<&str>, vm: Option<&str>) -> String {
+    [cluster, host, vm]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn key_of_checked(c: &CheckedSubject) -> Key {
+    (Some(c.host.to_ascii_lowercase()), c.vm.clone(), None)
+}
+
+fn key_of_finding(f: &Finding) -> Key {
+    let label = if f.host.is_none() && f.vm.is_none() {
+        // Findings about the policy itself: named by the waiver's place in its file.
+        Some(
+            f.evidence
+                .get("location")
+                .and_then(|v| v.as_str())
+                .map_or_else(|| f.message.clone(), String::from),
+        )
+    } else {
+        None
+    };
+    (
+        f.host.as_ref().map(|h| h.to_ascii_lowercase()),
+        f.vm.clone(),
+        label,
+    )
+}
+
+fn status(findings: &[&Finding]) -> TestCaseStatus {
+    let open: Vec<&&Finding> = findings.iter().filter(|f| !f.waived).collect();
+    if let Some(worst) = open.iter().max_by_key(|f| f.severity) {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        s.set_message(
+            open.iter()
+                .map(|f| f.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+        s.set_type(worst.severity.as_str());
+        let mut text = String::new();
+        for f in &open {
+            text.push_str(&format!("{}: {}\n", f.severity, f.message));
+            if let Some(r) = &f.remediation {
+                text.push_str(&format!("remediation: {r}\n"));
+            }
+            if !f.evidence.is_empty() {
+                text.push_str(&format!(
+                    "evidence: {}\n",
+                    serde_json::to_string(&f.evidence).unwrap_or_default()
+                ));
+            }
+        }
+        s.set_description(text);
+        return s;
+    }
+    if let Some(w) = findings.iter().find_map(|f| f.waiver.as_ref()) {
+        let mut s = TestCaseStatus::skipped();
+        s.set_message(format!("waived: {}", w.reason));
+        s.set_type("waived");
+        s.set_description(format!(
+            "owner: {}\nticket: {}\nexpires: {}\nwaiver: {}\n",
+            w.owner.as_deref().unwrap_or("-"),
+            w.ticket.as_deref().unwrap_or("-"),
+            w.expires,
+            w.location
+        ));
+        return s;
+    }
+    TestCaseStatus::success()
+}
+
+/// The `preflight` suite: the verdict as a test, the request and inputs as properties.
+fn verdict_suite(report: &Report) -> TestSuite {
+    let mut suite = TestSuite::new("preflight");
+    let r = &report.request;
+    for (k, v) in [
+        ("verdict", report.verdict.as_str().to_string()),
+        ("exit_code", report.exit_code.to_string()),
+        ("hosts", r.hosts.join(",")),
+        ("mode", r.mode.clone()),
+        ("platform", r.platform.clone()),
+        ("now", r.now.clone()),
+        ("tool_version", report.inputs.tool_version.clone()),
+    ] {
+        suite.add_property(Property::new(k, v));
+    }
+    for i in &report.inputs.inventory {
+        suite.add_property(Property::new(
+            format!("inventory:{}", i.path),
+            format!("sha256:{}", i.sha256),
+        ));
+    }
+    for p in &report.inputs.policies {
+        suite.add_property(Property::new(
+            format!("policy:{}", p.path),
+            format!("sha256:{}", p.sha256),
+        ));
+    }
+    let status = match report.verdict {
+        Verdict::Go => TestCaseStatus::success(),
+        Verdict::NoGo | Verdict::Untrusted => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(verdict_line(report));
+            s.set_type(report.verdict.as_str());
+            s
+        }
+    };
+    let mut case = TestCase::new("verdict", status);
+    case.set_classname("preflight");
+    if !report.notes.is_empty() {
+        case.set_system_out(report.notes.join("\n"));
+    }
+    suite.add_test_case(case);
+    suite
+}

@@ -1,0 +1,139 @@
+//! `--format markdown`: the report to paste into a change ticket (GitHub-flavoured Markdown).
+//!
+//! Renders the neutral document of [`super::doc`]. Every value from the inventory or policy is
+//! escaped, so a VM named `a|b` or `<script>` stays one table cell of plain text.
+
+use super::doc::{self, Block, Inline};
+use super::{Report, Reporter};
+use std::io::{self, Write};
+
+pub struct Markdown;
+
+impl Reporter for Markdown {
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(render(&doc::build(report)).as_bytes())
+    }
+}
+
+fn render(d: &doc::Doc) -> String {
+    let mut s = format!("# {}\n", escape(&d.title));
+    for b in &d.lead {
+        s.push('\n');
+        block(&mut s, b);
+    }
+    for sec in &d.sections {
+        s.push_str(&format!("\n## {}\n", escape(sec.heading)));
+        for b in &sec.blocks {
+            s.push('\n');
+            block(&mut s, b);
+        }
+    }
+    s
+}
+
+fn block(s: &mut String, b: &Block) {
+    match b {
+        Block::Para(parts) => {
+            s.push_str(&inlines(parts, false));
+            s.push('\n');
+        }
+        Block::List(items) => {
+            for item in items {
+                s.push_str("- ");
+                s.push_str(&inlines(item, false));
+                s.push('\n');
+            }
+        }
+        Block::Table { header, rows } => {
+            s.push_str("| ");
+            s.push_str(
+                &header
+                    .iter()
+                    .map(|h| escape(h))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            );
+            s.push_str(" |\n|");
+            s.push_str(&"---|".repeat(header.len()));
+            s.push('\n');
+            for row in rows {
+                s.push_str("| ");
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|c| inlines(std::slice::from_ref(c), true))
+                    .collect();
+                s.push_str(&cells.join(" | "));
+                s.push_str(" |\n");
+            }
+        }
+    }
+}
+
+fn inlines(parts: &[Inline], in_table: bool) -> String {
+    parts
+        .iter()
+        .map(|p| match p {
+            Inline::Text(t) => escape(t),
+            Inline::Strong(t) => format!("**{}**", escape(t)),
+            Inline::Code(t) => code(t, in_table),
+        })
+        .collect()
+}
+
+/// Escapes text for an inline context: Markdown's specials get a backslash, line breaks become
+/// spaces (a newline would end a table row), so the value reads as the literal text it is.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\r' | '\n' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code span that survives backticks inside it (a longer fence) and, in a table, pipes
+/// (GFM splits cells on `|` even inside code spans, unless it is escaped).
+fn code(text: &str, in_table: bool) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+        .collect();
+    let flat = if in_table {
+        flat.replace('|', "\\|")
+    } else {
+        flat
+    };
+    let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if flat.starts_with('`') || flat.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{flat}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specials_are_escaped_and_lines_joined() {
+        assert_eq!(escape("a|b*c_d`e<f>"), r"a\|b\*c\_d\`e\<f\>");
+        assert_eq!(escape("x\ny"), "x y");
+        assert_eq!(escape("[l](http://x)"), r"\[l\](http://x)");
+    }
+
+    #[test]
+    fn code_spans_hold_backticks_and_pipes() {
+        assert_eq!(code("a`b", false), "``a`b``");
+        assert_eq!(code("`x", false), "`` `x ``");
+        assert_eq!(code("a|b", true), r"`a\|b`");
+    }
+}

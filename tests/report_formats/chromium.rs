@@ -1,0 +1,88 @@
+//! The HTML report rendered by a real browser: headless Chromium (Debian package `chromium`)
+//! screenshots the example's page; the test fails if no image comes out or it is blank.
+//! Skipped, with a printed reason, where Chromium is not installed.
+
+use std::io::BufReader;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+#[test]
+fn html_renders_in_headless_chromium() {
+    if !Path::new(CHROMIUM).exists() {
+        println!("skipped: {CHROMIUM} not found (apt-get install chromium)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, super::example("html", true).0).unwrap();
+    let png = dir.path().join("out.png");
+    let profile = dir.path().join("profile");
+    let mut child = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--window-size=1200,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let stderr = child
+        .wait_with_output()
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .unwrap_or_default();
+    assert!(
+        png.exists(),
+        "no screenshot (chromium exit {status}): {stderr}"
+    );
+    if let Ok(keep) = std::env::var("PREFLIGHT_KEEP_SCREENSHOT") {
+        std::fs::copy(&png, keep).unwrap();
+    }
+
+    let size = std::fs::metadata(&png).unwrap().len();
+    assert!(size > 10_000, "screenshot is only {size} bytes");
+    let decoder = png::Decoder::new(BufReader::new(std::fs::File::open(&png).unwrap()));
+    let mut reader = decoder.read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    assert_eq!((info.width, info.height), (1200, 1600));
+    let pixels = &buf[..info.buffer_size()];
+    let channels = info.color_type.samples();
+    let colours: std::collections::BTreeSet<&[u8]> = pixels.chunks(channels).collect();
+    // Text, table borders, the verdict badge and the bars: a rendered page has many colours.
+    assert!(
+        colours.len() > 50,
+        "the page looks blank: {} distinct colours",
+        colours.len()
+    );
+    // The GO badge's green is on the page (the verdict rendered, styled).
+    let green = [0x1a, 0x7f, 0x37];
+    assert!(
+        pixels.chunks(channels).any(|p| p[..3] == green),
+        "no verdict badge colour in the screenshot"
+    );
+}
