@@ -497,3 +497,52 @@ fn output_file_is_written_whole() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    use std::io::Read;
+    // 3000 running non-HA VMs on the drained host: a report far larger than a pipe's buffer.
+    let vms: Vec<String> = (0..3000)
+        .map(|i| {
+            format!(
+                r#"{{"name":"vm{i}","host":"HV01","state":"running","ha":false,"memory_mb":1024}}"#
+            )
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("big.json");
+    std::fs::write(&inv, format!(r#"{{"vms":[{}]}}"#, vms.join(","))).unwrap();
+    for format in ["json", "table", "sarif"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_preflight"))
+            .args([
+                "audit",
+                "--inventory",
+                inv.to_str().unwrap(),
+                "--host",
+                "HV01",
+                "--now",
+                NOW,
+                "--format",
+                format,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        // The pipe closes here, while preflight still has most of the report to write.
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

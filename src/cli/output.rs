@@ -19,7 +19,7 @@ pub fn emit(
             let mut out = io::BufWriter::new(stdout.lock());
             match render(&mut out).and_then(|_| out.flush()) {
                 Ok(()) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) if is_broken_pipe(&e) => Ok(()),
                 Err(e) => Err(SourceDiag::plain(
                     Code::OutputWrite,
                     format!("cannot write to stdout: {e}"),
@@ -31,6 +31,22 @@ pub fn emit(
             SourceDiag::plain(Code::OutputWrite, format!("cannot write {p}: {e}")).into()
         }),
     }
+}
+
+/// Whether writing failed because the reader went away (`preflight … | head`), also when a
+/// serializer wrapped the I/O error in its own.
+fn is_broken_pipe(e: &io::Error) -> bool {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return true;
+    }
+    let inner = e.get_ref();
+    inner
+        .and_then(|i| i.downcast_ref::<serde_json::Error>())
+        .and_then(serde_json::Error::io_error_kind)
+        .is_some_and(|k| k == io::ErrorKind::BrokenPipe)
+        || inner
+            .and_then(|i| i.downcast_ref::<io::Error>())
+            .is_some_and(is_broken_pipe)
 }
 
 /// Replaces `path` with the rendered bytes so a reader never sees half a file.
