@@ -11,7 +11,7 @@
 //! for that node, in which case `NoFailback` keeps the two from fighting over the same VMs.
 
 use super::powershell::{self, HOW_TO_RUN_COMMON, call, state_name};
-use super::{Dialect, Item, Op};
+use super::{Dialect, Item};
 use crate::plan::Plan;
 
 pub struct Hyperv;
@@ -128,63 +128,25 @@ impl Dialect for Hyperv {
     }
 
     fn step(&self, item: &Item<'_>) -> String {
-        let step = item.step.id.as_str();
-        match item.op {
-            Op::Migrate(g, to) => call(
-                "Move-PlanVM",
-                &[
-                    ("Step", step),
-                    ("Name", g.name),
-                    ("Id", g.id.unwrap_or("")),
-                    ("From", g.host),
-                    ("To", to),
-                    ("Expect", hyperv_state(g.expect)),
-                ],
-            ),
-            Op::Start(g) | Op::Shutdown(g) => call(
-                if matches!(item.op, Op::Start(_)) {
-                    "Start-PlanVM"
-                } else {
-                    "Stop-PlanVM"
-                },
-                &[
-                    ("Step", step),
-                    ("Name", g.name),
-                    ("Id", g.id.unwrap_or("")),
-                    ("OnHost", g.host),
-                    ("Expect", hyperv_state(g.expect)),
-                ],
-            ),
-            Op::EnterMaintenance(h) => {
-                call("Enter-PlanMaintenance", &[("Step", step), ("Node", h)])
-            }
-            Op::ExitMaintenance(h, failback) => {
-                let (mode, why) = if failback {
-                    (
-                        "Immediate",
-                        "# The plan has no move-back steps for this node: the cluster fails its roles back.\n",
-                    )
-                } else {
-                    (
-                        "NoFailback",
-                        "# The plan moves the VMs back itself (post steps), so the cluster must not.\n",
-                    )
-                };
-                let mut s = why.to_string();
-                s.push_str(&call(
-                    "Exit-PlanMaintenance",
-                    &[("Step", step), ("Node", h), ("Failback", mode)],
-                ));
-                s
-            }
-            Op::Notify => call(
-                "Write-PlanNote",
-                &[
-                    ("Step", step),
-                    ("Text", item.step.note.as_deref().unwrap_or("")),
-                ],
-            ),
-        }
+        powershell::step_call(item, hyperv_state, |step, host, failback| {
+            let (mode, why) = if failback {
+                (
+                    "Immediate",
+                    "# The plan has no move-back steps for this node: the cluster fails its roles back.\n",
+                )
+            } else {
+                (
+                    "NoFailback",
+                    "# The plan moves the VMs back itself (post steps), so the cluster must not.\n",
+                )
+            };
+            let mut s = why.to_string();
+            s.push_str(&call(
+                "Exit-PlanMaintenance",
+                &[("Step", step), ("Node", host), ("Failback", mode)],
+            ));
+            s
+        })
     }
 
     fn pause(&self) -> String {

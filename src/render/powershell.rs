@@ -6,6 +6,7 @@
 //! wildcards, so a name like `web*` matches only itself.
 
 use super::quote::ps_literal;
+use super::{Item, Op};
 use crate::model::VmState;
 
 /// Settings and the helpers both PowerShell targets use. `modules` are imported first so a
@@ -100,5 +101,52 @@ mod tests {
             call("Move-PlanVM", &[("Name", "a'b"), ("To", "$x")]),
             "Move-PlanVM -Name 'a''b' -To '$x'\n"
         );
+    }
+}
+
+/// The call that runs one step, the same in both PowerShell targets but for the state names
+/// (`state`) and how a host leaves maintenance (`exit`, given the step id, the host and
+/// whether the platform fails its roles back).
+pub fn step_call(
+    item: &Item<'_>,
+    state: fn(Option<VmState>) -> &'static str,
+    exit: impl FnOnce(&str, &str, bool) -> String,
+) -> String {
+    let step = item.step.id.as_str();
+    match item.op {
+        Op::Migrate(g, to) => call(
+            "Move-PlanVM",
+            &[
+                ("Step", step),
+                ("Name", g.name),
+                ("Id", g.id.unwrap_or("")),
+                ("From", g.host),
+                ("To", to),
+                ("Expect", state(g.expect)),
+            ],
+        ),
+        Op::Start(g) | Op::Shutdown(g) => call(
+            if matches!(item.op, Op::Start(_)) {
+                "Start-PlanVM"
+            } else {
+                "Stop-PlanVM"
+            },
+            &[
+                ("Step", step),
+                ("Name", g.name),
+                ("Id", g.id.unwrap_or("")),
+                ("OnHost", g.host),
+                ("Expect", state(g.expect)),
+            ],
+        ),
+        Op::EnterMaintenance(h) => call("Enter-PlanMaintenance", &[("Step", step), ("Node", h)]),
+        Op::ExitMaintenance(h, failback) => exit(step, h, failback),
+        Op::Notify => call(
+            "Write-PlanNote",
+            &[
+                ("Step", step),
+                ("Text", item.step.note.as_deref().unwrap_or("")),
+            ],
+        ),
     }
 }

@@ -6,7 +6,7 @@
 //! the HA VMs; `Enable-SCVMHost` does not move anything back, so the plan's post steps do.
 
 use super::powershell::{self, HOW_TO_RUN_COMMON, call, state_name};
-use super::{Dialect, Item, Op};
+use super::{Dialect, Item};
 use crate::plan::Plan;
 
 pub struct Scvmm;
@@ -124,47 +124,9 @@ impl Dialect for Scvmm {
     }
 
     fn step(&self, item: &Item<'_>) -> String {
-        let step = item.step.id.as_str();
-        match item.op {
-            Op::Migrate(g, to) => call(
-                "Move-PlanVM",
-                &[
-                    ("Step", step),
-                    ("Name", g.name),
-                    ("Id", g.id.unwrap_or("")),
-                    ("From", g.host),
-                    ("To", to),
-                    ("Expect", vmm_state(g.expect)),
-                ],
-            ),
-            Op::Start(g) | Op::Shutdown(g) => call(
-                if matches!(item.op, Op::Start(_)) {
-                    "Start-PlanVM"
-                } else {
-                    "Stop-PlanVM"
-                },
-                &[
-                    ("Step", step),
-                    ("Name", g.name),
-                    ("Id", g.id.unwrap_or("")),
-                    ("OnHost", g.host),
-                    ("Expect", vmm_state(g.expect)),
-                ],
-            ),
-            Op::EnterMaintenance(h) => {
-                call("Enter-PlanMaintenance", &[("Step", step), ("Node", h)])
-            }
-            Op::ExitMaintenance(h, _) => {
-                call("Exit-PlanMaintenance", &[("Step", step), ("Node", h)])
-            }
-            Op::Notify => call(
-                "Write-PlanNote",
-                &[
-                    ("Step", step),
-                    ("Text", item.step.note.as_deref().unwrap_or("")),
-                ],
-            ),
-        }
+        powershell::step_call(item, vmm_state, |step, host, _| {
+            call("Exit-PlanMaintenance", &[("Step", step), ("Node", host)])
+        })
     }
 
     fn pause(&self) -> String {
