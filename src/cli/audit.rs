@@ -1,15 +1,15 @@
 //! `preflight audit`: inputs → engine → report → exit code.
 
-use super::inputs::{load_inventories, load_policy, parse_now, policy_inputs};
+use super::inputs::{load_inventories, load_policy, parse_now, record_inputs};
 use super::output::{write_atomically, write_report};
-use super::{AuditArgs, Cli, FailOnArg, ModeArg, PlatformArg, color_enabled, print_diagnostics};
+use super::{AuditArgs, Cli, ModeArg, PlatformArg, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
-use crate::engine::{self, FailOn, Finding, Request, decide, resolve_hosts};
+use crate::engine::{self, Finding, Request, decide, resolve_hosts};
 use crate::model::Platform;
 use crate::plan::{PlanInput, PlanOptions, build_plan, write_plan};
 use crate::platform;
 use crate::policy::{Mode, Phase};
-use crate::report::{Inputs, Report, RequestInfo, subjects};
+use crate::report::{Report, RequestInfo, subjects};
 use std::io::IsTerminal;
 
 pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
@@ -45,11 +45,7 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         ModeArg::Patch => Mode::Patch,
         ModeArg::Decommission => Mode::Decommission,
     };
-    let fail_on = match args.report.fail_on {
-        FailOnArg::Error => FailOn::Error,
-        FailOnArg::Warning => FailOn::Warning,
-        FailOnArg::Never => FailOn::Never,
-    };
+    let fail_on = args.report.fail_on.threshold();
     let request = Request {
         hosts: hosts.clone(),
         mode,
@@ -94,15 +90,11 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         mode: mode.to_string(),
         platform: platform.to_string(),
         platform_source: platform_source.into(),
-        fail_on: format!("{:?}", args.report.fail_on).to_lowercase(),
+        fail_on: args.report.fail_on.word().into(),
         waivers: !args.report.no_waivers,
         now: now.to_string(),
     };
-    let inputs = Inputs {
-        inventory: inventories.inputs,
-        policies: policy_inputs(&policy),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-    };
+    let inputs = record_inputs(inventories.inputs, &policy);
     if let Some(path) = &args.plan {
         write_atomically(std::path::Path::new(path), |w| write_plan(&built.plan, w)).map_err(
             |e| {

@@ -5,7 +5,7 @@ use crate::diag::{Code, Diagnostics, SourceDiag};
 use crate::inventory::{self, Format};
 use crate::model::Inventory;
 use crate::policy::{self, PolicySet};
-use crate::report::{InventoryInput, PolicyInput};
+use crate::report::{Inputs, InventoryInput, PolicyInput};
 
 /// The merged inventory, a record of each file, and warnings raised while reading.
 pub struct Inventories {
@@ -73,14 +73,21 @@ pub fn load_policy(args: &PolicyArgs) -> Result<PolicySet, Diagnostics> {
     policy::load(sources)
 }
 
-pub fn policy_inputs(set: &PolicySet) -> Vec<PolicyInput> {
-    set.files
+/// What the decision record says was judged: every input file with its digest, and the tool.
+pub fn record_inputs(inventory: Vec<InventoryInput>, set: &PolicySet) -> Inputs {
+    let policies = set
+        .files
         .iter()
         .map(|f| PolicyInput {
             path: f.source.name.clone(),
             sha256: f.sha256.clone(),
         })
-        .collect()
+        .collect();
+    Inputs {
+        inventory,
+        policies,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+    }
 }
 
 /// `--now`, or the system clock.

@@ -239,6 +239,25 @@ pub enum FailOnArg {
     Never,
 }
 
+impl FailOnArg {
+    pub fn threshold(self) -> crate::engine::FailOn {
+        match self {
+            FailOnArg::Error => crate::engine::FailOn::Error,
+            FailOnArg::Warning => crate::engine::FailOn::Warning,
+            FailOnArg::Never => crate::engine::FailOn::Never,
+        }
+    }
+
+    /// The flag's word, as the report's request records it.
+    pub fn word(self) -> &'static str {
+        match self {
+            FailOnArg::Error => "error",
+            FailOnArg::Warning => "warning",
+            FailOnArg::Never => "never",
+        }
+    }
+}
+
 /// Runs preflight with these arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {

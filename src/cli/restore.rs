@@ -1,12 +1,12 @@
 //! `preflight restore`: plan + fresh inventory → findings, balance figures, move-back plan.
 
-use super::inputs::{load_inventories, load_policy, parse_now, policy_inputs};
+use super::inputs::{load_inventories, load_policy, parse_now, record_inputs};
 use super::output::{write_atomically, write_report};
-use super::{Cli, FailOnArg, RestoreArgs, color_enabled, print_diagnostics};
+use super::{Cli, RestoreArgs, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
-use crate::engine::{self, FailOn, Request, decide};
+use crate::engine::{self, Request, decide};
 use crate::plan::{LoadedPlan, PlanInput, read_plan, write_plan};
-use crate::report::{Inputs, Report, RequestInfo};
+use crate::report::{Report, RequestInfo};
 use std::io::IsTerminal;
 
 pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
@@ -36,11 +36,7 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         mode,
         platform,
     } = loaded;
-    let fail_on = match args.report.fail_on {
-        FailOnArg::Error => FailOn::Error,
-        FailOnArg::Warning => FailOn::Warning,
-        FailOnArg::Never => FailOn::Never,
-    };
+    let fail_on = args.report.fail_on.threshold();
     let request = Request {
         hosts: plan.request.hosts.clone(),
         mode,
@@ -82,15 +78,11 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         mode: mode.to_string(),
         platform: platform.to_string(),
         platform_source: "plan".into(),
-        fail_on: format!("{:?}", args.report.fail_on).to_lowercase(),
+        fail_on: args.report.fail_on.word().into(),
         waivers: !args.report.no_waivers,
         now: now.to_string(),
     };
-    let inputs = Inputs {
-        inventory: inventories.inputs,
-        policies: policy_inputs(&policy),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-    };
+    let inputs = record_inputs(inventories.inputs, &policy);
     let mut report = Report::new(info, inputs, &restored.eval, &outcome);
     report.balance = restored.balance;
     write_report(&args.report, &report, cli)?;

@@ -91,19 +91,6 @@ pub fn state_name(state: Option<VmState>, saved: &'static str, off: &'static str
 
 pub const HOW_TO_RUN_COMMON: &str = "Review it, then run it in a PowerShell session as an administrator; it stops at the first failed guard or step.";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn call_quotes_every_argument() {
-        assert_eq!(
-            call("Move-PlanVM", &[("Name", "a'b"), ("To", "$x")]),
-            "Move-PlanVM -Name 'a''b' -To '$x'\n"
-        );
-    }
-}
-
 /// The call that runs one step, the same in both PowerShell targets but for the state names
 /// (`state`) and how a host leaves maintenance (`exit`, given the step id, the host and
 /// whether the platform fails its roles back).
@@ -148,5 +135,18 @@ pub fn step_call(
                 ("Text", item.step.note.as_deref().unwrap_or("")),
             ],
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_quotes_every_argument() {
+        assert_eq!(
+            call("Move-PlanVM", &[("Name", "a'b"), ("To", "$x")]),
+            "Move-PlanVM -Name 'a''b' -To '$x'\n"
+        );
     }
 }
