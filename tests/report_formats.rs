@@ -251,6 +251,8 @@ fn markdown_and_html_carry_the_same_content() {
 mod chromium;
 #[path = "report_formats/escaping.rs"]
 mod escaping;
+#[path = "report_formats/restore.rs"]
+mod restore;
 
 #[test]
 fn completions_and_man_pages_know_the_formats() {

@@ -6,7 +6,8 @@ use super::{Cli, RestoreArgs, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
 use crate::engine::{self, Request, decide};
 use crate::plan::{LoadedPlan, PlanInput, read_plan, write_plan};
-use crate::report::{Report, RequestInfo};
+use crate::policy::Phase;
+use crate::report::{Report, RequestInfo, subjects};
 use std::io::IsTerminal;
 
 pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
@@ -85,6 +86,13 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
     let inputs = record_inputs(inventories.inputs, &policy);
     let mut report = Report::new(info, inputs, &restored.eval, &outcome);
     report.balance = restored.balance;
+    report.set_move_back_loads(&restored.hosts_after);
+    report.rules = subjects::rules_run(&policy, &request, Phase::Restore);
+    // Another cluster's export is not judged at all (exit 3): then no subject was checked, and
+    // none may show as passed.
+    if !restored.hosts_after.is_empty() {
+        report.checked = subjects::checked_restore(&policy, &plan, &request);
+    }
     write_report(&args.report, &report, cli)?;
     Ok(outcome.exit_code)
 }

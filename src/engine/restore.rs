@@ -28,6 +28,9 @@ pub struct Restored {
     pub eval: Evaluation,
     pub balance: Vec<ClusterBalance>,
     pub plan: Plan,
+    /// Every host of the affected clusters as it will be once the move-back plan has run
+    /// (empty when the inventory was not judged), for the reports' per-host loads.
+    pub hosts_after: Vec<HostSample>,
 }
 
 /// A finding whose message waits for the move-back to be planned.
@@ -61,6 +64,7 @@ pub fn restore(
         eval: Evaluation::default(),
         balance: Vec::new(),
         plan: move_back_plan(plan, request, inputs, Vec::new()),
+        hosts_after: Vec::new(),
     };
     if misfit.is_some() {
         // Another cluster's export: judging its VMs against this baseline would only be noise.
@@ -274,6 +278,7 @@ pub fn restore(
     }
     eval.findings.sort_by(Finding::report_order);
     eval.loads = host_loads(plan, &now);
+    out.hosts_after = after;
     let steps = move_back_steps(inventory, &candidates, &fates);
     out.plan = move_back_plan(plan, request, inputs, steps);
     out.eval = eval;

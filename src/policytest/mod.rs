@@ -12,7 +12,7 @@ mod run;
 
 pub use cases::parse;
 pub use report::{SuiteResult, Totals, details, run_suite, write_junit, write_text};
-pub use run::{Mismatch, RESTORE_UNAVAILABLE, Status, compare, request, run_case};
+pub use run::{Mismatch, Status, compare, request, run_case};
 
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
 use crate::engine::Verdict;

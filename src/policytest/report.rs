@@ -13,12 +13,11 @@ pub struct SuiteResult {
     pub cases: Vec<(String, Status)>,
 }
 
-/// How many cases passed, failed and were skipped.
+/// How many cases passed and failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Totals {
     pub passed: usize,
     pub failed: usize,
-    pub skipped: usize,
 }
 
 impl Totals {
@@ -28,24 +27,19 @@ impl Totals {
             match status {
                 Status::Passed => t.passed += 1,
                 Status::Failed(_) => t.failed += 1,
-                Status::Skipped(_) => t.skipped += 1,
             }
         }
         t
     }
 
-    /// CONTRACT 3: 0 when every case passes, 1 when one fails. Skipped cases fail nothing.
+    /// CONTRACT 3: 0 when every case passes, 1 when one fails.
     pub fn exit_code(self) -> i32 {
         if self.failed > 0 { 1 } else { 0 }
     }
 
-    /// `N passed, N failed`, with `, N skipped` when any were.
+    /// `N passed, N failed` (CONTRACT 4.5).
     pub fn summary(self) -> String {
-        let mut s = format!("{} passed, {} failed", self.passed, self.failed);
-        if self.skipped > 0 {
-            s.push_str(&format!(", {} skipped", self.skipped));
-        }
-        s
+        format!("{} passed, {} failed", self.passed, self.failed)
     }
 }
 
@@ -68,9 +62,8 @@ pub fn write_text(results: &[SuiteResult], w: &mut dyn Write) -> io::Result<()> 
         writeln!(w, "running {} cases from {}", r.cases.len(), r.file)?;
         for (name, status) in &r.cases {
             let word = match status {
-                Status::Passed => "ok".to_string(),
-                Status::Failed(_) => "FAILED".to_string(),
-                Status::Skipped(why) => format!("skipped: {why}"),
+                Status::Passed => "ok",
+                Status::Failed(_) => "FAILED",
             };
             writeln!(w, "test {}::{name} ... {word}", r.file)?;
         }
@@ -128,11 +121,6 @@ pub fn write_junit(results: &[SuiteResult], w: &mut dyn Write) -> io::Result<()>
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     s.set_message("the findings differ from the case's expectations");
                     s.set_description(details(m));
-                    s
-                }
-                Status::Skipped(why) => {
-                    let mut s = TestCaseStatus::skipped();
-                    s.set_message(why.as_str());
                     s
                 }
             };

@@ -1,8 +1,14 @@
 //! Running a case: evaluate the policy on the case's inventory and compare the unwaived
 //! findings with what the case expects. Pure: no I/O, no clock.
+//!
+//! A restore case is run the way an operator runs the two commands: `audit --plan` on the
+//! inventory before maintenance records the baseline, then `restore` judges the inventory
+//! after it against that plan.
 
 use super::{Case, Expected};
 use crate::engine::{self, Evaluation, FailOn, Finding, Request, Verdict, WAIVER_UNUSED, decide};
+use crate::model::Inventory;
+use crate::plan::{PlanOptions, build_plan};
 use crate::platform;
 use crate::policy::{Phase, PolicySet};
 
@@ -11,8 +17,6 @@ use crate::policy::{Phase, PolicySet};
 pub enum Status {
     Passed,
     Failed(Mismatch),
-    /// Not run, and why (never counted as a pass).
-    Skipped(String),
 }
 
 /// What differed between the case's expectations and the evaluation.
@@ -26,24 +30,41 @@ pub struct Mismatch {
     pub verdict: Option<(Verdict, Verdict)>,
 }
 
-/// Why restore-phase cases are not run by this build.
-pub const RESTORE_UNAVAILABLE: &str = "restore phase not available in this build";
-
 /// Runs one case against the policy.
 pub fn run_case(policy: &PolicySet, case: &Case) -> Status {
-    let eval = match case.phase {
-        Phase::Audit => engine::audit(policy, &case.inventory, &request(case)),
-        // The restore engine is not part of this build; a case it cannot run is reported as
-        // skipped rather than passed.
-        Phase::Restore => return Status::Skipped(RESTORE_UNAVAILABLE.to_string()),
+    let eval = match (case.phase, &case.before) {
+        (Phase::Restore, Some(before)) => restore(policy, before, case),
+        // The parser requires `[case.before]` of every restore case; without one there is no
+        // baseline, and judging the case as an audit is what it would mean.
+        (Phase::Audit, _) | (Phase::Restore, None) => {
+            engine::audit(policy, &case.inventory, &request(case))
+        }
     };
     compare(case, &eval)
 }
 
+/// `audit --plan` on `before`, then `restore` of `case.inventory` against that plan. The plan
+/// is built from the audit's findings as the CLI builds it, so the baseline and host loads
+/// are exactly those a real plan file would record.
+fn restore(policy: &PolicySet, before: &Inventory, case: &Case) -> Evaluation {
+    let request = request(case);
+    let audit = engine::audit(policy, before, &request);
+    let built = build_plan(
+        policy,
+        before,
+        &request,
+        &audit.findings,
+        &PlanOptions::default(),
+    );
+    engine::restore(policy, &case.inventory, &built.plan, &request, &[]).eval
+}
+
 /// The request a case stands for: its hosts, mode, platform (else the inventory's, else the
-/// assumed one, as `audit` does) and `now`; waivers are honoured.
+/// assumed one, as `audit` does) and `now`; waivers are honoured. A restore case takes the
+/// platform of its `before` inventory, as the plan `restore` reads would record it.
 pub fn request(case: &Case) -> Request {
-    let (platform, assumed) = match (case.platform, case.inventory.platform) {
+    let planned = case.before.as_ref().unwrap_or(&case.inventory);
+    let (platform, assumed) = match (case.platform, planned.platform) {
         (Some(p), _) | (None, Some(p)) => (p, false),
         (None, None) => (platform::ASSUMED, true),
     };

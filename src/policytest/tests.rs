@@ -268,17 +268,26 @@ fn waived_and_unused_waiver_findings_are_not_compared_but_verdict_is() {
 }
 
 #[test]
-fn restore_cases_are_skipped_not_passed() {
-    let text = format!(
-        "{}[case.before]\nhosts = [{{ name = \"HV01\" }}]\n",
-        case(&format!("{HEAD}phase = \"restore\"\n"))
-    );
-    let c = &parse(SourceFile::new("t", text)).unwrap().cases[0];
+fn restore_cases_run_against_a_plan_made_from_before() {
+    // Before maintenance HV01 held SQL01 and APP01; after it, only SQL01 is back (the
+    // after-inventory is INVENTORY), so APP01 is reported as gone from its host.
+    let before = "[case.before]\nhosts = [{ name = \"HV01\", cluster = \"C1\", state = \"up\", memory_mb = 131072 }]\nvms = [\n  { name = \"SQL01\", host = \"HV01\", state = \"running\", ha = false, memory_mb = 1024 },\n  { name = \"APP01\", host = \"HV01\", state = \"running\", ha = true, memory_mb = 1024 },\n]\n";
     let policy = crate::policy::load(crate::policy::builtin_sources()).unwrap();
+    let run = |expect: &str| {
+        let head = HEAD.replace("expect = []", expect);
+        let text = format!("{}{before}", case(&format!("{head}phase = \"restore\"\n")));
+        let c = parse(SourceFile::new("t", text)).unwrap().cases.remove(0);
+        run_case(&policy, &c)
+    };
     assert_eq!(
-        run_case(&policy, c),
-        Status::Skipped(RESTORE_UNAVAILABLE.to_string())
+        run("expect = [{ rule = \"not-restored\", vm = \"APP01\" }]"),
+        Status::Passed
     );
+    let Status::Failed(m) = run("expect = []") else {
+        panic!("a vanished VM must be found")
+    };
+    assert_eq!(m.unexpected.len(), 1);
+    assert_eq!(m.unexpected[0].vm.as_deref(), Some("APP01"));
 }
 
 #[test]

@@ -4,8 +4,9 @@
 //!
 //! Values stay raw text here; each renderer escapes for its own syntax.
 
+use super::subjects::NO_CLUSTER;
 use super::{HostLoadRow, Report, verdict_line};
-use crate::engine::Finding;
+use crate::engine::{ClusterBalance, Finding};
 use crate::policy::Severity;
 
 /// A piece of text and how to show it.
@@ -47,6 +48,8 @@ pub struct Doc {
 
 /// Section id of the per-host load table.
 pub const HOSTS: &str = "hosts";
+/// Section id of restore's per-cluster imbalance table.
+pub const BALANCE: &str = "balance";
 
 pub fn build(report: &Report) -> Doc {
     let verdict = match report.verdict {
@@ -66,6 +69,7 @@ pub fn build(report: &Report) -> Doc {
             match r.platform_source.as_str() {
                 "inventory" => "from the inventory",
                 "flag" => "from --platform",
+                "plan" => "from the plan",
                 _ => "assumed",
             },
             r.now,
@@ -87,7 +91,7 @@ pub fn build(report: &Report) -> Doc {
         .filter(|f| !f.waived)
         .partition(|f| f.is_blocking_at(threshold));
     let waived: Vec<&Finding> = report.findings.iter().filter(|f| f.waived).collect();
-    let sections = vec![
+    let mut sections = vec![
         Section {
             id: "blocking",
             heading: "Blocking findings",
@@ -105,9 +109,26 @@ pub fn build(report: &Report) -> Doc {
         },
         Section {
             id: HOSTS,
-            heading: "Host memory load before and after the drain",
-            blocks: hosts_table(&report.hosts),
+            heading: if report.is_restore() {
+                "Host memory load before maintenance, now and after the move-back"
+            } else {
+                "Host memory load before and after the drain"
+            },
+            blocks: if report.is_restore() {
+                restore_hosts_table(&report.hosts)
+            } else {
+                hosts_table(&report.hosts)
+            },
         },
+    ];
+    if report.is_restore() || !report.balance.is_empty() {
+        sections.push(Section {
+            id: BALANCE,
+            heading: "Cluster balance",
+            blocks: balance(&report.balance),
+        });
+    }
+    sections.extend([
         Section {
             id: "notes",
             heading: "Notes",
@@ -128,7 +149,7 @@ pub fn build(report: &Report) -> Doc {
             heading: "Inputs",
             blocks: inputs(report),
         },
-    ];
+    ]);
     Doc {
         verdict,
         title: format!(
@@ -202,12 +223,6 @@ fn hosts_table(hosts: &[HostLoadRow]) -> Vec<Block> {
     if hosts.is_empty() {
         return vec![text_para("No host load to show.")];
     }
-    let used = |pct: Option<f64>, mb: u64| {
-        Inline::Text(match pct {
-            Some(p) => format!("{p:.1}% ({} GiB)", gib(mb)),
-            None => format!("? ({} GiB)", gib(mb)),
-        })
-    };
     vec![Block::Table {
         header: vec![
             "Host",
@@ -242,6 +257,92 @@ fn hosts_table(hosts: &[HostLoadRow]) -> Vec<Block> {
     }]
 }
 
+/// `restore`'s host table: the load the plan recorded before maintenance, today's, and the
+/// load once the move-back plan has run.
+fn restore_hosts_table(hosts: &[HostLoadRow]) -> Vec<Block> {
+    if hosts.is_empty() {
+        return vec![text_para("No host load to show.")];
+    }
+    vec![Block::Table {
+        header: vec![
+            "Host",
+            "Cluster",
+            "State",
+            "Memory",
+            "Used before maintenance",
+            "Used now",
+            "Used after move-back",
+            "VMs before → now → after move-back",
+        ],
+        rows: hosts
+            .iter()
+            .map(|h| {
+                let after = h.after_move_back.as_ref();
+                vec![
+                    Inline::Text(if h.target {
+                        format!("{} (maintained)", h.host)
+                    } else {
+                        h.host.clone()
+                    }),
+                    opt(h.cluster.as_deref()),
+                    Inline::Text(h.state.clone()),
+                    Inline::Text(
+                        h.memory_mb
+                            .map_or("unknown".into(), |m| format!("{} GiB", gib(m))),
+                    ),
+                    used(h.used_before_pct, h.used_before_mb),
+                    used(h.used_after_pct, h.used_after_mb),
+                    after.map_or(Inline::Text("-".into()), |a| used(a.used_pct, a.used_mb)),
+                    Inline::Text(format!(
+                        "{} → {} → {}",
+                        h.vms_before,
+                        h.vms_after,
+                        after.map_or("-".to_string(), |a| a.vms.to_string())
+                    )),
+                ]
+            })
+            .collect(),
+    }]
+}
+
+/// `restore`'s imbalance per cluster and balance rule (CONTRACT 4.4), with what it means.
+fn balance(rows: &[ClusterBalance]) -> Vec<Block> {
+    if rows.is_empty() {
+        return vec![text_para("No balance rule was evaluated.")];
+    }
+    let fig = |x: Option<f64>| Inline::Text(x.map_or("unknown".to_string(), |v| format!("{v:.3}")));
+    vec![
+        text_para(
+            "Imbalance is the spread of per-host load over the hosts that are up (σ/μ divided by √(n−1)): 0 when every host carries the same share, 1 when one host carries it all.",
+        ),
+        Block::Table {
+            header: vec![
+                "Cluster",
+                "Rule",
+                "Metric",
+                "Before maintenance",
+                "Now",
+                "After move-back",
+                "Limit",
+            ],
+            rows: rows
+                .iter()
+                .map(|b| {
+                    vec![
+                        Inline::Text(b.cluster.clone().unwrap_or_else(|| NO_CLUSTER.into())),
+                        Inline::Code(b.rule.clone()),
+                        Inline::Text(b.metric.to_string()),
+                        fig(b.before),
+                        fig(b.now),
+                        fig(b.after_move_back),
+                        Inline::Text(format!("{}", b.max_imbalance)),
+                    ]
+                })
+                .collect(),
+        },
+    ]
+}
+
 fn inputs(report: &Report) -> Vec<Block> {
     let mut rows = Vec::new();
     for i in &report.inputs.inventory {
@@ -272,6 +373,14 @@ fn inputs(report: &Report) -> Vec<Block> {
             ),
         ]),
     ]
+}
+
+/// Memory used: the share of the host's memory and the amount.
+fn used(pct: Option<f64>, mb: u64) -> Inline {
+    Inline::Text(match pct {
+        Some(p) => format!("{p:.1}% ({} GiB)", gib(mb)),
+        None => format!("? ({} GiB)", gib(mb)),
+    })
 }
 
 /// MiB as GiB, without a trailing `.0`.

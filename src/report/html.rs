@@ -138,29 +138,52 @@ struct Series {
 }
 
 /// The chart's series, one bar per host each. An audit has two: before maintenance and after
-/// the simulated drain. Restore adds "now" and "after the move-back" here once the report
-/// carries per-host restore loads; [`chart`] lays out any number of series (four colours are
+/// the simulated drain. A restore has three: before maintenance (as the plan recorded it),
+/// now, and after the move-back. [`chart`] lays out any number of series (four colours are
 /// styled: `.s0`..`.s3`).
 fn series(report: &Report) -> Vec<Series> {
+    let before = Series {
+        label: "before maintenance",
+        values: report.hosts.iter().map(|h| h.used_before_pct).collect(),
+    };
+    if !report.is_restore() {
+        return vec![
+            before,
+            Series {
+                label: "after the simulated drain",
+                values: report.hosts.iter().map(|h| h.used_after_pct).collect(),
+            },
+        ];
+    }
     vec![
+        before,
         Series {
-            label: "before maintenance",
-            values: report.hosts.iter().map(|h| h.used_before_pct).collect(),
+            label: "now",
+            values: report.hosts.iter().map(|h| h.used_after_pct).collect(),
         },
         Series {
-            label: "after the simulated drain",
-            values: report.hosts.iter().map(|h| h.used_after_pct).collect(),
+            label: "after the move-back",
+            values: report
+                .hosts
+                .iter()
+                .map(|h| h.after_move_back.as_ref().and_then(|a| a.used_pct))
+                .collect(),
         },
     ]
 }
 
 fn labels(report: &Report) -> Vec<String> {
+    let mark = if report.is_restore() {
+        "maintained"
+    } else {
+        "drained"
+    };
     report
         .hosts
         .iter()
         .map(|h| {
             if h.target {
-                format!("{} (drained)", h.host)
+                format!("{} ({mark})", h.host)
             } else {
                 h.host.clone()
             }

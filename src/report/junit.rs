@@ -2,11 +2,13 @@
 //!
 //! One test suite per rule, one test case per subject the rule looked at (from
 //! [`Report::checked`], plus any subject a finding names), so passes show as well as failures.
+//! A subject is a VM, a host, or (for `restore`'s balance rules) a cluster.
 //! An unwaived finding is a failure carrying its message, severity and remediation; a waived
 //! one is a skipped test with the waiver's reason. A first suite, `preflight`, holds the verdict
 //! as a test case and the inputs' digests as properties. No timestamps or durations: the same
 //! inputs give the same bytes.
 
+use super::subjects::NO_CLUSTER;
 use super::{CheckedSubject, Report, Reporter, verdict_line};
 use crate::engine::{Finding, Verdict};
 use quick_junit::{
@@ -47,8 +49,12 @@ fn build(report: &Report) -> JReport {
         // Subjects in a fixed order: checked ones sorted, findings' own by (host, vm, label).
         let mut cases: BTreeMap<Key, (String, Vec<&Finding>)> = BTreeMap::new();
         for c in report.checked.iter().filter(|c| c.rule == rule) {
-            let name = subject_name(c.cluster.as_deref(), Some(&c.host), c.vm.as_deref());
-            cases.entry(key_of_checked(c)).or_insert((name, Vec::new()));
+            let key = key_of_checked(c);
+            let name = match &key.2 {
+                Some(label) => label.clone(),
+                None => subject_name(c.cluster.as_deref(), c.host.as_deref(), c.vm.as_deref()),
+            };
+            cases.entry(key).or_insert((name, Vec::new()));
         }
         for f in report.findings.iter().filter(|f| f.rule == rule) {
             let key = key_of_finding(f);
@@ -83,18 +89,29 @@ fn subject_name(cluster: Option<&str>, host: Option<&str>, vm: Option<&str>) -> 
         .join("/")
 }
 
+/// A subject that is neither a host nor a VM is a cluster (`balance` rules), named by itself.
+fn cluster_label(cluster: Option<&str>) -> String {
+    cluster.unwrap_or(NO_CLUSTER).to_string()
+}
+
 fn key_of_checked(c: &CheckedSubject) -> Key {
-    (Some(c.host.to_ascii_lowercase()), c.vm.clone(), None)
+    let label = (c.host.is_none() && c.vm.is_none()).then(|| cluster_label(c.cluster.as_deref()));
+    (
+        c.host.as_ref().map(|h| h.to_ascii_lowercase()),
+        c.vm.clone(),
+        label,
+    )
 }
 
 fn key_of_finding(f: &Finding) -> Key {
     let label = if f.host.is_none() && f.vm.is_none() {
-        // Findings about the policy itself: named by the waiver's place in its file.
+        // Findings about the policy itself are named by the waiver's place in its file; any
+        // other finding about no host or VM is about a cluster.
         Some(
             f.evidence
                 .get("location")
                 .and_then(|v| v.as_str())
-                .map_or_else(|| f.message.clone(), String::from),
+                .map_or_else(|| cluster_label(f.cluster.as_deref()), String::from),
         )
     } else {
         None

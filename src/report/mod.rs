@@ -18,7 +18,7 @@ pub use sarif::Sarif;
 pub use subjects::{CheckedSubject, RuleInfo};
 pub use table::{FIXED_WIDTH as TABLE_WIDTH, Table};
 
-use crate::engine::{ClusterBalance, Evaluation, Finding, HostLoad, Outcome, Verdict};
+use crate::engine::{ClusterBalance, Evaluation, Finding, HostLoad, HostSample, Outcome, Verdict};
 use crate::policy::Severity;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -37,7 +37,8 @@ pub struct Report {
     pub inputs: Inputs,
     pub summary: Summary,
     pub findings: Vec<Finding>,
-    /// Memory load per host of the affected clusters, before and after the simulated drain.
+    /// Memory load per host of the affected clusters, before and after the simulated drain
+    /// (`restore`: before maintenance, as the plan recorded it, and now).
     pub hosts: Vec<HostLoadRow>,
     /// `restore`: each cluster's imbalance before maintenance, now, and after the move-back.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -107,6 +108,24 @@ pub struct HostLoadRow {
     pub used_after_pct: Option<f64>,
     pub vms_before: usize,
     pub vms_after: usize,
+    /// `restore`: the host once the move-back plan has run. Absent from audit reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_move_back: Option<MoveBackLoad>,
+}
+
+/// A host's memory load once the move-back plan has run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MoveBackLoad {
+    pub used_mb: u64,
+    pub used_pct: Option<f64>,
+    pub vms: usize,
+}
+
+/// A share of `memory_mb` in percent, to one decimal (the precision every format shows).
+fn pct(used_mb: u64, memory_mb: Option<u64>) -> Option<f64> {
+    memory_mb
+        .filter(|m| *m > 0)
+        .map(|m| (used_mb as f64 * 1000.0 / m as f64).round() / 10.0)
 }
 
 impl From<&HostLoad> for HostLoadRow {
@@ -124,6 +143,7 @@ impl From<&HostLoad> for HostLoadRow {
             used_after_pct: l.pct(l.after_mb).map(round),
             vms_before: l.vms_before,
             vms_after: l.vms_after,
+            after_move_back: None,
         }
     }
 }
@@ -168,6 +188,29 @@ impl Report {
             rules: Vec::new(),
             checked: Vec::new(),
         }
+    }
+}
+
+impl Report {
+    /// `restore`: adds to each host row its load once the move-back plan has run.
+    pub fn set_move_back_loads(&mut self, after: &[HostSample]) {
+        for row in &mut self.hosts {
+            if let Some(h) = after
+                .iter()
+                .find(|h| h.host.eq_ignore_ascii_case(&row.host))
+            {
+                row.after_move_back = Some(MoveBackLoad {
+                    used_mb: h.used_mb,
+                    used_pct: pct(h.used_mb, row.memory_mb),
+                    vms: h.vms,
+                });
+            }
+        }
+    }
+
+    /// A restore report: its host loads read "before maintenance / now", not "after the drain".
+    pub fn is_restore(&self) -> bool {
+        self.request.command == "restore"
     }
 }
 

@@ -5,9 +5,13 @@
 //! and passed, so the CLI asks [`checked`] for every subject each rule judged. This is a pure
 //! function of (policy, inventory, request) and mirrors the engine's selection: `vm` rules
 //! judge every VM on the target hosts, `capacity` rules every host of the affected clusters.
+//! For `restore`, [`checked_restore`] does the same from the plan: `placement` rules judge
+//! every baseline VM and every target host (is it up again?), `balance` rules every affected
+//! cluster.
 
 use crate::engine::{InventoryIndex, Request, WAIVER_EXPIRED, WAIVER_UNUSED};
 use crate::model::Inventory;
+use crate::plan::Plan;
 use crate::policy::{Phase, PolicySet, Rule, RuleKind, Severity};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -37,14 +41,18 @@ impl From<&Rule> for RuleInfo {
     }
 }
 
-/// One subject one rule judged: a VM (with its host), or a host (`vm` is `None`).
+/// One subject one rule judged: a VM (with its host), a host (`vm` is `None`), or a cluster
+/// (`host` and `vm` are `None`; `balance` rules).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct CheckedSubject {
     pub rule: String,
     pub cluster: Option<String>,
-    pub host: String,
+    pub host: Option<String>,
     pub vm: Option<String>,
 }
+
+/// How a cluster without a name is shown (the engine's balance findings say the same).
+pub const NO_CLUSTER: &str = "(no cluster named)";
 
 /// The rules a run of `phase` evaluates for the request, in policy order, followed by the
 /// policy's own checks (expired and unused waivers) when the run honours waivers.
@@ -104,7 +112,7 @@ pub fn checked(
                         out.insert(CheckedSubject {
                             rule: rule.id.clone(),
                             cluster: host.cluster.clone(),
-                            host: host.name.clone(),
+                            host: Some(host.name.clone()),
                             vm: Some(vm.name.clone()),
                         });
                     }
@@ -117,7 +125,7 @@ pub fn checked(
                         out.insert(CheckedSubject {
                             rule: rule.id.clone(),
                             cluster: host.cluster.clone(),
-                            host: host.name.clone(),
+                            host: Some(host.name.clone()),
                             vm: None,
                         });
                     }
@@ -125,6 +133,50 @@ pub fn checked(
             }
             // Restore-phase kinds: not judged by an audit.
             RuleKind::Placement { .. } | RuleKind::Balance { .. } => {}
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Every subject each restore-phase rule of the request looked at, from the plan `restore`
+/// compared with: the baseline VMs and target hosts for `placement` rules, the clusters of
+/// the target hosts for `balance` rules. Sorted and without repeats.
+pub fn checked_restore(policy: &PolicySet, plan: &Plan, request: &Request) -> Vec<CheckedSubject> {
+    // The cluster a host had when the plan was made, as the engine attributes findings.
+    let cluster_of = |host: &str| {
+        plan.loads
+            .iter()
+            .find(|l| l.host.eq_ignore_ascii_case(host))
+            .and_then(|l| l.cluster.clone())
+    };
+    let mut out = BTreeSet::new();
+    for rule in policy
+        .rules
+        .iter()
+        .filter(|r| r.phase == Phase::Restore && r.applies_in(request.mode))
+    {
+        let subject = |host: Option<&str>, vm: Option<&str>, cluster| CheckedSubject {
+            rule: rule.id.clone(),
+            cluster,
+            host: host.map(String::from),
+            vm: vm.map(String::from),
+        };
+        match rule.kind {
+            RuleKind::Placement { .. } => {
+                for b in &plan.baseline {
+                    out.insert(subject(Some(&b.host), Some(&b.name), cluster_of(&b.host)));
+                }
+                for h in &plan.request.hosts {
+                    out.insert(subject(Some(h), None, cluster_of(h)));
+                }
+            }
+            RuleKind::Balance { .. } => {
+                for h in &plan.request.hosts {
+                    out.insert(subject(None, None, cluster_of(h)));
+                }
+            }
+            // Audit-phase kinds: not judged by a restore.
+            RuleKind::Vm(_) | RuleKind::Capacity { .. } => {}
         }
     }
     out.into_iter().collect()
@@ -183,7 +235,10 @@ mod tests {
         let got = checked(&policy, &inventory, &request(Mode::Patch));
         let names: Vec<String> = got
             .iter()
-            .map(|s| format!("{}:{}/{}", s.rule, s.host, s.vm.as_deref().unwrap_or("-")))
+            .map(|s| {
+                let host = s.host.as_deref().unwrap_or("-");
+                format!("{}:{host}/{}", s.rule, s.vm.as_deref().unwrap_or("-"))
+            })
             .collect();
         // stranded-ha-vm is decommission-only; restore rules are not audit rules.
         assert_eq!(
@@ -192,6 +247,46 @@ mod tests {
         );
         let decommission = checked(&policy, &inventory, &request(Mode::Decommission));
         assert!(decommission.iter().any(|s| s.rule == "stranded-ha-vm"));
+    }
+
+    #[test]
+    fn restore_checks_baseline_vms_target_hosts_and_their_clusters() {
+        let inventory = Inventory {
+            hosts: vec![host("A1", "A"), host("A2", "A"), host("B1", "B")],
+            vms: vec![vm("v1", "A1"), vm("v2", "A2"), vm("v3", "B1")],
+            ..Inventory::default()
+        };
+        let policy = policy::load(policy::builtin_sources()).unwrap();
+        let req = request(Mode::Patch);
+        let plan = crate::plan::build_plan(&policy, &inventory, &req, &[], &Default::default());
+        let got: Vec<String> = checked_restore(&policy, &plan.plan, &req)
+            .iter()
+            .map(|s| {
+                let part = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+                format!(
+                    "{}:{}/{}/{}",
+                    s.rule,
+                    part(&s.cluster),
+                    part(&s.host),
+                    part(&s.vm)
+                )
+            })
+            .collect();
+        // Only HV A1's VM was in the baseline; B is not an affected cluster.
+        assert_eq!(
+            got,
+            [
+                "imbalance:A/-/-",
+                "not-restored:A/A1/-",
+                "not-restored:A/A1/v1"
+            ]
+        );
+        // An audit checks none of these: restore rules are not audit rules and back.
+        assert!(
+            checked(&policy, &inventory, &req)
+                .iter()
+                .all(|s| s.rule != "imbalance" && s.rule != "not-restored")
+        );
     }
 
     #[test]

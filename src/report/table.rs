@@ -61,38 +61,7 @@ impl Reporter for Table {
             writeln!(out, "\n{t}")?;
         }
         if !report.hosts.is_empty() {
-            let mut t = self.grid();
-            t.set_header([
-                "host",
-                "cluster",
-                "state",
-                "memory",
-                "used before",
-                "used after",
-                "vms before → after",
-            ]);
-            for h in &report.hosts {
-                let pct = |p: Option<f64>, mb: u64| match p {
-                    Some(p) => format!("{p:.1}% ({} GiB)", gib(mb)),
-                    None => format!("? ({} GiB)", gib(mb)),
-                };
-                let name = if h.target {
-                    format!("{} (drained)", h.host)
-                } else {
-                    h.host.clone()
-                };
-                t.add_row(vec![
-                    name,
-                    h.cluster.clone().unwrap_or_else(|| "-".into()),
-                    h.state.clone(),
-                    h.memory_mb
-                        .map_or("unknown".into(), |m| format!("{} GiB", gib(m))),
-                    pct(h.used_before_pct, h.used_before_mb),
-                    pct(h.used_after_pct, h.used_after_mb),
-                    format!("{} → {}", h.vms_before, h.vms_after),
-                ]);
-            }
-            writeln!(out, "\n{t}")?;
+            writeln!(out, "\n{}", self.hosts(report))?;
         }
         if !report.balance.is_empty() {
             let mut t = self.grid();
@@ -141,6 +110,69 @@ impl Reporter for Table {
 }
 
 impl Table {
+    /// Per-host memory load: before and after the drain, or for `restore` before maintenance,
+    /// now and after the move-back.
+    fn hosts(&self, report: &Report) -> Grid {
+        let restore = report.is_restore();
+        let mut t = self.grid();
+        if restore {
+            t.set_header([
+                "host",
+                "cluster",
+                "state",
+                "memory",
+                "before maintenance",
+                "now",
+                "after move-back",
+                "vms",
+            ]);
+        } else {
+            t.set_header([
+                "host",
+                "cluster",
+                "state",
+                "memory",
+                "used before",
+                "used after",
+                "vms before → after",
+            ]);
+        }
+        let pct = |p: Option<f64>, mb: u64| match p {
+            Some(p) => format!("{p:.1}% ({} GiB)", gib(mb)),
+            None => format!("? ({} GiB)", gib(mb)),
+        };
+        for h in &report.hosts {
+            let name = match (h.target, restore) {
+                (true, true) => format!("{} (maintained)", h.host),
+                (true, false) => format!("{} (drained)", h.host),
+                (false, _) => h.host.clone(),
+            };
+            let mut row = vec![
+                name,
+                h.cluster.clone().unwrap_or_else(|| "-".into()),
+                h.state.clone(),
+                h.memory_mb
+                    .map_or("unknown".into(), |m| format!("{} GiB", gib(m))),
+                pct(h.used_before_pct, h.used_before_mb),
+                pct(h.used_after_pct, h.used_after_mb),
+            ];
+            let after = h.after_move_back.as_ref();
+            if restore {
+                row.push(after.map_or("-".into(), |a| pct(a.used_pct, a.used_mb)));
+                row.push(format!(
+                    "{} → {} → {}",
+                    h.vms_before,
+                    h.vms_after,
+                    after.map_or("-".into(), |a| a.vms.to_string())
+                ));
+            } else {
+                row.push(format!("{} → {}", h.vms_before, h.vms_after));
+            }
+            t.add_row(row);
+        }
+        t
+    }
+
     /// A grid that fits a terminal when colouring one, and a fixed width otherwise, so output
     /// written to a pipe or file does not depend on the terminal that started the run.
     fn grid(&self) -> Grid {

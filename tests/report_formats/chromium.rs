@@ -1,6 +1,6 @@
 //! The HTML report rendered by a real browser: headless Chromium (Debian package `chromium`)
-//! screenshots the example's page; the test fails if no image comes out or it is blank.
-//! Skipped, with a printed reason, where Chromium is not installed.
+//! screenshots the example's audit page and a restore page; a test fails if no image comes
+//! out or it is blank. Skipped, with a printed reason, where Chromium is not installed.
 
 use std::io::BufReader;
 use std::path::Path;
@@ -9,15 +9,16 @@ use std::time::{Duration, Instant};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
-#[test]
-fn html_renders_in_headless_chromium() {
+/// A 1200×1600 screenshot of `html` as RGB(A) pixels and the number of channels, or `None`
+/// (with the reason printed) where Chromium is not installed.
+fn screenshot(html: &str, keep_as: &str) -> Option<(Vec<u8>, usize)> {
     if !Path::new(CHROMIUM).exists() {
         println!("skipped: {CHROMIUM} not found (apt-get install chromium)");
-        return;
+        return None;
     }
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
-    std::fs::write(&page, super::example("html", true).0).unwrap();
+    std::fs::write(&page, html).unwrap();
     let png = dir.path().join("out.png");
     let profile = dir.path().join("profile");
     let mut child = Command::new(CHROMIUM)
@@ -60,7 +61,7 @@ fn html_renders_in_headless_chromium() {
         "no screenshot (chromium exit {status}): {stderr}"
     );
     if let Ok(keep) = std::env::var("PREFLIGHT_KEEP_SCREENSHOT") {
-        std::fs::copy(&png, keep).unwrap();
+        std::fs::copy(&png, format!("{keep}{keep_as}")).unwrap();
     }
 
     let size = std::fs::metadata(&png).unwrap().len();
@@ -70,8 +71,19 @@ fn html_renders_in_headless_chromium() {
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];
     let info = reader.next_frame(&mut buf).expect("a frame");
     assert_eq!((info.width, info.height), (1200, 1600));
-    let pixels = &buf[..info.buffer_size()];
-    let channels = info.color_type.samples();
+    buf.truncate(info.buffer_size());
+    Some((buf, info.color_type.samples()))
+}
+
+fn has_colour(pixels: &[u8], channels: usize, rgb: [u8; 3]) -> bool {
+    pixels.chunks(channels).any(|p| p[..3] == rgb)
+}
+
+#[test]
+fn html_renders_in_headless_chromium() {
+    let Some((pixels, channels)) = screenshot(&super::example("html", true).0, "") else {
+        return;
+    };
     let colours: std::collections::BTreeSet<&[u8]> = pixels.chunks(channels).collect();
     // Text, table borders, the verdict badge and the bars: a rendered page has many colours.
     assert!(
@@ -80,9 +92,34 @@ fn html_renders_in_headless_chromium() {
         colours.len()
     );
     // The GO badge's green is on the page (the verdict rendered, styled).
-    let green = [0x1a, 0x7f, 0x37];
     assert!(
-        pixels.chunks(channels).any(|p| p[..3] == green),
+        has_colour(&pixels, channels, GREEN),
         "no verdict badge colour in the screenshot"
     );
+}
+
+/// The GO badge's green.
+const GREEN: [u8; 3] = [0x1a, 0x7f, 0x37];
+
+#[test]
+fn restore_html_renders_in_headless_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = super::restore::plan_in(dir.path());
+    let (html, code) = super::restore::restore(&plan, super::restore::AFTER, "html");
+    assert_eq!(code, 0);
+    let Some((pixels, channels)) = screenshot(&html, ".restore.png") else {
+        return;
+    };
+    let colours: std::collections::BTreeSet<&[u8]> = pixels.chunks(channels).collect();
+    assert!(colours.len() > 50, "the page looks blank");
+    assert!(has_colour(&pixels, channels, GREEN), "no GO badge");
+    // All three series of the chart are drawn: before maintenance, now, after the move-back
+    // (the CSS classes .s0, .s1, .s2).
+    for (series, rgb) in [
+        ("before maintenance", [0x4e, 0x79, 0xa7]),
+        ("now", [0xf2, 0x8e, 0x2b]),
+        ("after the move-back", [0x59, 0xa1, 0x4f]),
+    ] {
+        assert!(has_colour(&pixels, channels, rgb), "no {series} bars");
+    }
 }
