@@ -2,8 +2,10 @@
 //!
 //! Parsers build these; the engine, planner and reporters only read them. Nothing here does I/O.
 
+mod names;
 mod state;
 
+pub use names::{HostKey, HostMap, NameHasher, cmp_folded};
 pub use state::{HostState, Platform, VmState};
 
 use std::collections::BTreeMap;
@@ -71,21 +73,23 @@ impl Vm {
 
 impl Inventory {
     /// Adds a host for every VM whose host is not listed, with unknown capacity.
-    /// Host names compare case-insensitively.
+    /// Host names compare case-insensitively; an implied host is spelled as its first VM has it.
     pub fn imply_missing_hosts(&mut self) {
-        let known: std::collections::BTreeSet<String> = self
-            .hosts
-            .iter()
-            .map(|h| h.name.to_ascii_lowercase())
-            .collect();
-        let mut implied: BTreeMap<String, String> = BTreeMap::new();
-        for vm in &self.vms {
-            let key = vm.host.to_ascii_lowercase();
-            if !known.contains(&key) {
-                implied.entry(key).or_insert_with(|| vm.host.clone());
-            }
+        let mut seen: HostMap<'_, bool> = HostMap::default();
+        seen.reserve(self.hosts.len());
+        for h in &self.hosts {
+            seen.insert(HostKey(&h.name), false);
         }
-        for (_, name) in implied {
+        let mut implied: Vec<&str> = Vec::new();
+        for vm in &self.vms {
+            seen.entry(HostKey(&vm.host)).or_insert_with(|| {
+                implied.push(&vm.host);
+                true
+            });
+        }
+        implied.sort_by(|a, b| cmp_folded(a, b));
+        let implied: Vec<String> = implied.into_iter().map(str::to_string).collect();
+        for name in implied {
             self.hosts.push(Host {
                 name,
                 cluster: None,
@@ -99,12 +103,8 @@ impl Inventory {
 
     /// Sorts hosts and VMs into a canonical order so that output never depends on input order.
     pub fn canonicalize(&mut self) {
-        self.hosts.sort_by(|a, b| {
-            a.name
-                .to_ascii_lowercase()
-                .cmp(&b.name.to_ascii_lowercase())
-                .then_with(|| a.name.cmp(&b.name))
-        });
+        self.hosts
+            .sort_by(|a, b| cmp_folded(&a.name, &b.name).then_with(|| a.name.cmp(&b.name)));
         self.vms.sort_by(|a, b| {
             a.name
                 .cmp(&b.name)
