@@ -37,8 +37,9 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
                 continue;
             }
         };
-        let sha256 = crate::digest::sha256_hex(&bytes);
-        match inventory::parse(path, &bytes, forced) {
+        let (sha256, parsed) =
+            inventory::parse_and_digest(path, bytes, forced, crate::digest::sha256_hex);
+        match parsed {
             Ok(parsed) => {
                 inputs.push(InventoryInput {
                     path: path.clone(),

@@ -1,12 +1,11 @@
 //! An index over the inventory built once per run: hosts by name, VMs by host, clusters.
 
-use crate::model::{Host, Inventory, Vm};
-use std::collections::HashMap;
+use crate::model::{Host, HostKey, HostMap, Inventory, Vm};
 
 pub struct InventoryIndex<'a> {
     pub inventory: &'a Inventory,
-    /// Host position by lowercase name.
-    by_name: HashMap<String, usize>,
+    /// Host position by name, case-insensitively (borrowed: no lowercase copies).
+    by_name: HostMap<'a, usize>,
     /// VM positions per host position.
     vms_of: Vec<Vec<usize>>,
     /// Whether each host is a target of the request.
@@ -15,19 +14,20 @@ pub struct InventoryIndex<'a> {
 
 impl<'a> InventoryIndex<'a> {
     pub fn new(inventory: &'a Inventory, targets: &[String]) -> Self {
-        let mut by_name = HashMap::with_capacity(inventory.hosts.len());
+        let mut by_name = HostMap::default();
+        by_name.reserve(inventory.hosts.len());
         for (i, h) in inventory.hosts.iter().enumerate() {
-            by_name.entry(h.name.to_ascii_lowercase()).or_insert(i);
+            by_name.entry(HostKey(h.name.as_str())).or_insert(i);
         }
         let mut vms_of = vec![Vec::new(); inventory.hosts.len()];
         for (i, vm) in inventory.vms.iter().enumerate() {
-            if let Some(&h) = by_name.get(&vm.host.to_ascii_lowercase()) {
+            if let Some(&h) = by_name.get(&HostKey(&vm.host)) {
                 vms_of[h].push(i);
             }
         }
         let mut is_target = vec![false; inventory.hosts.len()];
         for t in targets {
-            if let Some(&h) = by_name.get(&t.to_ascii_lowercase()) {
+            if let Some(&h) = by_name.get(&HostKey(t)) {
                 is_target[h] = true;
             }
         }
@@ -40,7 +40,7 @@ impl<'a> InventoryIndex<'a> {
     }
 
     pub fn host_pos(&self, name: &str) -> Option<usize> {
-        self.by_name.get(&name.to_ascii_lowercase()).copied()
+        self.by_name.get(&HostKey(name)).copied()
     }
 
     pub fn host(&self, pos: usize) -> &'a Host {

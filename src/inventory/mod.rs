@@ -8,6 +8,7 @@ mod decode;
 mod detect;
 mod hyperv;
 mod hyperv_csv;
+mod load;
 mod locate;
 mod merge;
 mod native;
@@ -20,6 +21,7 @@ mod states;
 
 pub use decode::decode;
 pub use detect::detect;
+pub use load::parse_and_digest;
 pub use merge::merge;
 pub use native::from_toml_value as native_from_toml;
 
@@ -74,16 +76,20 @@ pub struct Parsed {
 /// Parses one inventory file. `name` is the path as the user gave it (used in diagnostics).
 pub fn parse(name: &str, bytes: &[u8], forced: Option<Format>) -> Result<Parsed, Diagnostics> {
     let text = decode(name, bytes)?;
-    let file = SourceFile::new(name, text);
+    parse_file(&SourceFile::new(name, text), forced)
+}
+
+/// Parses one inventory file already decoded to text.
+fn parse_file(file: &SourceFile, forced: Option<Format>) -> Result<Parsed, Diagnostics> {
     let format = match forced {
         Some(f) => f,
-        None => detect(&file)?,
+        None => detect(file)?,
     };
     let mut parsed = match format {
-        Format::Native => native::parse(&file)?,
-        Format::Scvmm => scvmm::parse(&file)?,
-        Format::Hyperv => hyperv::parse(&file)?,
-        Format::Proxmox => proxmox::parse(&file)?,
+        Format::Native => native::parse(file)?,
+        Format::Scvmm => scvmm::parse(file)?,
+        Format::Hyperv => hyperv::parse(file)?,
+        Format::Proxmox => proxmox::parse(file)?,
     };
     parsed.format = format;
     Ok(parsed)

@@ -2,8 +2,10 @@
 //!
 //! Parsers build these; the engine, planner and reporters only read them. Nothing here does I/O.
 
+mod names;
 mod state;
 
+pub use names::{HostKey, HostMap, NameHasher, cmp_folded};
 pub use state::{HostState, Platform, VmState};
 
 use std::collections::BTreeMap;
@@ -71,21 +73,23 @@ impl Vm {
 
 impl Inventory {
     /// Adds a host for every VM whose host is not listed, with unknown capacity.
-    /// Host names compare case-insensitively.
+    /// Host names compare case-insensitively; an implied host is spelled as its first VM has it.
     pub fn imply_missing_hosts(&mut self) {
-        let known: std::collections::BTreeSet<String> = self
-            .hosts
-            .iter()
-            .map(|h| h.name.to_ascii_lowercase())
-            .collect();
-        let mut implied: BTreeMap<String, String> = BTreeMap::new();
-        for vm in &self.vms {
-            let key = vm.host.to_ascii_lowercase();
-            if !known.contains(&key) {
-                implied.entry(key).or_insert_with(|| vm.host.clone());
-            }
+        let mut seen: HostMap<'_, bool> = HostMap::default();
+        seen.reserve(self.hosts.len());
+        for h in &self.hosts {
+            seen.insert(HostKey(&h.name), false);
         }
-        for (_, name) in implied {
+        let mut implied: Vec<&str> = Vec::new();
+        for vm in &self.vms {
+            seen.entry(HostKey(&vm.host)).or_insert_with(|| {
+                implied.push(&vm.host);
+                true
+            });
+        }
+        implied.sort_by(|a, b| cmp_folded(a, b));
+        let implied: Vec<String> = implied.into_iter().map(str::to_string).collect();
+        for name in implied {
             self.hosts.push(Host {
                 name,
                 cluster: None,
@@ -99,18 +103,20 @@ impl Inventory {
 
     /// Sorts hosts and VMs into a canonical order so that output never depends on input order.
     pub fn canonicalize(&mut self) {
-        self.hosts.sort_by(|a, b| {
-            a.name
-                .to_ascii_lowercase()
-                .cmp(&b.name.to_ascii_lowercase())
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        self.vms.sort_by(|a, b| {
+        self.hosts
+            .sort_by(|a, b| cmp_folded(&a.name, &b.name).then_with(|| a.name.cmp(&b.name)));
+        // A VM is some 200 bytes: sorting positions and moving each VM once is cheaper than
+        // a stable sort moving VMs at every merge step. Ties keep input order (stable sort).
+        let vms = &self.vms;
+        let mut order: Vec<usize> = (0..vms.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&vms[a], &vms[b]);
             a.name
                 .cmp(&b.name)
                 .then_with(|| a.host.cmp(&b.host))
                 .then_with(|| a.id.cmp(&b.id))
         });
+        permute(&mut self.vms, &mut order);
         self.gaps.sort();
     }
 
@@ -119,5 +125,36 @@ impl Inventory {
         self.hosts
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Reorders `items` so that position `i` holds what was at `order[i]`, swapping along the
+/// permutation's cycles: every item moves once, in place. `order` is left as the identity.
+fn permute<T>(items: &mut [T], order: &mut [usize]) {
+    for start in 0..order.len() {
+        let mut at = start;
+        loop {
+            let from = order[at];
+            order[at] = at;
+            if from == start || from == at {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_follows_every_cycle() {
+        let mut items = ['a', 'b', 'c', 'd', 'e', 'f'];
+        let mut order = [2, 0, 1, 3, 5, 4];
+        permute(&mut items, &mut order);
+        assert_eq!(items, ['c', 'a', 'b', 'd', 'f', 'e']);
+        assert_eq!(order, [0, 1, 2, 3, 4, 5]);
     }
 }

@@ -4,12 +4,15 @@
 //! bad value is reported at its own line and column; duplicate VMs are found afterwards and
 //! located by searching the text.
 
+mod values;
+
 use super::{Format, Parsed, locate};
-use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, did_you_mean, offset_of};
-use crate::model::{Host, HostState, Inventory, Platform, Vm, VmState};
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, offset_of};
+use crate::model::{Host, HostState, Inventory, Vm, VmState};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use std::collections::{BTreeMap, HashMap};
+use values::{Bounded, Name, RawPlatform, Word};
 
 /// More memory than any single host or VM has: 64 TiB, in MiB.
 pub const MAX_MEMORY_MB: u64 = 64 * 1024 * 1024;
@@ -24,8 +27,9 @@ struct RawInventory {
     platform: Option<RawPlatform>,
     #[serde(default)]
     hosts: Vec<RawHost>,
-    #[serde(default)]
-    vms: Vec<RawVm>,
+    /// Converted one by one as they are read, so that the raw list never exists whole.
+    #[serde(default, deserialize_with = "model_vms")]
+    vms: Vec<Vm>,
 }
 
 #[derive(Deserialize)]
@@ -65,109 +69,49 @@ struct RawVm {
     tags: Vec<String>,
 }
 
-/// A non-empty name.
-struct Name(String);
-
-impl<'de> Deserialize<'de> for Name {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if s.trim().is_empty() {
-            return Err(de::Error::custom("a name must not be empty"));
+impl RawVm {
+    fn into_model(self) -> Vm {
+        Vm {
+            name: self.name.0,
+            id: self.id.filter(|i| !i.is_empty()),
+            host: self.host.0,
+            state: self.state.0,
+            ha: self.ha,
+            memory_mb: self.memory_mb.map(|m| m.0),
+            vcpus: self.vcpus.map(|c| c.0 as u32),
+            tags: self.tags,
+            evidence: BTreeMap::new(),
         }
-        Ok(Name(s))
     }
 }
 
-/// A whole number from 0 to `MAX`; negative and absurd values are rejected where they stand.
-struct Bounded<const MAX: u64>(u64);
-
-impl<'de, const MAX: u64> Deserialize<'de> for Bounded<MAX> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = i128::deserialize(d)?;
-        if n < 0 {
-            return Err(de::Error::custom(format!(
-                "{n} is negative; sizes are whole numbers from 0"
-            )));
+fn model_vms<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vm>, D::Error> {
+    struct Seq;
+    impl<'de> de::Visitor<'de> for Seq {
+        type Value = Vec<Vm>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a sequence")
         }
-        if n > MAX as i128 {
-            return Err(de::Error::custom(format!(
-                "{n} is more than any real machine has (at most {MAX})"
-            )));
-        }
-        Ok(Bounded(n as u64))
-    }
-}
-
-/// One of the contract's state words, with a did-you-mean when misspelled.
-struct Word<T>(T);
-
-trait StateWord: Sized + Copy + 'static {
-    const WORDS: &'static [&'static str];
-    fn parse(s: &str) -> Option<Self>;
-}
-
-impl StateWord for VmState {
-    const WORDS: &'static [&'static str] = &[
-        "running",
-        "off",
-        "saved",
-        "paused",
-        "starting",
-        "stopping",
-        "migrating",
-        "unknown",
-    ];
-    fn parse(s: &str) -> Option<Self> {
-        VmState::parse(s)
-    }
-}
-
-impl StateWord for HostState {
-    const WORDS: &'static [&'static str] = &["up", "maintenance", "paused", "down"];
-    fn parse(s: &str) -> Option<Self> {
-        HostState::parse(s)
-    }
-}
-
-impl<'de, T: StateWord> Deserialize<'de> for Word<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match T::parse(&s) {
-            Some(v) => Ok(Word(v)),
-            None => {
-                let hint = did_you_mean(&s, T::WORDS.iter().copied())
-                    .map(|b| format!(" (did you mean `{b}`?)"))
-                    .unwrap_or_default();
-                Err(de::Error::custom(format!(
-                    "unknown state `{s}`{hint}; expected one of {}",
-                    T::WORDS.join(", ")
-                )))
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Vm>, A::Error> {
+            let mut vms = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(vm) = seq.next_element::<RawVm>()? {
+                vms.push(vm.into_model());
             }
+            Ok(vms)
         }
     }
-}
-
-struct RawPlatform(Platform);
-
-impl<'de> Deserialize<'de> for RawPlatform {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let words: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
-        Platform::parse(&s).map(RawPlatform).ok_or_else(|| {
-            de::Error::custom(format!(
-                "unknown platform `{s}`; expected one of {}",
-                words.join(", ")
-            ))
-        })
-    }
+    d.deserialize_seq(Seq)
 }
 
 /// Parses a native inventory, in JSON when it starts with `{`, else in TOML.
 pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
     let text = file.text.as_str();
     let raw: RawInventory = if text.trim_start().starts_with('{') {
+        // Tracking the path of every value costs a third of the parse; it is only needed to
+        // name the place of an error, so a file that fails is read again with it.
+        let fast = serde_json::from_str(text);
         let mut de = serde_json::Deserializer::from_str(text);
-        match serde_path_to_error::deserialize(&mut de) {
+        match fast.or_else(|_| serde_path_to_error::deserialize(&mut de)) {
             Ok(raw) => raw,
             Err(err) => {
                 let path = err.path().to_string();
@@ -264,21 +208,7 @@ fn build(
             implied: false,
         })
         .collect();
-    let vms: Vec<Vm> = raw
-        .vms
-        .into_iter()
-        .map(|v| Vm {
-            name: v.name.0,
-            id: v.id.filter(|i| !i.is_empty()),
-            host: v.host.0,
-            state: v.state.0,
-            ha: v.ha,
-            memory_mb: v.memory_mb.map(|m| m.0),
-            vcpus: v.vcpus.map(|c| c.0 as u32),
-            tags: v.tags,
-            evidence: BTreeMap::new(),
-        })
-        .collect();
+    let vms = raw.vms;
     check_duplicates(file, &vms, &within)?;
     let inventory = Inventory {
         collected_at,

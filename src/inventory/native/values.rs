@@ -1,0 +1,127 @@
+//! The checked values of the native format: names, bounded sizes, state words, the platform.
+//!
+//! Each rejects a bad value while serde reads it, so the error points at the value itself.
+//! Strings that are only looked at are borrowed from the input, never copied.
+
+use crate::diag::did_you_mean;
+use crate::model::{HostState, Platform, VmState};
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+/// A non-empty name.
+pub(super) struct Name(pub(super) String);
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Checked while borrowed, so that the one allocation is the name the model keeps.
+        with_str(d, |s| {
+            if s.trim().is_empty() {
+                return Err("a name must not be empty".to_string());
+            }
+            Ok(Name(s.to_string()))
+        })
+    }
+}
+
+/// Hands a string value to `f` as `&str`, borrowed from the input when it has no escapes, so
+/// that values only looked at (state words, platform) are never copied into a `String`.
+fn with_str<'de, D, T>(d: D, f: impl FnOnce(&str) -> Result<T, String>) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct Visit<F>(F);
+    impl<'de, T, F: FnOnce(&str) -> Result<T, String>> de::Visitor<'de> for Visit<F> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
+            (self.0)(s).map_err(E::custom)
+        }
+    }
+    d.deserialize_str(Visit(f))
+}
+
+/// A whole number from 0 to `MAX`; negative and absurd values are rejected where they stand.
+pub(super) struct Bounded<const MAX: u64>(pub(super) u64);
+
+impl<'de, const MAX: u64> Deserialize<'de> for Bounded<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i128::deserialize(d)?;
+        if n < 0 {
+            return Err(de::Error::custom(format!(
+                "{n} is negative; sizes are whole numbers from 0"
+            )));
+        }
+        if n > MAX as i128 {
+            return Err(de::Error::custom(format!(
+                "{n} is more than any real machine has (at most {MAX})"
+            )));
+        }
+        Ok(Bounded(n as u64))
+    }
+}
+
+/// One of the contract's state words, with a did-you-mean when misspelled.
+pub(super) struct Word<T>(pub(super) T);
+
+pub(super) trait StateWord: Sized + Copy + 'static {
+    const WORDS: &'static [&'static str];
+    fn parse(s: &str) -> Option<Self>;
+}
+
+impl StateWord for VmState {
+    const WORDS: &'static [&'static str] = &[
+        "running",
+        "off",
+        "saved",
+        "paused",
+        "starting",
+        "stopping",
+        "migrating",
+        "unknown",
+    ];
+    fn parse(s: &str) -> Option<Self> {
+        VmState::parse(s)
+    }
+}
+
+impl StateWord for HostState {
+    const WORDS: &'static [&'static str] = &["up", "maintenance", "paused", "down"];
+    fn parse(s: &str) -> Option<Self> {
+        HostState::parse(s)
+    }
+}
+
+impl<'de, T: StateWord> Deserialize<'de> for Word<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        with_str(d, |s| match T::parse(s) {
+            Some(v) => Ok(Word(v)),
+            None => {
+                let hint = did_you_mean(s, T::WORDS.iter().copied())
+                    .map(|b| format!(" (did you mean `{b}`?)"))
+                    .unwrap_or_default();
+                Err(format!(
+                    "unknown state `{s}`{hint}; expected one of {}",
+                    T::WORDS.join(", ")
+                ))
+            }
+        })
+    }
+}
+
+pub(super) struct RawPlatform(pub(super) Platform);
+
+impl<'de> Deserialize<'de> for RawPlatform {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        with_str(d, |s| {
+            let words: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+            Platform::parse(s).map(RawPlatform).ok_or_else(|| {
+                format!(
+                    "unknown platform `{s}`; expected one of {}",
+                    words.join(", ")
+                )
+            })
+        })
+    }
+}
