@@ -3,7 +3,7 @@
 
 use super::balance::HostSample;
 use super::capacity::HostLoad;
-use crate::model::{HostState, Inventory, Vm, VmState};
+use crate::model::{HostKey, HostMap, HostState, Inventory, VmState};
 use crate::plan::{BaselineHost, MoveBack, Plan};
 use std::collections::BTreeSet;
 
@@ -39,6 +39,14 @@ pub(super) fn sample_of(l: &BaselineHost) -> HostSample {
 /// the cluster the plan recorded, so a fresh export without cluster names still compares.
 pub(super) fn samples_now(inventory: &Inventory, plan: &Plan) -> Vec<HostSample> {
     let wanted = clusters(plan);
+    // One pass over the VMs: (memory, vCPUs, count) of the active VMs per host.
+    let mut active: HostMap<'_, (u64, u64, usize)> = HostMap::default();
+    for v in inventory.vms.iter().filter(|v| v.state.is_active()) {
+        let e = active.entry(HostKey(v.host.as_str())).or_default();
+        e.0 += v.memory_mb.unwrap_or(0);
+        e.1 += u64::from(v.vcpus.unwrap_or(0));
+        e.2 += 1;
+    }
     inventory
         .hosts
         .iter()
@@ -49,20 +57,19 @@ pub(super) fn samples_now(inventory: &Inventory, plan: &Plan) -> Vec<HostSample>
                 .find(|l| l.host.eq_ignore_ascii_case(&h.name));
             let cluster = recorded.map_or(h.cluster.clone(), |l| l.cluster.clone());
             (recorded.is_some() || wanted.contains(&cluster)).then(|| {
-                let active: Vec<&Vm> = inventory
-                    .vms
-                    .iter()
-                    .filter(|v| v.host.eq_ignore_ascii_case(&h.name) && v.state.is_active())
-                    .collect();
+                let (used_mb, used_vcpus, vms) = active
+                    .get(&HostKey(h.name.as_str()))
+                    .copied()
+                    .unwrap_or_default();
                 HostSample {
                     host: h.name.clone(),
                     cluster,
                     state: h.state,
                     memory_mb: h.memory_mb,
                     cpus: h.cpus,
-                    used_mb: active.iter().map(|v| v.memory_mb.unwrap_or(0)).sum(),
-                    used_vcpus: active.iter().map(|v| u64::from(v.vcpus.unwrap_or(0))).sum(),
-                    vms: active.len(),
+                    used_mb,
+                    used_vcpus,
+                    vms,
                 }
             })
         })

@@ -25,17 +25,24 @@ impl<'a> InventoryIndex<'a> {
                 vms_of[h].push(i);
             }
         }
-        let mut is_target = vec![false; inventory.hosts.len()];
-        for t in targets {
-            if let Some(&h) = by_name.get(&HostKey(t)) {
-                is_target[h] = true;
-            }
-        }
-        InventoryIndex {
+        let mut index = InventoryIndex {
             inventory,
             by_name,
             vms_of,
-            is_target,
+            is_target: vec![false; inventory.hosts.len()],
+        };
+        index.set_targets(targets);
+        index
+    }
+
+    /// Makes `targets` the drained hosts, keeping the rest of the index: a rolling drain asks
+    /// the same questions of one host after another without re-reading every VM.
+    pub fn set_targets(&mut self, targets: &[String]) {
+        self.is_target.fill(false);
+        for t in targets {
+            if let Some(&h) = self.by_name.get(&HostKey(t)) {
+                self.is_target[h] = true;
+            }
         }
     }
 
@@ -49,6 +56,11 @@ impl<'a> InventoryIndex<'a> {
 
     pub fn vms_on(&self, pos: usize) -> impl Iterator<Item = &'a Vm> + '_ {
         self.vms_of[pos].iter().map(|&i| &self.inventory.vms[i])
+    }
+
+    /// Positions in `inventory.vms` of the VMs on a host, in inventory order.
+    pub fn vm_positions_on(&self, pos: usize) -> &[usize] {
+        &self.vms_of[pos]
     }
 
     pub fn is_target(&self, pos: usize) -> bool {

@@ -12,7 +12,7 @@ use super::finding::Finding;
 use super::hosts_now::{cluster_of, clusters, host_loads, sample_of, samples_after, samples_now};
 use super::waivers::apply_waivers;
 use super::{Evaluation, Request, check_age};
-use crate::model::{HostState, Inventory, Vm};
+use crate::model::{HostKey, HostMap, HostState, Inventory, Vm};
 use crate::plan::{
     BaselineVm, MoveBack, PLAN_SCHEMA, Plan, PlanInput, PlanRequest, floor_pct, move_back_steps,
     plan_move_back,
@@ -20,7 +20,7 @@ use crate::plan::{
 use crate::platform::profile;
 use crate::policy::{Action, Phase, PolicySet, Rule, RuleKind};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What `restore` found, the balance figures per cluster, and the move-back plan.
 #[derive(Debug, Clone)]
@@ -51,7 +51,8 @@ pub fn restore(
         .iter()
         .filter(|r| r.phase == Phase::Restore && r.applies_in(request.mode))
         .collect();
-    let found: Vec<Option<usize>> = plan.baseline.iter().map(|b| find(inventory, b)).collect();
+    let lookup = VmLookup::new(inventory);
+    let found: Vec<Option<usize>> = plan.baseline.iter().map(|b| lookup.find(b)).collect();
     let misfit = misfit(inventory, plan, &found);
     let mut eval = Evaluation {
         untrusted: misfit
@@ -307,12 +308,52 @@ fn misfit(inventory: &Inventory, plan: &Plan, found: &[Option<usize>]) -> Option
     None
 }
 
-/// The inventory VM a baseline VM is now: by id when both have one, else by name.
-fn find(inventory: &Inventory, b: &BaselineVm) -> Option<usize> {
-    inventory.vms.iter().position(|vm| match (&b.id, &vm.id) {
-        (Some(a), Some(c)) => a.eq_ignore_ascii_case(c),
-        _ => vm.name == b.name,
-    })
+/// Finds the inventory VM a baseline VM is now: by id when both have one, else by name.
+/// Built once, so matching the whole baseline is linear in the inventory, not quadratic.
+struct VmLookup<'a> {
+    /// First position of each id (ids compare case-insensitively: GUIDs change case).
+    by_id: HostMap<'a, usize>,
+    /// First position of each name, among all VMs and among the VMs without an id.
+    by_name: HashMap<&'a str, usize>,
+    by_name_without_id: HashMap<&'a str, usize>,
+}
+
+impl<'a> VmLookup<'a> {
+    fn new(inventory: &'a Inventory) -> Self {
+        let mut lookup = VmLookup {
+            by_id: HostMap::default(),
+            by_name: HashMap::new(),
+            by_name_without_id: HashMap::new(),
+        };
+        for (i, vm) in inventory.vms.iter().enumerate() {
+            lookup.by_name.entry(vm.name.as_str()).or_insert(i);
+            match &vm.id {
+                Some(id) => {
+                    lookup.by_id.entry(HostKey(id.as_str())).or_insert(i);
+                }
+                None => {
+                    lookup
+                        .by_name_without_id
+                        .entry(vm.name.as_str())
+                        .or_insert(i);
+                }
+            }
+        }
+        lookup
+    }
+
+    /// The first VM that is `b`: with an id on both sides the ids decide; a VM without an id
+    /// (or a baseline entry without one) is matched by name.
+    fn find(&self, b: &BaselineVm) -> Option<usize> {
+        match &b.id {
+            Some(id) => {
+                let by_id = self.by_id.get(&HostKey(id.as_str())).copied();
+                let by_name = self.by_name_without_id.get(b.name.as_str()).copied();
+                by_id.into_iter().chain(by_name).min()
+            }
+            None => self.by_name.get(b.name.as_str()).copied(),
+        }
+    }
 }
 
 fn as_vm(b: &BaselineVm) -> Vm {

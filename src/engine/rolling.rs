@@ -19,8 +19,9 @@ pub(super) fn evaluate(
     out: &mut Vec<Finding>,
 ) -> Vec<HostLoad> {
     let mut merged: Vec<HostLoad> = Vec::new();
+    let mut index = InventoryIndex::new(inventory, &[]);
     for host in hosts {
-        let index = InventoryIndex::new(inventory, std::slice::from_ref(host));
+        index.set_targets(std::slice::from_ref(host));
         let mut found = Vec::new();
         let loads = capacity::evaluate(rule, min_free_pct, &index, &mut found);
         for f in found {
@@ -36,8 +37,9 @@ pub(super) fn evaluate(
 /// The loads of the whole sequence, from the loads of each step.
 pub(super) fn loads(inventory: &Inventory, hosts: &[String]) -> Vec<HostLoad> {
     let mut merged = Vec::new();
+    let mut index = InventoryIndex::new(inventory, &[]);
     for host in hosts {
-        let index = InventoryIndex::new(inventory, std::slice::from_ref(host));
+        index.set_targets(std::slice::from_ref(host));
         merge(&mut merged, capacity::loads_without_rule(&index));
     }
     merged

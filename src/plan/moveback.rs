@@ -7,7 +7,7 @@
 use super::ids::{dedupe, step_id};
 use super::place::room_above_floor;
 use super::{Step, StepAction, StepPhase};
-use crate::model::{HostState, Inventory};
+use crate::model::{HostKey, HostMap, HostState, Inventory};
 use std::cmp::Reverse;
 
 /// A VM of the inventory (by position) that should go back to `home`, and the rules asking.
@@ -24,9 +24,11 @@ pub fn plan_move_back(
     candidates: &[MoveBack],
     floor_pct: f64,
 ) -> Vec<Result<(), String>> {
+    let hosts = host_positions(inventory);
+    let position = |name: &str| hosts.get(&HostKey(name)).copied();
     let mut used = vec![0u64; inventory.hosts.len()];
     for vm in inventory.vms.iter().filter(|v| v.state.is_active()) {
-        if let Some(h) = position(inventory, &vm.host) {
+        if let Some(h) = position(&vm.host) {
             used[h] += vm.memory_mb.unwrap_or(0);
         }
     }
@@ -39,7 +41,7 @@ pub fn plan_move_back(
     for c in order {
         let vm = &inventory.vms[candidates[c].vm];
         let home = &candidates[c].home;
-        let Some(h) = position(inventory, home) else {
+        let Some(h) = position(home) else {
             fates[c] = Err(format!("{home} is not in the inventory"));
             continue;
         };
@@ -107,11 +109,13 @@ pub fn move_back_steps(
     steps
 }
 
-fn position(inventory: &Inventory, name: &str) -> Option<usize> {
-    inventory
-        .hosts
-        .iter()
-        .position(|h| h.name.eq_ignore_ascii_case(name))
+/// Each host's position by name, case-insensitively, built once: the first host of a name wins.
+fn host_positions(inventory: &Inventory) -> HostMap<'_, usize> {
+    let mut map = HostMap::default();
+    for (i, h) in inventory.hosts.iter().enumerate() {
+        map.entry(HostKey(h.name.as_str())).or_insert(i);
+    }
+    map
 }
 
 #[cfg(test)]

@@ -86,10 +86,15 @@ pub(super) fn schedule(
                 .collect();
             let mut pre = Vec::new();
             let mut drain = Vec::new();
-            for (i, vm) in inventory.vms.iter().enumerate() {
-                if !vm_host[i].is_some_and(|h| members.contains(&h)) {
-                    continue;
-                }
+            // Only the members' VMs, through the index, in inventory order (as placement's
+            // tie-breaks expect): a rolling plan must not walk every VM once per host.
+            let mut mine: Vec<usize> = members
+                .iter()
+                .flat_map(|&h| index.vm_positions_on(h).iter().copied())
+                .collect();
+            mine.sort_unstable();
+            for i in mine {
+                let vm = &inventory.vms[i];
                 if asks.get(&i).is_some_and(|a| !a.migrate.is_empty()) {
                     pre.push(i);
                 } else if profile.drain_moves(vm) {
