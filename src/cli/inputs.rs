@@ -1,11 +1,13 @@
 //! Reading the run's inputs: inventories (merged), policies, `--now`.
 
+use super::progress::Progress;
 use super::{InventoryArgs, InventoryFormatArg, PolicyArgs};
 use crate::diag::{Code, Diagnostics, SourceDiag};
 use crate::inventory::{self, Format};
 use crate::model::Inventory;
 use crate::policy::{self, PolicySet};
 use crate::report::{Inputs, InventoryInput, PolicyInput};
+use std::io::IsTerminal;
 
 /// The merged inventory, a record of each file, and warnings raised while reading.
 pub struct Inventories {
@@ -26,7 +28,9 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
     let mut warnings = Diagnostics::default();
     let mut parts = Vec::new();
     let mut inputs = Vec::new();
+    let on_terminal = std::io::stderr().is_terminal();
     for path in &args.inventory {
+        let _progress = Progress::start(format!("reading {path}"), on_terminal);
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {

@@ -7,6 +7,7 @@ mod inputs;
 mod output;
 mod policy_cmds;
 mod policytest;
+mod progress;
 mod render;
 mod restore;
 
