@@ -7,9 +7,9 @@
 use super::read::{Cell, Ctx, Row, bytes_to_mib, text};
 use super::record;
 use super::states::{Reading, hyperv_name, hyperv_number};
-use super::{Format, Parsed, hyperv_csv, native};
+use super::{Format, Parsed, hyperv_csv, missing_fields, native};
 use crate::diag::{Code, Diagnostics, SourceFile};
-use crate::model::{Gap, Inventory, Platform, Vm, VmState};
+use crate::model::{Inventory, Platform, Vm, VmState};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -34,7 +34,11 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
 fn build(file: &SourceFile, rows: &[&dyn Row]) -> Result<Parsed, Diagnostics> {
     let mut ctx = Ctx::new(file);
     let vms: Vec<Vm> = rows.iter().filter_map(|r| vm(&mut ctx, *r)).collect();
-    let gaps = gaps(&vms);
+    let gaps = missing_fields(
+        &vms,
+        "add IsClustered to Select-Object in the export",
+        "add MemoryStartup to Select-Object in the export (MemoryAssigned is 0 when a VM is off)",
+    );
     let inv = Inventory {
         platform: Some(Platform::Hyperv),
         vms,
@@ -118,25 +122,4 @@ fn read_state(cell: &Cell) -> Reading {
         },
         _ => Reading::Unlisted,
     }
-}
-
-fn gaps(vms: &[Vm]) -> Vec<Gap> {
-    let mut out = Vec::new();
-    let no_ha = vms.iter().filter(|v| v.ha.is_none()).count();
-    if no_ha > 0 {
-        out.push(Gap {
-            field: "ha".to_string(),
-            count: no_ha,
-            hint: "add IsClustered to Select-Object in the export".to_string(),
-        });
-    }
-    let no_mem = vms.iter().filter(|v| v.memory_mb.is_none()).count();
-    if no_mem > 0 {
-        out.push(Gap {
-            field: "memory_mb".to_string(),
-            count: no_mem,
-            hint: "add MemoryStartup to Select-Object in the export (MemoryAssigned is 0 when a VM is off)".to_string(),
-        });
-    }
-    out
 }

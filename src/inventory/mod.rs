@@ -94,3 +94,30 @@ fn parse_file(file: &SourceFile, forced: Option<Format>) -> Result<Parsed, Diagn
     parsed.format = format;
     Ok(parsed)
 }
+
+/// What an export left out that rules need (the HA flag, the memory size), with the property to
+/// export next time: `ha_hint` and `memory_hint` name it in the platform's own words.
+pub(crate) fn missing_fields(
+    vms: &[crate::model::Vm],
+    ha_hint: &str,
+    memory_hint: &str,
+) -> Vec<crate::model::Gap> {
+    let mut out = Vec::new();
+    let no_ha = vms.iter().filter(|v| v.ha.is_none()).count();
+    if no_ha > 0 {
+        out.push(crate::model::Gap {
+            field: "ha".to_string(),
+            count: no_ha,
+            hint: ha_hint.to_string(),
+        });
+    }
+    let no_mem = vms.iter().filter(|v| v.memory_mb.is_none()).count();
+    if no_mem > 0 {
+        out.push(crate::model::Gap {
+            field: "memory_mb".to_string(),
+            count: no_mem,
+            hint: memory_hint.to_string(),
+        });
+    }
+    out
+}

@@ -11,9 +11,9 @@
 use super::read::{Cell, Ctx, Row, text};
 use super::record::{self, Record, is_type_name};
 use super::states::{Reading, scvmm_name, scvmm_number};
-use super::{Format, Parsed, native, scvmm_hosts};
+use super::{Format, Parsed, missing_fields, native, scvmm_hosts};
 use crate::diag::{Code, Diagnostics, SourceFile};
-use crate::model::{Gap, Inventory, Platform, Vm, VmState};
+use crate::model::{Inventory, Platform, Vm, VmState};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -73,7 +73,11 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
             inv.hosts = scvmm_hosts::hosts(&mut ctx, &recs, &[]);
         }
     }
-    inv.gaps = gaps(&inv.vms);
+    inv.gaps = missing_fields(
+        &inv.vms,
+        "add IsHighlyAvailable to Select-Object in the export",
+        "add Memory to Select-Object in the export",
+    );
     ctx.errors.extend(diags);
     let (inventory, warnings) = ctx.finish(inv)?;
     Ok(Parsed {
@@ -250,26 +254,4 @@ fn tags(cell: Option<Cell>) -> Vec<String> {
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty() && t != "(none)")
         .collect()
-}
-
-/// What the export left out, and which property closes the gap.
-pub fn gaps(vms: &[Vm]) -> Vec<Gap> {
-    let mut out = Vec::new();
-    let no_ha = vms.iter().filter(|v| v.ha.is_none()).count();
-    if no_ha > 0 {
-        out.push(Gap {
-            field: "ha".to_string(),
-            count: no_ha,
-            hint: "add IsHighlyAvailable to Select-Object in the export".to_string(),
-        });
-    }
-    let no_mem = vms.iter().filter(|v| v.memory_mb.is_none()).count();
-    if no_mem > 0 {
-        out.push(Gap {
-            field: "memory_mb".to_string(),
-            count: no_mem,
-            hint: "add Memory to Select-Object in the export".to_string(),
-        });
-    }
-    out
 }
