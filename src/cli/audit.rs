@@ -6,7 +6,7 @@ use super::{AuditArgs, Cli, ModeArg, PlatformArg, color_enabled, print_diagnosti
 use crate::diag::{Code, Diagnostics, SourceDiag};
 use crate::engine::{self, Finding, Request, decide, resolve_hosts};
 use crate::model::Platform;
-use crate::plan::{PlanInput, PlanOptions, build_plan, write_plan};
+use crate::plan::{PlanInput, PlanOptions, build_plan_indexed, write_plan};
 use crate::platform;
 use crate::policy::{Mode, Phase};
 use crate::report::{Report, RequestInfo, subjects};
@@ -54,7 +54,9 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         now,
         no_waivers: args.report.no_waivers,
     };
-    let mut eval = engine::audit_with(&policy, &inventory, &request, args.rolling);
+    // One index of the inventory serves the engine, the planner and the report.
+    let index = engine::InventoryIndex::new(&inventory, &request.hosts);
+    let mut eval = engine::audit_indexed(&policy, &index, &request, args.rolling);
     // The plan is always worked out: a VM the policy wants moved that fits nowhere is a finding
     // whether or not the plan is written, so the verdict does not depend on --plan.
     let options = PlanOptions {
@@ -68,7 +70,7 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
             })
             .collect(),
     };
-    let built = build_plan(&policy, &inventory, &request, &eval.findings, &options);
+    let built = build_plan_indexed(&policy, &index, &request, &eval.findings, &options);
     engine::fold_findings(&mut eval.findings, built.findings, "plan");
     eval.findings.sort_by(Finding::report_order);
     if args.rolling && hosts.len() > 1 {
@@ -107,7 +109,11 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
     }
     let mut report = Report::new(info, inputs, &eval, &outcome);
     report.rules = subjects::rules_run(&policy, &request, Phase::Audit);
-    report.checked = subjects::checked(&policy, &inventory, &request);
+    report.checked = subjects::checked_indexed(&policy, &index, &request);
     write_report(&args.report, &report, cli)?;
+    // The process exits right after this. Freeing a provider-scale inventory (millions of small
+    // allocations) took about 8% of a 1M-VM run in profiles, so its memory is left to the OS.
+    std::mem::forget(index);
+    std::mem::forget(inventory);
     Ok(outcome.exit_code)
 }

@@ -66,7 +66,23 @@ pub fn audit_with(
     request: &Request,
     rolling: bool,
 ) -> Evaluation {
-    let index = InventoryIndex::new(inventory, &request.hosts);
+    audit_indexed(
+        policy,
+        &InventoryIndex::new(inventory, &request.hosts),
+        request,
+        rolling,
+    )
+}
+
+/// [`audit_with`] over an index the caller built for `request.hosts`, so one index serves the
+/// engine, the planner and the report (building it reads every VM).
+pub fn audit_indexed(
+    policy: &PolicySet,
+    index: &InventoryIndex<'_>,
+    request: &Request,
+    rolling: bool,
+) -> Evaluation {
+    let inventory = index.inventory;
     let profile: &dyn Profile = profile(request.platform);
     let mut eval = Evaluation::default();
     for rule in policy
@@ -76,7 +92,7 @@ pub fn audit_with(
     {
         match &rule.kind {
             RuleKind::Vm(when) => {
-                vm_rules::evaluate(rule, when, &index, profile, &mut eval.findings)
+                vm_rules::evaluate(rule, when, index, profile, &mut eval.findings)
             }
             RuleKind::Capacity {
                 min_free_memory_pct,
@@ -85,7 +101,7 @@ pub fn audit_with(
                     let pct = *min_free_memory_pct;
                     rolling::evaluate(rule, pct, inventory, &request.hosts, &mut eval.findings)
                 } else {
-                    capacity::evaluate(rule, *min_free_memory_pct, &index, &mut eval.findings)
+                    capacity::evaluate(rule, *min_free_memory_pct, index, &mut eval.findings)
                 };
                 if eval.loads.is_empty() {
                     eval.loads = outcome;
@@ -98,7 +114,7 @@ pub fn audit_with(
         eval.loads = if rolling {
             rolling::loads(inventory, &request.hosts)
         } else {
-            capacity::loads_without_rule(&index)
+            capacity::loads_without_rule(index)
         };
     }
     eval.untrusted = check_age(policy, inventory, request.now);

@@ -43,18 +43,29 @@ pub fn build_plan(
     options: &PlanOptions,
 ) -> Built {
     let index = InventoryIndex::new(inventory, &request.hosts);
+    build_plan_indexed(policy, &index, request, findings, options)
+}
+
+/// [`build_plan`] over an index the caller already built for `request.hosts`.
+pub fn build_plan_indexed(
+    policy: &PolicySet,
+    index: &InventoryIndex<'_>,
+    request: &Request,
+    findings: &[Finding],
+    options: &PlanOptions,
+) -> Built {
     let targets: Vec<usize> = request
         .hosts
         .iter()
         .filter_map(|h| index.host_pos(h))
         .collect();
-    let asks = collect_asks(policy, &index, &targets, findings);
+    let asks = collect_asks(policy, index, &targets, findings);
     let groups: Vec<Vec<usize>> = if options.rolling {
         targets.iter().map(|&t| vec![t]).collect()
     } else {
         vec![targets.clone()]
     };
-    let scheduled = schedule(policy, &index, request, &groups, &asks);
+    let scheduled = schedule(policy, index, request, &groups, &asks);
     let placement_rules: Vec<String> = policy
         .rules
         .iter()
@@ -64,7 +75,7 @@ pub fn build_plan(
         .collect();
     let mut steps = Vec::new();
     for group in &scheduled.groups {
-        group_steps(&index, request, group, &asks, &placement_rules, &mut steps);
+        group_steps(index, request, group, &asks, &placement_rules, &mut steps);
     }
     dedupe(&mut steps);
     let plan = Plan {
@@ -78,8 +89,8 @@ pub fn build_plan(
             now: request.now.to_string(),
         },
         inventory: options.inputs.clone(),
-        baseline: baseline(&index, &targets),
-        loads: loads(&index, &targets),
+        baseline: baseline(index, &targets),
+        loads: loads(index, &targets),
         steps,
     };
     Built {

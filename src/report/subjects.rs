@@ -97,7 +97,19 @@ pub fn checked(
     inventory: &Inventory,
     request: &Request,
 ) -> Vec<CheckedSubject> {
-    let index = InventoryIndex::new(inventory, &request.hosts);
+    checked_indexed(
+        policy,
+        &InventoryIndex::new(inventory, &request.hosts),
+        request,
+    )
+}
+
+/// [`checked`] over an index the caller already built for `request.hosts`.
+pub fn checked_indexed(
+    policy: &PolicySet,
+    index: &InventoryIndex<'_>,
+    request: &Request,
+) -> Vec<CheckedSubject> {
     let mut out = BTreeSet::new();
     for rule in policy
         .rules
