@@ -160,17 +160,19 @@ pub(crate) trait Dialect {
 
 /// Renders the selected phases of `plan` as a script for `opts.target`.
 pub fn render(plan: &Plan, opts: &Options<'_>) -> Result<String, Vec<Problem>> {
-    let mut problems = Vec::new();
+    // The step checks below are the target platform's rules; on another platform's plan they
+    // would only repeat this one problem once per step.
     if !opts.target.accepts(&plan.request.platform) {
-        problems.push(Problem {
+        return Err(vec![Problem {
             kind: ProblemKind::Platform,
             step: None,
             message: format!(
                 "the plan is for platform `{}`, which {} does not drive",
                 plan.request.platform, opts.target
             ),
-        });
+        }]);
     }
+    let mut problems = Vec::new();
     for (what, value) in [("request.now", &plan.request.now)]
         .into_iter()
         .chain(plan.request.hosts.iter().map(|h| ("request.hosts", h)))
