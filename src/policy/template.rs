@@ -28,7 +28,6 @@ enum Part {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     parts: Vec<Part>,
-    source: String,
 }
 
 /// A placeholder the template language does not know, with its byte range in the template.
@@ -99,10 +98,7 @@ impl Template {
             parts.push(Part::Text(literal));
         }
         if errors.is_empty() {
-            Ok(Template {
-                parts,
-                source: text.to_string(),
-            })
+            Ok(Template { parts })
         } else {
             Err(errors)
         }
@@ -121,10 +117,6 @@ impl Template {
             }
         }
         out
-    }
-
-    pub fn source(&self) -> &str {
-        &self.source
     }
 }
 
