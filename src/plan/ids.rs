@@ -20,7 +20,7 @@ pub(super) fn step_id(phase: StepPhase, action: StepAction, subject: &str) -> St
             }
         })
         .collect();
-    format!("{}-{}-{clean}", word(phase), action_word(action))
+    format!("{}-{}-{clean}", phase.as_str(), action.as_str())
 }
 
 /// Makes every id of `steps` unique, keeping the first occurrence as it is.
@@ -36,26 +36,6 @@ pub(super) fn dedupe(steps: &mut [Step]) {
         }
         step.id = format!("{}-{n}", step.id);
         seen.insert(step.id.clone());
-    }
-}
-
-fn word(phase: StepPhase) -> &'static str {
-    match phase {
-        StepPhase::Pre => "pre",
-        StepPhase::Drain => "drain",
-        StepPhase::Maintenance => "maintenance",
-        StepPhase::Post => "post",
-    }
-}
-
-fn action_word(action: StepAction) -> &'static str {
-    match action {
-        StepAction::Migrate => "migrate",
-        StepAction::Shutdown => "shutdown",
-        StepAction::Start => "start",
-        StepAction::EnterMaintenance => "enter-maintenance",
-        StepAction::ExitMaintenance => "exit-maintenance",
-        StepAction::Notify => "notify",
     }
 }
 

@@ -136,3 +136,57 @@ pub enum StepAction {
     ExitMaintenance,
     Notify,
 }
+
+impl StepPhase {
+    /// The word the plan document uses (its serde name), for step ids and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepPhase::Pre => "pre",
+            StepPhase::Drain => "drain",
+            StepPhase::Maintenance => "maintenance",
+            StepPhase::Post => "post",
+        }
+    }
+}
+
+impl StepAction {
+    /// The word the plan document uses (its serde name), for step ids and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepAction::Migrate => "migrate",
+            StepAction::Shutdown => "shutdown",
+            StepAction::Start => "start",
+            StepAction::EnterMaintenance => "enter-maintenance",
+            StepAction::ExitMaintenance => "exit-maintenance",
+            StepAction::Notify => "notify",
+        }
+    }
+}
+
+#[cfg(test)]
+mod words {
+    use super::{StepAction, StepPhase};
+
+    /// Step ids and messages use `as_str`; the document uses serde's names: they must agree.
+    #[test]
+    fn as_str_is_the_serialized_word() {
+        for p in [
+            StepPhase::Pre,
+            StepPhase::Drain,
+            StepPhase::Maintenance,
+            StepPhase::Post,
+        ] {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        for a in [
+            StepAction::Migrate,
+            StepAction::Shutdown,
+            StepAction::Start,
+            StepAction::EnterMaintenance,
+            StepAction::ExitMaintenance,
+            StepAction::Notify,
+        ] {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! into API paths and arguments. All problems of the plan are collected, not just the first.
 
 use super::quote::writable;
-use super::{Guest, Op, Problem, ProblemKind, Target, action_word};
+use super::{Guest, Op, Problem, ProblemKind, Target};
 use crate::plan::{Plan, Step, StepAction, StepPhase};
 
 pub(super) fn check_step<'a>(
@@ -44,7 +44,7 @@ pub(super) fn check_step<'a>(
                 message: format!(
                     "step `{}`: a {} step needs `{field}`",
                     s.id,
-                    action_word(s.action)
+                    s.action.as_str()
                 ),
             });
             None

@@ -20,7 +20,7 @@ mod scvmm_ps;
 pub use fit::{Misfit, check_fit};
 
 use crate::model::VmState;
-use crate::plan::{Plan, Step, StepAction, StepPhase};
+use crate::plan::{Plan, Step, StepPhase};
 use check::{check_step, unwritable};
 use quote::{comment_text, writable};
 use std::fmt;
@@ -209,7 +209,7 @@ pub fn render(plan: &Plan, opts: &Options<'_>) -> Result<String, Vec<Problem>> {
             phase = Some(item.step.phase);
             out.push_str(&format!(
                 "\n# ---- phase: {} ----\n",
-                phase_word(item.step.phase)
+                item.step.phase.as_str()
             ));
         }
         out.push('\n');
@@ -273,7 +273,7 @@ fn step_comment(step: &Step) -> String {
     let mut line = format!(
         "# Step {}: {}",
         comment_text(&step.id),
-        action_word(step.action)
+        step.action.as_str()
     );
     let mut field = |label: &str, v: &Option<String>| {
         if let Some(v) = v {
@@ -297,26 +297,6 @@ fn step_comment(step: &Step) -> String {
         line.push_str(&format!("#   note: {}\n", comment_text(note)));
     }
     line
-}
-
-pub(crate) fn phase_word(p: StepPhase) -> &'static str {
-    match p {
-        StepPhase::Pre => "pre",
-        StepPhase::Drain => "drain",
-        StepPhase::Maintenance => "maintenance",
-        StepPhase::Post => "post",
-    }
-}
-
-pub(crate) fn action_word(a: StepAction) -> &'static str {
-    match a {
-        StepAction::Migrate => "migrate",
-        StepAction::Shutdown => "shutdown",
-        StepAction::Start => "start",
-        StepAction::EnterMaintenance => "enter-maintenance",
-        StepAction::ExitMaintenance => "exit-maintenance",
-        StepAction::Notify => "notify",
-    }
 }
 
 #[cfg(test)]

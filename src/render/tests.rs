@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::model::{Host, HostState, Inventory, Vm};
+use crate::plan::StepAction;
 
 fn plan(text: &str) -> Plan {
     serde_json::from_str(text).unwrap()
