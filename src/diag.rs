@@ -58,6 +58,7 @@ codes! {
     HostNotFound => "host::not-found", "a --host matches no host of the inventory";
     HostAmbiguous => "host::ambiguous", "a --host matches more than one host";
     UsageNow => "usage::now", "--now is not an RFC 3339 timestamp";
+    UsageCommand => "usage::command", "a command name given as a value (e.g. to `man`) does not exist";
     PlanInvalid => "plan::invalid", "a plan file is not a valid preflight plan";
     PlanRead => "plan::read", "a plan file could not be read";
     PlanSchema => "plan::schema", "a plan file has no schema, or one this version does not read";

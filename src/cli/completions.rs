@@ -3,7 +3,7 @@
 
 use super::Cli;
 use super::output::emit;
-use crate::diag::Diagnostics;
+use crate::diag::{Code, Diagnostics, SourceDiag, did_you_mean};
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
@@ -23,33 +23,101 @@ pub fn completions(args: &CompletionsArgs) -> Result<i32, Diagnostics> {
     Ok(0)
 }
 
-/// The subcommands with a page of their own, and the page's name.
-const PAGES: &[(&str, &str)] = &[
-    ("audit", "preflight-audit"),
-    ("validate", "preflight-validate"),
-    ("rules", "preflight-rules"),
-    ("explain", "preflight-explain"),
-    ("completions", "preflight-completions"),
-];
-
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// A subcommand, for its own page (preflight-audit(1)); none for preflight(1).
-    #[arg(value_parser = clap::builder::PossibleValuesParser::new(PAGES.iter().map(|p| p.0)))]
     pub command: Option<String>,
 }
 
+/// The subcommands with a page of their own: every visible one, read from the argument
+/// definition so a new command has a page without a list to update.
+fn pages(cmd: &clap::Command) -> Vec<String> {
+    cmd.get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
 pub fn man(args: &ManArgs) -> Result<i32, Diagnostics> {
-    let cmd = Cli::command();
-    let wanted = args
-        .command
-        .as_deref()
-        .and_then(|n| PAGES.iter().find(|p| p.0 == n));
-    let page = match wanted.and_then(|(sub, page)| Some((cmd.find_subcommand(sub)?, *page))) {
-        Some((sub, page)) => sub.clone().name(page).bin_name(page),
-        None => cmd,
-    };
-    let man = clap_mangen::Man::new(page);
+    let man = clap_mangen::Man::new(man_page(args)?);
     emit(None, |w| man.render(w))?;
     Ok(0)
+}
+
+/// The command whose page to print: preflight itself, or a subcommand renamed
+/// `preflight-NAME`; an unknown name is an error with the commands that have pages.
+fn man_page(args: &ManArgs) -> Result<clap::Command, Diagnostics> {
+    let cmd = Cli::command();
+    let Some(name) = args.command.as_deref() else {
+        return Ok(cmd);
+    };
+    let names = pages(&cmd);
+    match cmd
+        .find_subcommand(name)
+        .filter(|_| names.iter().any(|n| n == name))
+    {
+        Some(sub) => {
+            let page = format!("preflight-{name}");
+            Ok(sub.clone().name(page.clone()).bin_name(page))
+        }
+        None => {
+            let list = names.join(", ");
+            let help = match did_you_mean(name, names.iter().map(String::as_str)) {
+                Some(best) => format!("did you mean `{best}`? commands: {list}"),
+                None => format!("commands: {list}"),
+            };
+            Err(SourceDiag::plain(
+                Code::UsageCommand,
+                format!("`{name}` is not a preflight command"),
+            )
+            .with_help(help)
+            .into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_visible_command_has_a_page() {
+        let names = pages(&Cli::command());
+        for expected in [
+            "audit",
+            "restore",
+            "render",
+            "validate",
+            "test",
+            "rules",
+            "explain",
+            "completions",
+        ] {
+            assert!(
+                names.iter().any(|n| n == expected),
+                "{expected} has no page: {names:?}"
+            );
+        }
+        assert!(
+            !names.iter().any(|n| n == "man"),
+            "the hidden man command is not a page"
+        );
+        for name in &names {
+            let args = ManArgs {
+                command: Some(name.clone()),
+            };
+            let page = man_page(&args).map(|p| p.get_name().to_string()).ok();
+            assert_eq!(page, Some(format!("preflight-{name}")));
+        }
+        let misspelled = man_page(&ManArgs {
+            command: Some("restor".into()),
+        })
+        .expect_err("an unknown command");
+        assert!(
+            misspelled.0[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("did you mean `restore`?"))
+        );
+    }
 }
