@@ -8,6 +8,9 @@ pub struct InventoryIndex<'a> {
     by_name: HostMap<'a, usize>,
     /// VM positions per host position.
     vms_of: Vec<Vec<usize>>,
+    /// Host position of each VM (`u32::MAX` when its host is not listed): looked up once,
+    /// so nothing downstream hashes a host name per VM again.
+    host_of: Vec<u32>,
     /// Whether each host is a target of the request.
     is_target: Vec<bool>,
 }
@@ -20,15 +23,28 @@ impl<'a> InventoryIndex<'a> {
             by_name.entry(HostKey(h.name.as_str())).or_insert(i);
         }
         let mut vms_of = vec![Vec::new(); inventory.hosts.len()];
+        let mut host_of = Vec::with_capacity(inventory.vms.len());
+        // Exports list a host's VMs together: the previous VM's host is the likely one.
+        let mut last: Option<(&str, usize)> = None;
         for (i, vm) in inventory.vms.iter().enumerate() {
-            if let Some(&h) = by_name.get(&HostKey(&vm.host)) {
-                vms_of[h].push(i);
+            let pos = match last {
+                Some((name, h)) if name == vm.host => Some(h),
+                _ => by_name.get(&HostKey(&vm.host)).copied(),
+            };
+            match pos {
+                Some(h) => {
+                    vms_of[h].push(i);
+                    host_of.push(h as u32);
+                    last = Some((&vm.host, h));
+                }
+                None => host_of.push(u32::MAX),
             }
         }
         let mut index = InventoryIndex {
             inventory,
             by_name,
             vms_of,
+            host_of,
             is_target: vec![false; inventory.hosts.len()],
         };
         index.set_targets(targets);
@@ -48,6 +64,14 @@ impl<'a> InventoryIndex<'a> {
 
     pub fn host_pos(&self, name: &str) -> Option<usize> {
         self.by_name.get(&HostKey(name)).copied()
+    }
+
+    /// The position of the host VM `vm` (a position in `inventory.vms`) runs on.
+    pub fn host_of_vm(&self, vm: usize) -> Option<usize> {
+        match self.host_of[vm] {
+            u32::MAX => None,
+            h => Some(h as usize),
+        }
     }
 
     pub fn host(&self, pos: usize) -> &'a Host {

@@ -107,15 +107,26 @@ impl Inventory {
             .sort_by(|a, b| cmp_folded(&a.name, &b.name).then_with(|| a.name.cmp(&b.name)));
         // A VM is some 200 bytes: sorting positions and moving each VM once is cheaper than
         // a stable sort moving VMs at every merge step. Ties keep input order (stable sort).
+        // Comparing names through their VMs misses the cache at every step, so each VM's
+        // first 16 name bytes are sorted instead, as one integer next to its position; the
+        // names themselves are read only where those bytes tie.
         let vms = &self.vms;
-        let mut order: Vec<usize> = (0..vms.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (a, b) = (&vms[a], &vms[b]);
-            a.name
-                .cmp(&b.name)
-                .then_with(|| a.host.cmp(&b.host))
-                .then_with(|| a.id.cmp(&b.id))
+        let mut keys: Vec<(u128, usize)> = vms
+            .iter()
+            .enumerate()
+            .map(|(i, vm)| (name_prefix(&vm.name), i))
+            .collect();
+        keys.sort_unstable_by(|&(ka, a), &(kb, b)| {
+            ka.cmp(&kb).then_with(|| {
+                let (va, vb) = (&vms[a], &vms[b]);
+                va.name
+                    .cmp(&vb.name)
+                    .then_with(|| va.host.cmp(&vb.host))
+                    .then_with(|| va.id.cmp(&vb.id))
+                    .then(a.cmp(&b))
+            })
         });
+        let mut order: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
         permute(&mut self.vms, &mut order);
         self.gaps.sort();
     }
@@ -126,6 +137,15 @@ impl Inventory {
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
     }
+}
+
+/// The first 16 bytes of `name` as a big-endian integer, zero-padded: where two prefixes
+/// differ they order as the names do (a name that ends early pads with the least byte).
+fn name_prefix(name: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = name.len().min(16);
+    bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
+    u128::from_be_bytes(bytes)
 }
 
 /// Reorders `items` so that position `i` holds what was at `order[i]`, swapping along the
@@ -147,7 +167,34 @@ fn permute<T>(items: &mut [T], order: &mut [usize]) {
 
 #[cfg(test)]
 mod tests {
-    use super::permute;
+    use super::{name_prefix, permute};
+
+    #[test]
+    fn prefixes_that_differ_order_as_the_names_do() {
+        let names = [
+            "",
+            "a",
+            "a\0",
+            "a\0b",
+            "ab",
+            "abc",
+            "B",
+            "b",
+            "vm-0000000000000001",
+            "vm-0000000000000002",
+            "vm-000000000000000",
+            "é",
+            "\u{7f}",
+        ];
+        for a in names {
+            for b in names {
+                let (pa, pb) = (name_prefix(a), name_prefix(b));
+                if pa != pb {
+                    assert_eq!(pa.cmp(&pb), a.cmp(b), "{a:?} vs {b:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn permute_follows_every_cycle() {

@@ -110,11 +110,9 @@ fn collect_asks(
 ) -> BTreeMap<usize, Asks> {
     let inventory = index.inventory;
     let mut by_subject: HashMap<(String, &str), usize> = HashMap::new();
-    for (i, vm) in inventory.vms.iter().enumerate() {
-        if index
-            .host_pos(&vm.host)
-            .is_some_and(|p| targets.contains(&p))
-        {
+    for &t in targets {
+        for &i in index.vm_positions_on(t) {
+            let vm = &inventory.vms[i];
             by_subject
                 .entry((vm.host.to_ascii_lowercase(), vm.name.as_str()))
                 .or_insert(i);
@@ -271,7 +269,7 @@ fn group_steps(
 }
 
 fn on_host(index: &InventoryIndex<'_>, vm: usize, host: usize) -> bool {
-    index.host_pos(&index.inventory.vms[vm].host) == Some(host)
+    index.host_of_vm(vm) == Some(host)
 }
 
 fn vm_step(phase: StepPhase, action: StepAction, vm: &Vm) -> Step {

@@ -53,15 +53,10 @@ pub(super) fn schedule(
     let floor = floor_pct(policy, request.mode);
     let decommission = request.mode == Mode::Decommission;
     let all_targets: BTreeSet<usize> = groups.iter().flatten().copied().collect();
-    let vm_host: Vec<Option<usize>> = inventory
-        .vms
-        .iter()
-        .map(|v| index.host_pos(&v.host))
-        .collect();
     let mut baseline_used = vec![0u64; inventory.hosts.len()];
-    for (vm, host) in inventory.vms.iter().zip(&vm_host) {
-        if let (Some(h), true) = (host, vm.state.is_active()) {
-            baseline_used[*h] += vm.memory_mb.unwrap_or(0);
+    for (i, vm) in inventory.vms.iter().enumerate() {
+        if let (Some(h), true) = (index.host_of_vm(i), vm.state.is_active()) {
+            baseline_used[h] += vm.memory_mb.unwrap_or(0);
         }
     }
     let mut used = baseline_used.clone();
