@@ -92,7 +92,7 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
     let mut by_cluster: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
     for t in index.targets() {
         by_cluster
-            .entry(index.host(t).cluster.clone())
+            .entry(index.host(t).cluster.as_deref().map(str::to_string))
             .or_default()
             .push(t);
     }
@@ -126,13 +126,13 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
             }
             if !target && host.state == HostState::Up {
                 if host.memory_mb.is_none() {
-                    sim.unknown_hosts.push(host.name.clone());
+                    sim.unknown_hosts.push(host.name.to_string());
                 }
                 sim.receivers.push(sim.loads.len());
             }
             sim.loads.push(HostLoad {
-                host: host.name.clone(),
-                cluster: host.cluster.clone(),
+                host: host.name.to_string(),
+                cluster: host.cluster.as_deref().map(str::to_string),
                 state: host.state,
                 target,
                 memory_mb: host.memory_mb,

@@ -55,14 +55,16 @@ pub(super) fn samples_now(inventory: &Inventory, plan: &Plan) -> Vec<HostSample>
                 .loads
                 .iter()
                 .find(|l| l.host.eq_ignore_ascii_case(&h.name));
-            let cluster = recorded.map_or(h.cluster.clone(), |l| l.cluster.clone());
+            let cluster = recorded.map_or(h.cluster.as_deref().map(str::to_string), |l| {
+                l.cluster.clone()
+            });
             (recorded.is_some() || wanted.contains(&cluster)).then(|| {
                 let (used_mb, used_vcpus, vms) = active
                     .get(&HostKey(h.name.as_str()))
                     .copied()
                     .unwrap_or_default();
                 HostSample {
-                    host: h.name.clone(),
+                    host: h.name.to_string(),
                     cluster,
                     state: h.state,
                     memory_mb: h.memory_mb,

@@ -358,9 +358,9 @@ impl<'a> VmLookup<'a> {
 
 fn as_vm(b: &BaselineVm) -> Vm {
     Vm {
-        name: b.name.clone(),
-        id: b.id.clone(),
-        host: b.host.clone(),
+        name: b.name.as_str().into(),
+        id: b.id.as_deref().map(Into::into),
+        host: b.host.as_str().into(),
         state: b.state,
         ha: b.ha,
         memory_mb: b.memory_mb,

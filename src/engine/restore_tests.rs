@@ -19,7 +19,7 @@ fn host(name: &str, state: HostState) -> Host {
 fn vm(name: &str, id: Option<&str>, host: &str, ha: bool) -> Vm {
     Vm {
         name: name.into(),
-        id: id.map(String::from),
+        id: id.map(Into::into),
         host: host.into(),
         state: VmState::Running,
         ha: Some(ha),

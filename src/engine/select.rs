@@ -54,7 +54,7 @@ fn matching(inventory: &Inventory, name: &str) -> Vec<String> {
         .hosts
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.name.clone())
+        .map(|h| h.name.to_string())
         .collect();
     if !exact.is_empty() {
         return exact;
@@ -69,7 +69,7 @@ fn matching(inventory: &Inventory, name: &str) -> Vec<String> {
             (!name.contains('.') && host_short.eq_ignore_ascii_case(name))
                 || (!h.name.contains('.') && h.name.eq_ignore_ascii_case(short))
         })
-        .map(|h| h.name.clone())
+        .map(|h| h.name.to_string())
         .collect()
 }
 
@@ -96,7 +96,7 @@ mod tests {
             hosts: names
                 .iter()
                 .map(|n| Host {
-                    name: n.to_string(),
+                    name: (*n).into(),
                     cluster: None,
                     state: HostState::Up,
                     memory_mb: None,

@@ -69,9 +69,9 @@ pub(super) fn evaluate(
             out.push(Finding {
                 rule: rule.id.clone(),
                 severity: rule.severity,
-                vm: Some(vm.name.clone()),
-                host: Some(vm.host.clone()),
-                cluster: host.cluster.clone(),
+                vm: Some(vm.name.to_string()),
+                host: Some(vm.host.to_string()),
+                cluster: host.cluster.as_deref().map(str::to_string),
                 message,
                 remediation,
                 evidence,
@@ -104,7 +104,7 @@ fn judge(when: &VmWhen, vm: &Vm) -> (Truth, Vec<&'static str>) {
             .map(|re| truth(!re.is_match(&vm.name))),
         when.tags
             .as_ref()
-            .map(|tags| truth(vm.tags.iter().any(|t| tags.contains(t)))),
+            .map(|tags| truth(vm.tags.iter().any(|t| tags.iter().any(|w| w == t)))),
         when.min_memory_mb.map(|min| {
             vm.memory_mb
                 .map_or(Truth::Unknown("memory_mb"), |m| truth(m >= min))
@@ -163,8 +163,8 @@ fn evidence(when: &VmWhen, vm: &Vm) -> BTreeMap<String, Value> {
 
 fn render(rule: &Rule, vm: &Vm, cluster: Option<&str>, fate: &str) -> String {
     let mut values: BTreeMap<&str, String> = BTreeMap::new();
-    values.insert("vm", vm.name.clone());
-    values.insert("host", vm.host.clone());
+    values.insert("vm", vm.name.to_string());
+    values.insert("host", vm.host.to_string());
     values.insert("state", vm.state.to_string());
     values.insert("ha", vm.ha.map_or("unknown".into(), |h| h.to_string()));
     values.insert("cluster", cluster.unwrap_or_default().to_string());

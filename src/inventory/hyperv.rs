@@ -68,9 +68,9 @@ fn vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Vm> {
         .map(bytes_to_mib);
     let vcpus = ctx.count(row, "ProcessorCount", native::MAX_CPUS);
     Some(Vm {
-        name: name?,
-        id: id.filter(|i| !i.is_empty()),
-        host: host?,
+        name: name?.into(),
+        id: id.filter(|i| !i.is_empty()).map(Into::into),
+        host: host?.into(),
         state: state?,
         ha,
         memory_mb,

@@ -36,7 +36,7 @@ pub fn merge(parts: Vec<(String, Inventory)>) -> Result<Inventory, Diagnostics> 
             }
         }
         for h in inv.hosts {
-            let key = h.name.to_ascii_lowercase();
+            let key = h.name.as_str().to_ascii_lowercase();
             match host_index.get(&key) {
                 Some(&i) => fill(&mut out.hosts[i], h),
                 None => {
@@ -99,9 +99,9 @@ mod tests {
 
     fn vm(name: &str, id: Option<&str>) -> Vm {
         Vm {
-            name: name.to_string(),
-            id: id.map(str::to_string),
-            host: "H".to_string(),
+            name: name.into(),
+            id: id.map(Into::into),
+            host: "H".into(),
             state: VmState::Running,
             ha: None,
             memory_mb: None,

@@ -99,7 +99,7 @@ fn guest(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
         .map(|t| {
             t.split([';', ',', ' '])
                 .filter(|s| !s.is_empty())
-                .map(str::to_string)
+                .map(Into::into)
                 .collect()
         })
         .unwrap_or_default();
@@ -107,9 +107,9 @@ fn guest(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
     // `name` comes from the status data and is missing when a node has not reported.
     let name = ctx.text(rec, "name").filter(|n| !n.trim().is_empty());
     Some(Vm {
-        name: name.unwrap_or_else(|| vmid.clone()),
-        id: Some(vmid),
-        host: host?,
+        name: name.unwrap_or_else(|| vmid.clone()).into(),
+        id: Some(vmid.into()),
+        host: host?.into(),
         state,
         ha: Some(hastate.is_some()),
         memory_mb,
@@ -162,7 +162,7 @@ fn node(ctx: &mut Ctx, rec: &Record) -> Option<Host> {
         .filter(|c| *c > 0)
         .map(|c| c as u32);
     Some(Host {
-        name,
+        name: name.into(),
         cluster: None,
         state,
         memory_mb,

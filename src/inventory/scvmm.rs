@@ -13,7 +13,7 @@ use super::record::{self, Record, is_type_name};
 use super::states::{Reading, scvmm_name, scvmm_number};
 use super::{Format, Parsed, missing_fields, native, scvmm_hosts};
 use crate::diag::{Code, Diagnostics, SourceFile};
-use crate::model::{Inventory, Platform, Vm, VmState};
+use crate::model::{CompactString, Inventory, Platform, Vm, VmState};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -106,9 +106,9 @@ fn vm(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
     }
     let tags = tags(rec.cell("Tag"));
     Some(Vm {
-        name: name?,
-        id: id.filter(|i| !i.is_empty()),
-        host: host?,
+        name: name?.into(),
+        id: id.filter(|i| !i.is_empty()).map(Into::into),
+        host: host?.into(),
         state: state?,
         ha,
         memory_mb,
@@ -243,7 +243,7 @@ fn vm_state(
 }
 
 /// `Tag` is a string (`(none)` when unset; several tags `;`-separated) or a list.
-fn tags(cell: Option<Cell>) -> Vec<String> {
+fn tags(cell: Option<Cell>) -> Vec<CompactString> {
     let items: Vec<String> = match cell.map(|c| c.value) {
         Some(Value::String(s)) => s.split(';').map(str::to_string).collect(),
         Some(Value::Array(a)) => a.iter().filter_map(text).collect(),
@@ -251,7 +251,7 @@ fn tags(cell: Option<Cell>) -> Vec<String> {
     };
     items
         .into_iter()
-        .map(|t| t.trim().to_string())
+        .map(|t| CompactString::from(t.trim()))
         .filter(|t| !t.is_empty() && t != "(none)")
         .collect()
 }

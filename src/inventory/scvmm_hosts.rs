@@ -49,8 +49,12 @@ pub fn hosts(ctx: &mut Ctx, recs: &[Record], clusters: &[Record]) -> Vec<Host> {
         let Some(mut h) = host(ctx, rec) else {
             continue;
         };
-        if let Some(c) = cluster.or_else(|| cluster_of.get(&h.name.to_ascii_lowercase()).cloned()) {
-            h.cluster = Some(c);
+        if let Some(c) = cluster.or_else(|| {
+            cluster_of
+                .get(&h.name.as_str().to_ascii_lowercase())
+                .cloned()
+        }) {
+            h.cluster = Some(c.into());
         }
         match out
             .iter_mut()
@@ -81,8 +85,8 @@ fn host(ctx: &mut Ctx, rec: &Record) -> Option<Host> {
         .map(|c| c as u32);
     let state = state(ctx, rec);
     Some(Host {
-        name,
-        cluster,
+        name: name.into(),
+        cluster: cluster.map(Into::into),
         state,
         memory_mb,
         cpus,

@@ -5,6 +5,7 @@
 mod names;
 mod state;
 
+pub use compact_str::{CompactString, ToCompactString};
 pub use names::{HostKey, HostMap, NameHasher, cmp_folded};
 pub use state::{HostState, Platform, VmState};
 
@@ -26,8 +27,8 @@ pub struct Inventory {
 /// A hypervisor host.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Host {
-    pub name: String,
-    pub cluster: Option<String>,
+    pub name: CompactString,
+    pub cluster: Option<CompactString>,
     pub state: HostState,
     /// Physical memory in MiB; `None` when the export did not say (capacity unknown).
     pub memory_mb: Option<u64>,
@@ -37,18 +38,22 @@ pub struct Host {
 }
 
 /// A virtual machine.
+///
+/// Names, ids, hosts and tags are [`CompactString`]s: up to 24 bytes live inside the struct,
+/// so reading a million VMs allocates only for the longer ones (GUID ids), and code walking
+/// VMs in order finds their names next to them instead of behind a pointer each.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Vm {
-    pub name: String,
-    pub id: Option<String>,
+    pub name: CompactString,
+    pub id: Option<CompactString>,
     /// The name of the host it runs on, as the export spelled it.
-    pub host: String,
+    pub host: CompactString,
     pub state: VmState,
     /// Highly available (clustered role, HA-managed). `None` when the export did not say.
     pub ha: Option<bool>,
     pub memory_mb: Option<u64>,
     pub vcpus: Option<u32>,
-    pub tags: Vec<String>,
+    pub tags: Vec<CompactString>,
     /// Raw values from the export worth keeping as evidence (an unknown state's raw value, a lock).
     pub evidence: BTreeMap<String, String>,
 }
@@ -91,7 +96,7 @@ impl Inventory {
         let implied: Vec<String> = implied.into_iter().map(str::to_string).collect();
         for name in implied {
             self.hosts.push(Host {
-                name,
+                name: name.into(),
                 cluster: None,
                 state: HostState::Up,
                 memory_mb: None,

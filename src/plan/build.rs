@@ -114,7 +114,7 @@ fn collect_asks(
         for &i in index.vm_positions_on(t) {
             let vm = &inventory.vms[i];
             by_subject
-                .entry((vm.host.to_ascii_lowercase(), vm.name.as_str()))
+                .entry((vm.host.as_str().to_ascii_lowercase(), vm.name.as_str()))
                 .or_insert(i);
         }
     }
@@ -178,22 +178,22 @@ fn group_steps(
         let a = &asks[&i];
         for (rule, message) in &a.notify {
             let mut s = vm_step(StepPhase::Pre, StepAction::Notify, vm);
-            s.host = Some(vm.host.clone());
+            s.host = Some(vm.host.to_string());
             s.because = vec![rule.clone()];
             s.note = Some(message.clone());
             steps.push(s);
         }
         if let Some(to) = group.moved.get(&i) {
             let mut s = vm_step(StepPhase::Pre, StepAction::Migrate, vm);
-            s.from = Some(vm.host.clone());
-            s.to = Some(index.host(*to).name.clone());
+            s.from = Some(vm.host.to_string());
+            s.to = Some(index.host(*to).name.to_string());
             s.expect_state = Some(vm.state);
             s.with_storage = vm.ha != Some(true);
             s.because = a.migrate.iter().cloned().collect();
             steps.push(s);
         } else if !a.shutdown.is_empty() && vm.state != VmState::Off {
             let mut s = vm_step(StepPhase::Pre, StepAction::Shutdown, vm);
-            s.host = Some(vm.host.clone());
+            s.host = Some(vm.host.to_string());
             s.expect_state = Some(vm.state);
             s.because = a.shutdown.iter().cloned().collect();
             steps.push(s);
@@ -238,12 +238,12 @@ fn group_steps(
     for (i, to) in back {
         let vm = &inventory.vms[i];
         let mut s = vm_step(StepPhase::Post, StepAction::Migrate, vm);
-        s.to = Some(vm.host.clone());
+        s.to = Some(vm.host.to_string());
         s.with_storage = vm.ha != Some(true);
         let mut because: BTreeSet<String> = placement_rules.iter().cloned().collect();
         match to {
             Some(to) => {
-                s.from = Some(index.host(to).name.clone());
+                s.from = Some(index.host(to).name.to_string());
                 s.expect_state = Some(vm.state);
                 because.extend(asks[&i].migrate.iter().cloned());
             }
@@ -261,7 +261,7 @@ fn group_steps(
     for i in shut_down {
         let vm = &inventory.vms[i];
         let mut s = vm_step(StepPhase::Post, StepAction::Start, vm);
-        s.host = Some(vm.host.clone());
+        s.host = Some(vm.host.to_string());
         s.expect_state = Some(VmState::Off);
         s.because = asks[&i].shutdown.iter().cloned().collect();
         steps.push(s);
@@ -277,8 +277,8 @@ fn vm_step(phase: StepPhase, action: StepAction, vm: &Vm) -> Step {
         id: step_id(phase, action, vm.key()),
         phase,
         action,
-        vm: Some(vm.name.clone()),
-        vm_id: vm.id.clone(),
+        vm: Some(vm.name.to_string()),
+        vm_id: vm.id.as_deref().map(str::to_string),
         host: None,
         from: None,
         to: None,
@@ -312,9 +312,9 @@ fn baseline(index: &InventoryIndex<'_>, targets: &[usize]) -> Vec<BaselineVm> {
         .iter()
         .flat_map(|&t| index.vms_on(t))
         .map(|vm| BaselineVm {
-            name: vm.name.clone(),
-            id: vm.id.clone(),
-            host: vm.host.clone(),
+            name: vm.name.to_string(),
+            id: vm.id.as_deref().map(str::to_string),
+            host: vm.host.to_string(),
             state: vm.state,
             ha: vm.ha,
             memory_mb: vm.memory_mb,
@@ -342,8 +342,8 @@ pub(super) fn loads(index: &InventoryIndex<'_>, targets: &[usize]) -> Vec<Baseli
             let host = index.host(pos);
             let active: Vec<&Vm> = index.vms_on(pos).filter(|v| v.state.is_active()).collect();
             BaselineHost {
-                host: host.name.clone(),
-                cluster: host.cluster.clone(),
+                host: host.name.to_string(),
+                cluster: host.cluster.as_deref().map(str::to_string),
                 state: host.state,
                 memory_mb: host.memory_mb,
                 used_mb: active.iter().map(|v| v.memory_mb.unwrap_or(0)).sum(),

@@ -69,7 +69,7 @@ pub(super) fn schedule(
         let mut by_cluster: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
         for &h in hosts {
             by_cluster
-                .entry(index.host(h).cluster.clone())
+                .entry(index.host(h).cluster.as_deref().map(str::to_string))
                 .or_default()
                 .push(h);
         }
@@ -127,7 +127,7 @@ pub(super) fn schedule(
                 .iter()
                 .zip(&room)
                 .max_by_key(|(r, free)| (**free, std::cmp::Reverse(**r)))
-                .map(|(r, free)| (index.host(*r).name.clone(), *free));
+                .map(|(r, free)| (index.host(*r).name.to_string(), *free));
             let ctx = Context {
                 cluster: cluster.as_deref(),
                 floor,
@@ -136,7 +136,7 @@ pub(super) fn schedule(
                 unknown: receivers
                     .iter()
                     .filter(|&&r| index.host(r).memory_mb.is_none())
-                    .map(|&r| index.host(r).name.clone())
+                    .map(|&r| index.host(r).name.to_string())
                     .collect(),
             };
             for i in unsized_.into_iter().chain(unplaced) {
@@ -198,8 +198,8 @@ fn fits_nowhere(rule: &Rule, vm: &Vm, ctx: &Context<'_>) -> Finding {
     Finding {
         rule: rule.id.clone(),
         severity: rule.severity,
-        vm: Some(vm.name.clone()),
-        host: Some(vm.host.clone()),
+        vm: Some(vm.name.to_string()),
+        host: Some(vm.host.to_string()),
         cluster: ctx.cluster.map(String::from),
         message: format!(
             "{} must move off {} (`{}`) but the plan has nowhere to put it: {why}",

@@ -365,13 +365,13 @@ proptest! {
             let from = inv.host(s.from.as_deref().unwrap_or_default()).expect("origin exists");
             prop_assert_eq!(dest.state, HostState::Up);
             prop_assert_eq!(&dest.cluster, &from.cluster);
-            let key = if rolling && !decommission { from.name.clone() } else { String::new() };
+            let key = if rolling && !decommission { from.name.to_string() } else { String::new() };
             batches.entry(key).or_default().push(s);
         }
         for batch in batches.values() {
             let mut added: BTreeMap<String, u64> = BTreeMap::new();
             for s in batch {
-                let vm = inv.vms.iter().find(|v| Some(&v.name) == s.vm.as_ref()).expect("vm exists");
+                let vm = inv.vms.iter().find(|v| Some(v.name.as_str()) == s.vm.as_deref()).expect("vm exists");
                 *added.entry(s.to.clone().unwrap_or_default()).or_default() += vm.memory_mb.unwrap_or(0);
             }
             for (h, add) in added {
@@ -396,7 +396,7 @@ proptest! {
                 }
                 let name = s.vm.clone().unwrap_or_default();
                 if let Some(v) = after.vms.iter_mut().find(|v| v.name == name) {
-                    v.host = s.to.clone().unwrap_or_default();
+                    v.host = s.to.as_deref().unwrap_or_default().into();
                 }
                 claims.extend(s.because.iter().map(|r| (r.clone(), name.clone())));
             }

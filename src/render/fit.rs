@@ -74,7 +74,7 @@ pub fn check_fit(plan: &Plan, phases: Phases, inventory: &Inventory) -> Vec<Misf
         let (host, state) = moved
             .get(&index)
             .cloned()
-            .unwrap_or_else(|| (vm.host.clone(), vm.state));
+            .unwrap_or_else(|| (vm.host.to_string(), vm.state));
         let expected_host = match step.action {
             StepAction::Migrate => step.from.as_deref(),
             _ => step.host.as_deref().or(step.from.as_deref()),

@@ -123,9 +123,9 @@ pub fn checked_indexed(
                     for vm in index.vms_on(pos) {
                         out.insert(CheckedSubject {
                             rule: rule.id.clone(),
-                            cluster: host.cluster.clone(),
-                            host: Some(host.name.clone()),
-                            vm: Some(vm.name.clone()),
+                            cluster: host.cluster.as_deref().map(str::to_string),
+                            host: Some(host.name.to_string()),
+                            vm: Some(vm.name.to_string()),
                         });
                     }
                 }
@@ -136,8 +136,8 @@ pub fn checked_indexed(
                         let host = index.host(pos);
                         out.insert(CheckedSubject {
                             rule: rule.id.clone(),
-                            cluster: host.cluster.clone(),
-                            host: Some(host.name.clone()),
+                            cluster: host.cluster.as_deref().map(str::to_string),
+                            host: Some(host.name.to_string()),
                             vm: None,
                         });
                     }

@@ -8,10 +8,10 @@ mod values;
 
 use super::{Format, Parsed, locate};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, offset_of};
-use crate::model::{Host, HostState, Inventory, Vm, VmState};
+use crate::model::{CompactString, Host, HostState, Inventory, Vm, VmState};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use values::{Bounded, Name, RawPlatform, Word};
 
 /// More memory than any single host or VM has: 64 TiB, in MiB.
@@ -43,7 +43,7 @@ enum RawTime {
 struct RawHost {
     name: Name,
     #[serde(default)]
-    cluster: Option<String>,
+    cluster: Option<CompactString>,
     #[serde(default)]
     state: Option<Word<HostState>>,
     #[serde(default)]
@@ -56,7 +56,7 @@ struct RawHost {
 struct RawVm {
     name: Name,
     #[serde(default)]
-    id: Option<String>,
+    id: Option<CompactString>,
     host: Name,
     state: Word<VmState>,
     #[serde(default)]
@@ -66,7 +66,7 @@ struct RawVm {
     #[serde(default)]
     vcpus: Option<Bounded<MAX_CPUS>>,
     #[serde(default)]
-    tags: Vec<String>,
+    tags: Vec<CompactString>,
 }
 
 impl RawVm {
@@ -269,34 +269,74 @@ fn check_duplicates(
 ) -> Result<(), Diagnostics> {
     let part = file.text.get(within.clone()).unwrap_or_default();
     let shift = |r: std::ops::Range<usize>| within.start + r.start..within.start + r.end;
-    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(vms.len());
     let mut diags = Diagnostics::default();
-    for vm in vms {
-        let count = seen.entry(vm.key()).or_insert(0);
-        *count += 1;
-        if *count == 2 {
-            let (key, what) = if vm.id.is_some() {
-                ("id", "id")
-            } else {
-                ("name", "name (and no id)")
-            };
-            let first = locate::string_value(part, key, vm.key(), 0)
-                .map_or(within.start..within.start, shift);
-            let second = locate::string_value(part, key, vm.key(), 1).map_or(first.clone(), shift);
-            diags.push(
-                SourceDiag::at(
-                    Code::InventoryDuplicate,
-                    format!("{}: two VMs share the {what} `{}`", file.name, vm.key()),
-                    file,
-                    second,
-                    "used again here",
-                )
-                .with_label(first, "first used here")
-                .with_help("every VM needs its own id (or, without ids, its own name)"),
-            );
-        }
+    for i in second_uses(vms) {
+        let vm = &vms[i];
+        let (key, what) = if vm.id.is_some() {
+            ("id", "id")
+        } else {
+            ("name", "name (and no id)")
+        };
+        let first =
+            locate::string_value(part, key, vm.key(), 0).map_or(within.start..within.start, shift);
+        let second = locate::string_value(part, key, vm.key(), 1).map_or(first.clone(), shift);
+        diags.push(
+            SourceDiag::at(
+                Code::InventoryDuplicate,
+                format!("{}: two VMs share the {what} `{}`", file.name, vm.key()),
+                file,
+                second,
+                "used again here",
+            )
+            .with_label(first, "first used here")
+            .with_help("every VM needs its own id (or, without ids, its own name)"),
+        );
     }
     diags.into_result(())
+}
+
+/// The positions of the VMs whose key (id, else name) an earlier VM already used, the second
+/// use of each key only, in order. A hash map of a million keys misses the cache on every
+/// insert; sorting (hash, position) pairs and comparing neighbours does not, and the keys
+/// themselves are compared only where hashes tie.
+fn second_uses(vms: &[Vm]) -> Vec<usize> {
+    second_uses_hashed(vms, |key| {
+        let mut h = crate::model::NameHasher::default();
+        std::hash::Hasher::write(&mut h, key.as_bytes());
+        std::hash::Hasher::finish(&h)
+    })
+}
+
+fn second_uses_hashed(vms: &[Vm], hash: impl Fn(&str) -> u64) -> Vec<usize> {
+    let mut keyed: Vec<(u64, usize)> = vms
+        .iter()
+        .enumerate()
+        .map(|(i, vm)| (hash(vm.key()), i))
+        .collect();
+    keyed.sort_unstable();
+    let mut seconds = Vec::new();
+    let mut run = 0;
+    while run < keyed.len() {
+        let end = run
+            + keyed[run..]
+                .iter()
+                .take_while(|(h, _)| *h == keyed[run].0)
+                .count();
+        // Hashes tie: order the run by key, then position; each key's second entry is its
+        // second use. (Sorting, not scanning, so crafted collisions cannot make it quadratic.)
+        let group = &mut keyed[run..end];
+        group.sort_unstable_by(|a, b| vms[a.1].key().cmp(vms[b.1].key()).then(a.1.cmp(&b.1)));
+        for j in 1..group.len() {
+            let key = vms[group[j].1].key();
+            let starts_key = j == 1 || vms[group[j - 2].1].key() != key;
+            if starts_key && vms[group[j - 1].1].key() == key {
+                seconds.push(group[j].1);
+            }
+        }
+        run = end;
+    }
+    seconds.sort_unstable();
+    seconds
 }
 
 #[cfg(test)]
@@ -348,6 +388,67 @@ mod tests {
         assert_eq!(err.0[0].code, Code::InventoryDuplicate);
         assert_eq!(err.0[0].line_col(), Some((3, 21)));
         assert_eq!(err.0[0].labels.len(), 2);
+    }
+
+    #[test]
+    fn second_uses_are_found_once_per_key_in_order() {
+        let vm = |name: &str, id: Option<&str>| Vm {
+            name: name.into(),
+            id: id.map(Into::into),
+            host: "H".into(),
+            state: VmState::Off,
+            ha: None,
+            memory_mb: None,
+            vcpus: None,
+            tags: Vec::new(),
+            evidence: BTreeMap::new(),
+        };
+        let vms = [
+            vm("a", None),
+            vm("b", Some("x")),
+            vm("x", None),
+            vm("c", Some("x")),
+            vm("a", None),
+            vm("d", Some("x")),
+            vm("e", Some("X")),
+            vm("a", None),
+        ];
+        // "x" as a name and as an id are different keys only if ids and names never meet:
+        // the key is the id when there is one, so VM 2 (name "x", no id) collides with VM 1.
+        assert_eq!(second_uses(&vms), vec![2, 4]);
+        assert!(second_uses(&vms[..2]).is_empty());
+    }
+
+    proptest::proptest! {
+        /// Against the obvious map, also when every hash collides (one run of all keys).
+        #[test]
+        fn second_uses_match_a_map(keys in proptest::collection::vec((0u8..6, proptest::bool::ANY), 0..40)) {
+            let vms: Vec<Vm> = keys
+                .iter()
+                .map(|&(k, with_id)| Vm {
+                    name: format!("n{k}").into(),
+                    id: with_id.then(|| format!("i{k}").into()),
+                    host: "H".into(),
+                    state: VmState::Off,
+                    ha: None,
+                    memory_mb: None,
+                    vcpus: None,
+                    tags: Vec::new(),
+                    evidence: BTreeMap::new(),
+                })
+                .collect();
+            let mut seen = std::collections::HashMap::new();
+            let mut expected = Vec::new();
+            for (i, vm) in vms.iter().enumerate() {
+                let n = seen.entry(vm.key()).or_insert(0);
+                *n += 1;
+                if *n == 2 {
+                    expected.push(i);
+                }
+            }
+            proptest::prop_assert_eq!(&second_uses(&vms), &expected);
+            proptest::prop_assert_eq!(&second_uses_hashed(&vms, |_| 7), &expected);
+        }
     }
 
     #[test]

@@ -4,21 +4,21 @@
 //! Strings that are only looked at are borrowed from the input, never copied.
 
 use crate::diag::did_you_mean;
-use crate::model::{HostState, Platform, VmState};
+use crate::model::{CompactString, HostState, Platform, VmState};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 /// A non-empty name.
-pub(super) struct Name(pub(super) String);
+pub(super) struct Name(pub(super) CompactString);
 
 impl<'de> Deserialize<'de> for Name {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        // Checked while borrowed, so that the one allocation is the name the model keeps.
+        // Checked while borrowed, then kept inline (no allocation) when it fits.
         with_str(d, |s| {
             if s.trim().is_empty() {
                 return Err("a name must not be empty".to_string());
             }
-            Ok(Name(s.to_string()))
+            Ok(Name(CompactString::from(s)))
         })
     }
 }
