@@ -94,6 +94,9 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         report.checked = subjects::checked_restore(&policy, &plan, &request);
     }
     write_report(&args.report, &report, cli)?;
+    // As in `audit`: the process exits next, so a provider-scale inventory is left to the OS
+    // instead of being freed one allocation at a time.
+    std::mem::forget(inventories.inventory);
     Ok(outcome.exit_code)
 }
 

@@ -3,7 +3,8 @@
 
 use super::balance::HostSample;
 use super::capacity::HostLoad;
-use crate::model::{HostKey, HostMap, HostState, Inventory, VmState};
+use super::index::InventoryIndex;
+use crate::model::{HostState, Inventory, VmState};
 use crate::plan::{BaselineHost, MoveBack, Plan};
 use std::collections::BTreeSet;
 
@@ -37,20 +38,24 @@ pub(super) fn sample_of(l: &BaselineHost) -> HostSample {
 
 /// Today's load of the plan's hosts and of every other host of their clusters. A host keeps
 /// the cluster the plan recorded, so a fresh export without cluster names still compares.
-pub(super) fn samples_now(inventory: &Inventory, plan: &Plan) -> Vec<HostSample> {
+pub(super) fn samples_now(index: &InventoryIndex<'_>, plan: &Plan) -> Vec<HostSample> {
+    let inventory = index.inventory;
     let wanted = clusters(plan);
-    // One pass over the VMs: (memory, vCPUs, count) of the active VMs per host.
-    let mut active: HostMap<'_, (u64, u64, usize)> = HostMap::default();
-    for v in inventory.vms.iter().filter(|v| v.state.is_active()) {
-        let e = active.entry(HostKey(v.host.as_str())).or_default();
-        e.0 += v.memory_mb.unwrap_or(0);
-        e.1 += u64::from(v.vcpus.unwrap_or(0));
-        e.2 += 1;
+    // One pass over the VMs: (memory, vCPUs, count) of the active VMs per host position.
+    let mut active = vec![(0u64, 0u64, 0usize); inventory.hosts.len()];
+    for (i, v) in inventory.vms.iter().enumerate() {
+        if let (Some(h), true) = (index.host_of_vm(i), v.state.is_active()) {
+            let e = &mut active[h];
+            e.0 += v.memory_mb.unwrap_or(0);
+            e.1 += u64::from(v.vcpus.unwrap_or(0));
+            e.2 += 1;
+        }
     }
     inventory
         .hosts
         .iter()
-        .filter_map(|h| {
+        .enumerate()
+        .filter_map(|(pos, h)| {
             let recorded = plan
                 .loads
                 .iter()
@@ -59,10 +64,7 @@ pub(super) fn samples_now(inventory: &Inventory, plan: &Plan) -> Vec<HostSample>
                 l.cluster.clone()
             });
             (recorded.is_some() || wanted.contains(&cluster)).then(|| {
-                let (used_mb, used_vcpus, vms) = active
-                    .get(&HostKey(h.name.as_str()))
-                    .copied()
-                    .unwrap_or_default();
+                let (used_mb, used_vcpus, vms) = active[pos];
                 HostSample {
                     host: h.name.to_string(),
                     cluster,

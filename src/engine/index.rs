@@ -6,8 +6,10 @@ pub struct InventoryIndex<'a> {
     pub inventory: &'a Inventory,
     /// Host position by name, case-insensitively (borrowed: no lowercase copies).
     by_name: HostMap<'a, usize>,
-    /// VM positions per host position.
-    vms_of: Vec<Vec<usize>>,
+    /// VM positions grouped by host: host `h`'s are `vms[starts[h]..starts[h + 1]]`, in
+    /// inventory order. One flat list, not a growing list per host.
+    vms: Vec<usize>,
+    starts: Vec<usize>,
     /// Host position of each VM (`u32::MAX` when its host is not listed): looked up once,
     /// so nothing downstream hashes a host name per VM again.
     host_of: Vec<u32>,
@@ -22,28 +24,41 @@ impl<'a> InventoryIndex<'a> {
         for (i, h) in inventory.hosts.iter().enumerate() {
             by_name.entry(HostKey(h.name.as_str())).or_insert(i);
         }
-        let mut vms_of = vec![Vec::new(); inventory.hosts.len()];
         let mut host_of = Vec::with_capacity(inventory.vms.len());
+        let mut counts = vec![0usize; inventory.hosts.len() + 1];
         // Exports list a host's VMs together: the previous VM's host is the likely one.
         let mut last: Option<(&str, usize)> = None;
-        for (i, vm) in inventory.vms.iter().enumerate() {
+        for vm in &inventory.vms {
             let pos = match last {
                 Some((name, h)) if name == vm.host => Some(h),
                 _ => by_name.get(&HostKey(&vm.host)).copied(),
             };
             match pos {
                 Some(h) => {
-                    vms_of[h].push(i);
+                    counts[h + 1] += 1;
                     host_of.push(h as u32);
                     last = Some((&vm.host, h));
                 }
                 None => host_of.push(u32::MAX),
             }
         }
+        for h in 1..counts.len() {
+            counts[h] += counts[h - 1];
+        }
+        let starts = counts.clone();
+        let mut vms = vec![0; counts[counts.len() - 1]];
+        for (i, &h) in host_of.iter().enumerate() {
+            if h != u32::MAX {
+                let at = &mut counts[h as usize];
+                vms[*at] = i;
+                *at += 1;
+            }
+        }
         let mut index = InventoryIndex {
             inventory,
             by_name,
-            vms_of,
+            vms,
+            starts,
             host_of,
             is_target: vec![false; inventory.hosts.len()],
         };
@@ -79,12 +94,14 @@ impl<'a> InventoryIndex<'a> {
     }
 
     pub fn vms_on(&self, pos: usize) -> impl Iterator<Item = &'a Vm> + '_ {
-        self.vms_of[pos].iter().map(|&i| &self.inventory.vms[i])
+        self.vm_positions_on(pos)
+            .iter()
+            .map(|&i| &self.inventory.vms[i])
     }
 
     /// Positions in `inventory.vms` of the VMs on a host, in inventory order.
     pub fn vm_positions_on(&self, pos: usize) -> &[usize] {
-        &self.vms_of[pos]
+        &self.vms[self.starts[pos]..self.starts[pos + 1]]
     }
 
     pub fn is_target(&self, pos: usize) -> bool {

@@ -10,9 +10,10 @@
 use super::balance::{ClusterBalance, HostSample, cluster_imbalance};
 use super::finding::Finding;
 use super::hosts_now::{cluster_of, clusters, host_loads, sample_of, samples_after, samples_now};
+use super::index::InventoryIndex;
 use super::waivers::apply_waivers;
 use super::{Evaluation, Request, check_age};
-use crate::model::{HostKey, HostMap, HostState, Inventory, Vm};
+use crate::model::{HostKey, HostMap, HostState, Inventory, NameHasher, Vm};
 use crate::plan::{
     BaselineVm, MoveBack, PLAN_SCHEMA, Plan, PlanInput, PlanRequest, floor_pct, move_back_steps,
     plan_move_back,
@@ -21,6 +22,7 @@ use crate::platform::profile;
 use crate::policy::{Action, Phase, PolicySet, Rule, RuleKind};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::BuildHasherDefault;
 
 /// What `restore` found, the balance figures per cluster, and the move-back plan.
 #[derive(Debug, Clone)]
@@ -51,8 +53,7 @@ pub fn restore(
         .iter()
         .filter(|r| r.phase == Phase::Restore && r.applies_in(request.mode))
         .collect();
-    let lookup = VmLookup::new(inventory);
-    let found: Vec<Option<usize>> = plan.baseline.iter().map(|b| lookup.find(b)).collect();
+    let found = find_baseline(inventory, &plan.baseline);
     let misfit = misfit(inventory, plan, &found);
     let mut eval = Evaluation {
         untrusted: misfit
@@ -60,7 +61,8 @@ pub fn restore(
             .or_else(|| check_age(policy, inventory, request.now)),
         ..Evaluation::default()
     };
-    let now = samples_now(inventory, plan);
+    let index = InventoryIndex::new(inventory, &[]);
+    let now = samples_now(&index, plan);
     let mut out = Restored {
         eval: Evaluation::default(),
         balance: Vec::new(),
@@ -207,7 +209,7 @@ pub fn restore(
             })
         })
         .collect();
-    let fates = plan_move_back(inventory, &candidates, floor_pct(policy, request.mode));
+    let fates = plan_move_back(&index, &candidates, floor_pct(policy, request.mode));
     let fate_of = |b: usize| -> Option<&Result<(), String>> {
         let vm = found[b]?;
         candidates
@@ -308,52 +310,48 @@ fn misfit(inventory: &Inventory, plan: &Plan, found: &[Option<usize>]) -> Option
     None
 }
 
-/// Finds the inventory VM a baseline VM is now: by id when both have one, else by name.
-/// Built once, so matching the whole baseline is linear in the inventory, not quadratic.
-struct VmLookup<'a> {
-    /// First position of each id (ids compare case-insensitively: GUIDs change case).
-    by_id: HostMap<'a, usize>,
-    /// First position of each name, among all VMs and among the VMs without an id.
-    by_name: HashMap<&'a str, usize>,
-    by_name_without_id: HashMap<&'a str, usize>,
-}
-
-impl<'a> VmLookup<'a> {
-    fn new(inventory: &'a Inventory) -> Self {
-        let mut lookup = VmLookup {
-            by_id: HostMap::default(),
-            by_name: HashMap::new(),
-            by_name_without_id: HashMap::new(),
-        };
-        for (i, vm) in inventory.vms.iter().enumerate() {
-            lookup.by_name.entry(vm.name.as_str()).or_insert(i);
-            match &vm.id {
-                Some(id) => {
-                    lookup.by_id.entry(HostKey(id.as_str())).or_insert(i);
-                }
-                None => {
-                    lookup
-                        .by_name_without_id
-                        .entry(vm.name.as_str())
-                        .or_insert(i);
-                }
-            }
-        }
-        lookup
-    }
-
-    /// The first VM that is `b`: with an id on both sides the ids decide; a VM without an id
-    /// (or a baseline entry without one) is matched by name.
-    fn find(&self, b: &BaselineVm) -> Option<usize> {
-        match &b.id {
+/// Finds the inventory VM each baseline VM is now: by id when both have one, else by name;
+/// the first such VM in inventory order. A baseline VM with an id also matches a VM without
+/// one by name (an export that lacks ids).
+///
+/// The baseline (the drained hosts' VMs) is small and the inventory may be a million VMs, so
+/// the baseline is what gets indexed, and the inventory is read once against it: the maps
+/// stay in cache, and nothing is built per inventory VM.
+fn find_baseline(inventory: &Inventory, baseline: &[BaselineVm]) -> Vec<Option<usize>> {
+    type ByName<'a> = HashMap<&'a str, Vec<usize>, BuildHasherDefault<NameHasher>>;
+    // Ids compare case-insensitively (GUIDs change case), as host names do.
+    let mut by_id: HostMap<'_, Vec<usize>> = HostMap::default();
+    let mut by_name_for_id_less: ByName<'_> = ByName::default();
+    let mut by_name: ByName<'_> = ByName::default();
+    for (b, vm) in baseline.iter().enumerate() {
+        match &vm.id {
             Some(id) => {
-                let by_id = self.by_id.get(&HostKey(id.as_str())).copied();
-                let by_name = self.by_name_without_id.get(b.name.as_str()).copied();
-                by_id.into_iter().chain(by_name).min()
+                by_id.entry(HostKey(id)).or_default().push(b);
+                by_name_for_id_less.entry(&vm.name).or_default().push(b);
             }
-            None => self.by_name.get(b.name.as_str()).copied(),
+            None => by_name.entry(&vm.name).or_default().push(b),
         }
     }
+    let mut found = vec![None; baseline.len()];
+    let mut mark = |bs: Option<&Vec<usize>>, i: usize| {
+        for &b in bs.into_iter().flatten() {
+            found[b].get_or_insert(i);
+        }
+    };
+    for (i, vm) in inventory.vms.iter().enumerate() {
+        match &vm.id {
+            Some(id) if !by_id.is_empty() => mark(by_id.get(&HostKey(id)), i),
+            Some(_) => {}
+            None if !by_name_for_id_less.is_empty() => {
+                mark(by_name_for_id_less.get(vm.name.as_str()), i);
+            }
+            None => {}
+        }
+        if !by_name.is_empty() {
+            mark(by_name.get(vm.name.as_str()), i);
+        }
+    }
+    found
 }
 
 fn as_vm(b: &BaselineVm) -> Vm {

@@ -7,7 +7,8 @@
 use super::ids::{dedupe, step_id};
 use super::place::room_above_floor;
 use super::{Step, StepAction, StepPhase};
-use crate::model::{HostKey, HostMap, HostState, Inventory};
+use crate::engine::InventoryIndex;
+use crate::model::{HostState, Inventory};
 use std::cmp::Reverse;
 
 /// A VM of the inventory (by position) that should go back to `home`, and the rules asking.
@@ -20,15 +21,15 @@ pub struct MoveBack {
 
 /// For each candidate, in the order given: `Ok(())` when it can go home now, or why not.
 pub fn plan_move_back(
-    inventory: &Inventory,
+    index: &InventoryIndex<'_>,
     candidates: &[MoveBack],
     floor_pct: f64,
 ) -> Vec<Result<(), String>> {
-    let hosts = host_positions(inventory);
-    let position = |name: &str| hosts.get(&HostKey(name)).copied();
+    let inventory = index.inventory;
+    let position = |name: &str| index.host_pos(name);
     let mut used = vec![0u64; inventory.hosts.len()];
-    for vm in inventory.vms.iter().filter(|v| v.state.is_active()) {
-        if let Some(h) = position(&vm.host) {
+    for (i, vm) in inventory.vms.iter().enumerate() {
+        if let (Some(h), true) = (index.host_of_vm(i), vm.state.is_active()) {
             used[h] += vm.memory_mb.unwrap_or(0);
         }
     }
@@ -110,14 +111,6 @@ pub fn move_back_steps(
 }
 
 /// Each host's position by name, case-insensitively, built once: the first host of a name wins.
-fn host_positions(inventory: &Inventory) -> HostMap<'_, usize> {
-    let mut map = HostMap::default();
-    for (i, h) in inventory.hosts.iter().enumerate() {
-        map.entry(HostKey(h.name.as_str())).or_insert(i);
-    }
-    map
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,12 +164,13 @@ mod tests {
         };
         let cands = [mb(0, "H1"), mb(1, "H1"), mb(2, "H3")];
         // H1 may fill 9000 of 10000 at a 10% floor: BIG (6000) goes first, SMALL (3000) fits too.
-        let fates = plan_move_back(&inv, &cands, 10.0);
+        let index = InventoryIndex::new(&inv, &[]);
+        let fates = plan_move_back(&index, &cands, 10.0);
         assert_eq!(fates[0], Ok(()));
         assert_eq!(fates[1], Ok(()));
         assert_eq!(fates[2], Err("H3 is down".into()));
         // At a 20% floor only 8000 fit: SMALL stays.
-        let fates = plan_move_back(&inv, &cands, 20.0);
+        let fates = plan_move_back(&index, &cands, 20.0);
         assert!(fates[1].as_ref().unwrap_err().contains("2000 MiB free"));
         let steps = move_back_steps(&inv, &cands, &fates);
         assert_eq!(steps.len(), 1);
