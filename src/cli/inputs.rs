@@ -12,6 +12,8 @@ use std::io::IsTerminal;
 /// The merged inventory, a record of each file, and warnings raised while reading.
 pub struct Inventories {
     pub inventory: Inventory,
+    /// The position of each VM's host, from [`Inventory::prepare`], for the index.
+    pub vm_hosts: Vec<u32>,
     pub inputs: Vec<InventoryInput>,
     pub warnings: Diagnostics,
 }
@@ -59,15 +61,16 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
     if !diags.is_empty() {
         return diags.into_result(Inventories {
             inventory: Inventory::default(),
+            vm_hosts: Vec::new(),
             inputs,
             warnings,
         });
     }
     let mut inventory = inventory::merge(parts)?;
-    inventory.imply_missing_hosts();
-    inventory.canonicalize();
+    let vm_hosts = inventory.prepare();
     Ok(Inventories {
         inventory,
+        vm_hosts,
         inputs,
         warnings,
     })

@@ -16,7 +16,7 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
     let inventories = load_inventories(&args.inventory);
     let plan = load_plan(&args.plan);
     // Every input problem at once, as audit does.
-    let (now, policy, inventories, loaded) = match (now, policy, inventories, plan) {
+    let (now, policy, mut inventories, loaded) = match (now, policy, inventories, plan) {
         (Ok(n), Ok(p), Ok(i), Ok(l)) => (n, p, i, l),
         (n, p, i, l) => {
             let mut all = Diagnostics::default();
@@ -54,7 +54,12 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
             sha256: i.sha256.clone(),
         })
         .collect();
-    let mut restored = engine::restore(&policy, &inventories.inventory, &plan, &request, &inputs);
+    let index = engine::InventoryIndex::with_vm_hosts(
+        &inventories.inventory,
+        std::mem::take(&mut inventories.vm_hosts),
+        &[],
+    );
+    let mut restored = engine::restore_indexed(&policy, &index, &plan, &request, &inputs);
     let outcome = decide(&restored.eval, fail_on);
     if let Some(path) = &args.plan_out {
         if outcome.exit_code == 3 {
@@ -96,6 +101,7 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
     write_report(&args.report, &report, cli)?;
     // As in `audit`: the process exits next, so a provider-scale inventory is left to the OS
     // instead of being freed one allocation at a time.
+    std::mem::forget(index);
     std::mem::forget(inventories.inventory);
     Ok(outcome.exit_code)
 }

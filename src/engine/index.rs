@@ -19,27 +19,44 @@ pub struct InventoryIndex<'a> {
 
 impl<'a> InventoryIndex<'a> {
     pub fn new(inventory: &'a Inventory, targets: &[String]) -> Self {
-        let mut by_name = HostMap::default();
-        by_name.reserve(inventory.hosts.len());
-        for (i, h) in inventory.hosts.iter().enumerate() {
-            by_name.entry(HostKey(h.name.as_str())).or_insert(i);
-        }
+        let by_name = hosts_by_name(inventory);
         let mut host_of = Vec::with_capacity(inventory.vms.len());
-        let mut counts = vec![0usize; inventory.hosts.len() + 1];
         // Exports list a host's VMs together: the previous VM's host is the likely one.
-        let mut last: Option<(&str, usize)> = None;
+        let mut last: Option<(&str, u32)> = None;
         for vm in &inventory.vms {
             let pos = match last {
-                Some((name, h)) if name == vm.host => Some(h),
-                _ => by_name.get(&HostKey(&vm.host)).copied(),
+                Some((name, h)) if name == vm.host => h,
+                _ => by_name
+                    .get(&HostKey(&vm.host))
+                    .map_or(u32::MAX, |&h| h as u32),
             };
-            match pos {
-                Some(h) => {
-                    counts[h + 1] += 1;
-                    host_of.push(h as u32);
-                    last = Some((&vm.host, h));
-                }
-                None => host_of.push(u32::MAX),
+            host_of.push(pos);
+            last = Some((&vm.host, pos));
+        }
+        Self::build(inventory, by_name, host_of, targets)
+    }
+
+    /// The index of a prepared inventory, given the host position of each VM that
+    /// [`Inventory::prepare`] returned: no VM's host is looked up again.
+    pub fn with_vm_hosts(inventory: &'a Inventory, vm_hosts: Vec<u32>, targets: &[String]) -> Self {
+        let hosts = inventory.hosts.len();
+        if vm_hosts.len() != inventory.vms.len() || vm_hosts.iter().any(|&h| h as usize >= hosts) {
+            // Not the positions of this inventory: look them up after all.
+            return Self::new(inventory, targets);
+        }
+        Self::build(inventory, hosts_by_name(inventory), vm_hosts, targets)
+    }
+
+    fn build(
+        inventory: &'a Inventory,
+        by_name: HostMap<'a, usize>,
+        host_of: Vec<u32>,
+        targets: &[String],
+    ) -> Self {
+        let mut counts = vec![0usize; inventory.hosts.len() + 1];
+        for &h in &host_of {
+            if h != u32::MAX {
+                counts[h as usize + 1] += 1;
             }
         }
         for h in 1..counts.len() {
@@ -118,5 +135,70 @@ impl<'a> InventoryIndex<'a> {
     pub fn cluster_peers(&self, pos: usize) -> impl Iterator<Item = usize> + '_ {
         let cluster = self.inventory.hosts[pos].cluster.clone();
         (0..self.inventory.hosts.len()).filter(move |&i| self.inventory.hosts[i].cluster == cluster)
+    }
+}
+
+/// Host position by name, case-insensitively; the first of names differing only in case.
+fn hosts_by_name(inventory: &Inventory) -> HostMap<'_, usize> {
+    let mut by_name = HostMap::default();
+    by_name.reserve(inventory.hosts.len());
+    for (i, h) in inventory.hosts.iter().enumerate() {
+        by_name.entry(HostKey(h.name.as_str())).or_insert(i);
+    }
+    by_name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{HostState, VmState};
+
+    #[test]
+    fn prepared_positions_give_the_index_a_lookup_would() {
+        let host = |name: &str| Host {
+            name: name.into(),
+            cluster: None,
+            state: HostState::Up,
+            memory_mb: None,
+            cpus: None,
+            implied: false,
+        };
+        let vm = |name: &str, on: &str| Vm {
+            name: name.into(),
+            id: None,
+            host: on.into(),
+            state: VmState::Running,
+            ha: None,
+            memory_mb: None,
+            vcpus: None,
+            tags: Vec::new(),
+            evidence: Default::default(),
+        };
+        let mut inventory = Inventory {
+            hosts: vec![host("b"), host("A")],
+            vms: vec![
+                vm("1", "a"),
+                vm("2", "B"),
+                vm("3", "c"),
+                vm("4", "A"),
+                vm("5", "b"),
+            ],
+            ..Inventory::default()
+        };
+        let vm_hosts = inventory.prepare();
+        let targets = ["a".to_string()];
+        let looked_up = InventoryIndex::new(&inventory, &targets);
+        let given = InventoryIndex::with_vm_hosts(&inventory, vm_hosts, &targets);
+        for h in 0..inventory.hosts.len() {
+            assert_eq!(given.vm_positions_on(h), looked_up.vm_positions_on(h));
+            assert_eq!(given.is_target(h), looked_up.is_target(h));
+        }
+        for v in 0..inventory.vms.len() {
+            assert_eq!(given.host_of_vm(v), looked_up.host_of_vm(v));
+        }
+        assert_eq!(given.vm_positions_on(0).len(), 2, "a and A");
+        // Positions of another inventory are not trusted.
+        let wrong = InventoryIndex::with_vm_hosts(&inventory, vec![9; 5], &targets);
+        assert_eq!(wrong.vm_positions_on(0), looked_up.vm_positions_on(0));
     }
 }

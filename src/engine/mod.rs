@@ -19,7 +19,7 @@ pub use balance::{ClusterBalance, HostSample, cluster_imbalance, imbalance};
 pub use capacity::{HostLoad, Placement, place_largest_first};
 pub use finding::{AppliedWaiver, Finding, WAIVER_EXPIRED, WAIVER_UNUSED, fold_findings};
 pub use index::InventoryIndex;
-pub use restore::{Restored, restore};
+pub use restore::{Restored, restore, restore_indexed};
 pub use select::resolve_hosts;
 pub use verdict::{FailOn, Outcome, Verdict, decide};
 pub use waivers::apply_waivers;

@@ -48,6 +48,24 @@ pub fn restore(
     request: &Request,
     inputs: &[PlanInput],
 ) -> Restored {
+    restore_indexed(
+        policy,
+        &InventoryIndex::new(inventory, &[]),
+        plan,
+        request,
+        inputs,
+    )
+}
+
+/// [`restore`] over an index already built.
+pub fn restore_indexed(
+    policy: &PolicySet,
+    index: &InventoryIndex<'_>,
+    plan: &Plan,
+    request: &Request,
+    inputs: &[PlanInput],
+) -> Restored {
+    let inventory = index.inventory;
     let rules: Vec<&Rule> = policy
         .rules
         .iter()
@@ -61,8 +79,7 @@ pub fn restore(
             .or_else(|| check_age(policy, inventory, request.now)),
         ..Evaluation::default()
     };
-    let index = InventoryIndex::new(inventory, &[]);
-    let now = samples_now(&index, plan);
+    let now = samples_now(index, plan);
     let mut out = Restored {
         eval: Evaluation::default(),
         balance: Vec::new(),
@@ -209,7 +226,7 @@ pub fn restore(
             })
         })
         .collect();
-    let fates = plan_move_back(&index, &candidates, floor_pct(policy, request.mode));
+    let fates = plan_move_back(index, &candidates, floor_pct(policy, request.mode));
     let fate_of = |b: usize| -> Option<&Result<(), String>> {
         let vm = found[b]?;
         candidates
