@@ -124,3 +124,144 @@ proptest! {
         prop_assert_eq!(reference, permuted);
     }
 }
+
+/// A VM for the command-line property: names repeat among VMs with ids (ids tell them apart,
+/// and the canonical order has to fall back on host and id), while VMs without an id have
+/// names of their own (a name is then the key).
+#[derive(Debug, Clone)]
+struct CliVm {
+    host: usize,
+    /// Where the fresh export after maintenance has it.
+    host_after: usize,
+    state: &'static str,
+    ha: bool,
+    memory_gib: u64,
+    with_id: bool,
+}
+
+fn cli_vm() -> impl Strategy<Value = CliVm> {
+    (
+        0usize..4,
+        0usize..4,
+        prop::sample::select(vec!["running", "running", "off", "saved"]),
+        any::<bool>(),
+        1u64..48,
+        prop::bool::weighted(0.8),
+    )
+        .prop_map(|(host, host_after, state, ha, memory_gib, with_id)| CliVm {
+            host,
+            host_after,
+            state,
+            ha,
+            memory_gib,
+            with_id,
+        })
+}
+
+fn cli_inventory(vms: &[(usize, CliVm)], order: &[usize], after: bool) -> String {
+    let hosts: Vec<String> = (0..4)
+        .map(|h| format!(r#"{{"name":"HV{h}","cluster":"c","state":"up","memory_mb":262144}}"#))
+        .collect();
+    let vms: Vec<String> = order
+        .iter()
+        .map(|&k| {
+            let (i, v) = &vms[k];
+            let (name, id) = if v.with_id {
+                (format!("vm-{}", i % 5), format!(r#","id":"id-{i}""#))
+            } else {
+                (format!("solo-{i}"), String::new())
+            };
+            let host = if after { v.host_after } else { v.host };
+            format!(
+                r#"{{"name":"{name}"{id},"host":"hv{host}","state":"{}","ha":{},"memory_mb":{}}}"#,
+                v.state,
+                v.ha,
+                v.memory_gib * 1024
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"collected_at":"2026-11-25T16:00:00Z","platform":"scvmm","hosts":[{}],"vms":[{}]}}"#,
+        hosts.join(","),
+        vms.join(",")
+    )
+}
+
+/// Runs `preflight` in `dir` and returns every byte it wrote: stdout and the named files.
+fn cli_run(dir: &std::path::Path, args: &[&str], files: &[&str]) -> Vec<Vec<u8>> {
+    let out = assert_cmd::Command::cargo_bin("preflight")
+        .expect("the binary")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("runs");
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut all = vec![out.stdout];
+    all.extend(
+        files
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).expect("written")),
+    );
+    all
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// The command line keeps VMs in the order the export lists them and orders them only
+    /// through its index: the plan, the reports and the move-back must not notice the order.
+    #[test]
+    fn command_line_outputs_do_not_depend_on_vm_order(
+        vms in prop::collection::vec(cli_vm(), 1..30),
+        seed in any::<u64>(),
+    ) {
+        let vms: Vec<(usize, CliVm)> = vms.into_iter().enumerate().collect();
+        let listed: Vec<usize> = (0..vms.len()).collect();
+        let mut shuffled = listed.clone();
+        let mut state = seed;
+        for i in (1..shuffled.len()).rev() {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            shuffled.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut outputs = Vec::new();
+        for (k, order) in [&listed, &shuffled].into_iter().enumerate() {
+            let before = format!("before-{k}.json");
+            let after = format!("after-{k}.json");
+            std::fs::write(dir.path().join(&before), cli_inventory(&vms, order, false)).unwrap();
+            std::fs::write(dir.path().join(&after), cli_inventory(&vms, order, true)).unwrap();
+            let audit = cli_run(
+                dir.path(),
+                &["audit", "--inventory", &before, "--rolling", "--host", "hv0", "--host", "hv1",
+                  "--plan", "plan.json", "--format", "json", "--now", "2026-11-25T17:00:00Z"],
+                &["plan.json"],
+            );
+            // Both restores read the first run's plan, so only the inventory's order differs.
+            let plan = if k == 0 { "plan.json" } else { "plan-0.json" };
+            if k == 0 {
+                std::fs::copy(dir.path().join("plan.json"), dir.path().join("plan-0.json")).unwrap();
+            }
+            let restore = cli_run(
+                dir.path(),
+                &["restore", "--plan", plan, "--inventory", &after, "--plan-out", "back.json",
+                  "--format", "json", "--now", "2026-11-26T07:00:00Z"],
+                &["back.json"],
+            );
+            outputs.push((audit, restore));
+        }
+        // The inventory's file name is part of the record: make it the same for comparing.
+        let same_names = |bytes: &Vec<u8>| {
+            String::from_utf8_lossy(bytes).replace("-1.json", "-0.json")
+        };
+        let digest_free = |s: String| {
+            s.lines().filter(|l| !l.contains("sha256")).collect::<Vec<_>>().join("\n")
+        };
+        for (a, b) in outputs[0].0.iter().zip(&outputs[1].0).chain(outputs[0].1.iter().zip(&outputs[1].1)) {
+            prop_assert_eq!(digest_free(same_names(a)), digest_free(same_names(b)));
+        }
+    }
+}

@@ -55,8 +55,7 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         no_waivers: args.report.no_waivers,
     };
     // One index of the inventory serves the engine, the planner and the report.
-    let index =
-        engine::InventoryIndex::with_vm_hosts(&inventory, inventories.vm_hosts, &request.hosts);
+    let index = engine::InventoryIndex::with_layout(&inventory, inventories.layout, &request.hosts);
     let mut eval = engine::audit_indexed(&policy, &index, &request, args.rolling);
     // The plan is always worked out: a VM the policy wants moved that fits nowhere is a finding
     // whether or not the plan is written, so the verdict does not depend on --plan.

@@ -4,7 +4,7 @@ use super::progress::Progress;
 use super::{InventoryArgs, InventoryFormatArg, PolicyArgs};
 use crate::diag::{Code, Diagnostics, SourceDiag};
 use crate::inventory::{self, Format};
-use crate::model::Inventory;
+use crate::model::{Inventory, Layout};
 use crate::policy::{self, PolicySet};
 use crate::report::{Inputs, InventoryInput, PolicyInput};
 use std::io::IsTerminal;
@@ -12,8 +12,9 @@ use std::io::IsTerminal;
 /// The merged inventory, a record of each file, and warnings raised while reading.
 pub struct Inventories {
     pub inventory: Inventory,
-    /// The position of each VM's host, from [`Inventory::prepare`], for the index.
-    pub vm_hosts: Vec<u32>,
+    /// Where the VMs are, from [`Inventory::prepare`], for the index: the VMs themselves
+    /// stay in the order they were read.
+    pub layout: Layout,
     pub inputs: Vec<InventoryInput>,
     pub warnings: Diagnostics,
 }
@@ -61,16 +62,16 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
     if !diags.is_empty() {
         return diags.into_result(Inventories {
             inventory: Inventory::default(),
-            vm_hosts: Vec::new(),
+            layout: Layout::default(),
             inputs,
             warnings,
         });
     }
     let mut inventory = inventory::merge(parts)?;
-    let vm_hosts = inventory.prepare();
+    let layout = inventory.prepare();
     Ok(Inventories {
         inventory,
-        vm_hosts,
+        layout,
         inputs,
         warnings,
     })

@@ -54,9 +54,9 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
             sha256: i.sha256.clone(),
         })
         .collect();
-    let index = engine::InventoryIndex::with_vm_hosts(
+    let index = engine::InventoryIndex::with_layout(
         &inventories.inventory,
-        std::mem::take(&mut inventories.vm_hosts),
+        std::mem::take(&mut inventories.layout),
         &[],
     );
     let mut restored = engine::restore_indexed(&policy, &index, &plan, &request, &inputs);

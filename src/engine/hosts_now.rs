@@ -4,7 +4,7 @@
 use super::balance::HostSample;
 use super::capacity::HostLoad;
 use super::index::InventoryIndex;
-use crate::model::{HostState, Inventory, VmState};
+use crate::model::{HostState, VmState};
 use crate::plan::{BaselineHost, MoveBack, Plan};
 use std::collections::BTreeSet;
 
@@ -43,7 +43,7 @@ pub(super) fn samples_now(index: &InventoryIndex<'_>, plan: &Plan) -> Vec<HostSa
     let wanted = clusters(plan);
     // One pass over the VMs: (memory, vCPUs, count) of the active VMs per host position.
     let mut active = vec![(0u64, 0u64, 0usize); inventory.hosts.len()];
-    for (i, v) in inventory.vms.iter().enumerate() {
+    for (i, v) in index.each_vm() {
         if let (Some(h), true) = (index.host_of_vm(i), v.state.is_active()) {
             let e = &mut active[h];
             e.0 += v.memory_mb.unwrap_or(0);
@@ -82,14 +82,14 @@ pub(super) fn samples_now(index: &InventoryIndex<'_>, plan: &Plan) -> Vec<HostSa
 
 /// The hosts as they will be once every planned move-back has run.
 pub(super) fn samples_after(
-    inventory: &Inventory,
+    index: &InventoryIndex<'_>,
     now: &[HostSample],
     candidates: &[MoveBack],
     fates: &[Result<(), String>],
 ) -> Vec<HostSample> {
     let mut after = now.to_vec();
     for (c, _) in candidates.iter().zip(fates).filter(|(_, f)| f.is_ok()) {
-        let vm = &inventory.vms[c.vm];
+        let vm = index.vm(c.vm);
         if !vm.state.is_active() && vm.state != VmState::Unknown {
             continue;
         }

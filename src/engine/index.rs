@@ -1,23 +1,36 @@
-//! An index over the inventory built once per run: hosts by name, VMs by host, clusters.
+//! An index over the inventory built once per run: hosts by name, VMs by host, clusters, and
+//! the canonical order of the VMs.
+//!
+//! Everything the engine and planner say about "VM `i`" means the VM at canonical position
+//! `i`: sorted by name, host and id (see [`Inventory::canonicalize`]), so that no output
+//! depends on the order of the export. A prepared inventory ([`Inventory::prepare`]) keeps
+//! its VMs where the parser put them, and the index maps canonical positions to them: moving
+//! a million VMs into order cost a third of a second, looking them up costs nothing.
 
-use crate::model::{Host, HostKey, HostMap, Inventory, Vm};
+use crate::model::{Host, HostKey, HostMap, Inventory, Layout, Vm};
 
+#[derive(Clone)]
 pub struct InventoryIndex<'a> {
     pub inventory: &'a Inventory,
     /// Host position by name, case-insensitively (borrowed: no lowercase copies).
     by_name: HostMap<'a, usize>,
-    /// VM positions grouped by host: host `h`'s are `vms[starts[h]..starts[h + 1]]`, in
-    /// inventory order. One flat list, not a growing list per host.
+    /// `inventory.vms[order[i]]` is the VM at canonical position `i`, and `rank` is the
+    /// inverse; both `None` when the VMs are in canonical order already.
+    order: Option<Vec<u32>>,
+    rank: Option<Vec<u32>>,
+    /// Canonical VM positions grouped by host, ascending: host `h`'s are
+    /// `vms[starts[h]..starts[h + 1]]`. One flat list, not a growing list per host.
     vms: Vec<usize>,
     starts: Vec<usize>,
-    /// Host position of each VM (`u32::MAX` when its host is not listed): looked up once,
-    /// so nothing downstream hashes a host name per VM again.
+    /// Host position of each VM by canonical position (`u32::MAX` when its host is not
+    /// listed): looked up once, so nothing downstream hashes a host name per VM again.
     host_of: Vec<u32>,
     /// Whether each host is a target of the request.
     is_target: Vec<bool>,
 }
 
 impl<'a> InventoryIndex<'a> {
+    /// The index of an inventory whose VMs are in canonical order (canonicalized).
     pub fn new(inventory: &'a Inventory, targets: &[String]) -> Self {
         let by_name = hosts_by_name(inventory);
         let mut host_of = Vec::with_capacity(inventory.vms.len());
@@ -33,23 +46,43 @@ impl<'a> InventoryIndex<'a> {
             host_of.push(pos);
             last = Some((&vm.host, pos));
         }
-        Self::build(inventory, by_name, host_of, targets)
+        Self::build(inventory, by_name, None, host_of, targets)
     }
 
-    /// The index of a prepared inventory, given the host position of each VM that
-    /// [`Inventory::prepare`] returned: no VM's host is looked up again.
-    pub fn with_vm_hosts(inventory: &'a Inventory, vm_hosts: Vec<u32>, targets: &[String]) -> Self {
-        let hosts = inventory.hosts.len();
-        if vm_hosts.len() != inventory.vms.len() || vm_hosts.iter().any(|&h| h as usize >= hosts) {
-            // Not the positions of this inventory: look them up after all.
-            return Self::new(inventory, targets);
+    /// The index of a prepared inventory, from the [`Layout`] that [`Inventory::prepare`]
+    /// returned: no VM's host is looked up again and no VM is moved.
+    pub fn with_layout(inventory: &'a Inventory, layout: Layout, targets: &[String]) -> Self {
+        let (n, hosts) = (inventory.vms.len(), inventory.hosts.len());
+        let fits = layout.vm_hosts.len() == n
+            && layout.order.len() == n
+            && layout.vm_hosts.iter().all(|&h| (h as usize) < hosts)
+            && is_permutation(&layout.order);
+        if !fits {
+            // Not the layout of this inventory: work it out here instead.
+            let mut index = Self::new(inventory, targets);
+            let order = inventory.canonical_order();
+            index.host_of = order.iter().map(|&p| index.host_of[p as usize]).collect();
+            return Self::build(
+                inventory,
+                index.by_name,
+                Some(order),
+                index.host_of,
+                targets,
+            );
         }
-        Self::build(inventory, hosts_by_name(inventory), vm_hosts, targets)
+        let host_of = layout
+            .order
+            .iter()
+            .map(|&p| layout.vm_hosts[p as usize])
+            .collect();
+        let by_name = hosts_by_name(inventory);
+        Self::build(inventory, by_name, Some(layout.order), host_of, targets)
     }
 
     fn build(
         inventory: &'a Inventory,
         by_name: HostMap<'a, usize>,
+        order: Option<Vec<u32>>,
         host_of: Vec<u32>,
         targets: &[String],
     ) -> Self {
@@ -71,9 +104,18 @@ impl<'a> InventoryIndex<'a> {
                 *at += 1;
             }
         }
+        let rank = order.as_ref().map(|order| {
+            let mut rank = vec![0u32; order.len()];
+            for (i, &p) in order.iter().enumerate() {
+                rank[p as usize] = i as u32;
+            }
+            rank
+        });
         let mut index = InventoryIndex {
             inventory,
             by_name,
+            order,
+            rank,
             vms,
             starts,
             host_of,
@@ -98,7 +140,30 @@ impl<'a> InventoryIndex<'a> {
         self.by_name.get(&HostKey(name)).copied()
     }
 
-    /// The position of the host VM `vm` (a position in `inventory.vms`) runs on.
+    /// The VM at canonical position `i`.
+    pub fn vm(&self, i: usize) -> &'a Vm {
+        let inventory: &'a Inventory = self.inventory;
+        match &self.order {
+            Some(order) => &inventory.vms[order[i] as usize],
+            None => &inventory.vms[i],
+        }
+    }
+
+    /// Every VM with its canonical position, in the order they lie in memory: for sums and
+    /// lookups over all VMs, where reading them in canonical order would miss the cache.
+    pub fn each_vm(&self) -> impl Iterator<Item = (usize, &'a Vm)> + '_ {
+        let inventory: &'a Inventory = self.inventory;
+        inventory
+            .vms
+            .iter()
+            .enumerate()
+            .map(|(p, vm)| match &self.rank {
+                Some(rank) => (rank[p] as usize, vm),
+                None => (p, vm),
+            })
+    }
+
+    /// The position of the host VM `vm` (a canonical position) runs on.
     pub fn host_of_vm(&self, vm: usize) -> Option<usize> {
         match self.host_of[vm] {
             u32::MAX => None,
@@ -111,12 +176,10 @@ impl<'a> InventoryIndex<'a> {
     }
 
     pub fn vms_on(&self, pos: usize) -> impl Iterator<Item = &'a Vm> + '_ {
-        self.vm_positions_on(pos)
-            .iter()
-            .map(|&i| &self.inventory.vms[i])
+        self.vm_positions_on(pos).iter().map(|&i| self.vm(i))
     }
 
-    /// Positions in `inventory.vms` of the VMs on a host, in inventory order.
+    /// Canonical positions of the VMs on a host, ascending.
     pub fn vm_positions_on(&self, pos: usize) -> &[usize] {
         &self.vms[self.starts[pos]..self.starts[pos + 1]]
     }
@@ -138,6 +201,15 @@ impl<'a> InventoryIndex<'a> {
     }
 }
 
+/// Whether `order` holds each of `0..order.len()` once.
+fn is_permutation(order: &[u32]) -> bool {
+    let mut seen = vec![false; order.len()];
+    order.iter().all(|&p| {
+        seen.get_mut(p as usize)
+            .is_some_and(|s| !std::mem::replace(s, true))
+    })
+}
+
 /// Host position by name, case-insensitively; the first of names differing only in case.
 fn hosts_by_name(inventory: &Inventory) -> HostMap<'_, usize> {
     let mut by_name = HostMap::default();
@@ -151,7 +223,7 @@ fn hosts_by_name(inventory: &Inventory) -> HostMap<'_, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{HostState, VmState};
+    use crate::model::{HostState, Layout, VmState};
 
     #[test]
     fn prepared_positions_give_the_index_a_lookup_would() {
@@ -174,31 +246,61 @@ mod tests {
             tags: Vec::new(),
             evidence: Default::default(),
         };
-        let mut inventory = Inventory {
+        let read = Inventory {
             hosts: vec![host("b"), host("A")],
             vms: vec![
+                vm("5", "b"),
                 vm("1", "a"),
-                vm("2", "B"),
                 vm("3", "c"),
                 vm("4", "A"),
-                vm("5", "b"),
+                vm("2", "B"),
             ],
             ..Inventory::default()
         };
-        let vm_hosts = inventory.prepare();
+        let mut sorted = read.clone();
+        sorted.imply_missing_hosts();
+        sorted.canonicalize();
+        let mut prepared = read;
+        let layout = prepared.prepare();
+        assert_eq!(
+            prepared.vms[0].name, "5",
+            "prepare leaves the VMs where they are"
+        );
         let targets = ["a".to_string()];
-        let looked_up = InventoryIndex::new(&inventory, &targets);
-        let given = InventoryIndex::with_vm_hosts(&inventory, vm_hosts, &targets);
-        for h in 0..inventory.hosts.len() {
-            assert_eq!(given.vm_positions_on(h), looked_up.vm_positions_on(h));
-            assert_eq!(given.is_target(h), looked_up.is_target(h));
+        let looked_up = InventoryIndex::new(&sorted, &targets);
+        let laid_out = InventoryIndex::with_layout(&prepared, layout, &targets);
+        let names = |index: &InventoryIndex<'_>, h: usize| -> Vec<String> {
+            index.vms_on(h).map(|v| v.name.to_string()).collect()
+        };
+        for h in 0..sorted.hosts.len() {
+            assert_eq!(names(&laid_out, h), names(&looked_up, h));
+            assert_eq!(laid_out.vm_positions_on(h), looked_up.vm_positions_on(h));
+            assert_eq!(laid_out.is_target(h), looked_up.is_target(h));
         }
-        for v in 0..inventory.vms.len() {
-            assert_eq!(given.host_of_vm(v), looked_up.host_of_vm(v));
+        for i in 0..sorted.vms.len() {
+            assert_eq!(laid_out.vm(i), looked_up.vm(i));
+            assert_eq!(laid_out.host_of_vm(i), looked_up.host_of_vm(i));
         }
-        assert_eq!(given.vm_positions_on(0).len(), 2, "a and A");
-        // Positions of another inventory are not trusted.
-        let wrong = InventoryIndex::with_vm_hosts(&inventory, vec![9; 5], &targets);
-        assert_eq!(wrong.vm_positions_on(0), looked_up.vm_positions_on(0));
+        let mut each: Vec<(usize, String)> = laid_out
+            .each_vm()
+            .map(|(i, v)| (i, v.name.to_string()))
+            .collect();
+        each.sort();
+        let expected: Vec<(usize, String)> = looked_up
+            .each_vm()
+            .map(|(i, v)| (i, v.name.to_string()))
+            .collect();
+        assert_eq!(each, expected);
+        assert_eq!(names(&laid_out, 0), ["1", "4"], "a and A, by name");
+        // A layout of another inventory is not trusted: the index works it out itself.
+        let wrong = Layout {
+            vm_hosts: vec![9; 5],
+            order: vec![0; 5],
+        };
+        let fallback = InventoryIndex::with_layout(&prepared, wrong, &targets);
+        for i in 0..sorted.vms.len() {
+            assert_eq!(fallback.vm(i), looked_up.vm(i));
+            assert_eq!(fallback.host_of_vm(i), looked_up.host_of_vm(i));
+        }
     }
 }

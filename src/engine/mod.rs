@@ -99,7 +99,7 @@ pub fn audit_indexed(
             } => {
                 let outcome = if rolling {
                     let pct = *min_free_memory_pct;
-                    rolling::evaluate(rule, pct, inventory, &request.hosts, &mut eval.findings)
+                    rolling::evaluate(rule, pct, index, &request.hosts, &mut eval.findings)
                 } else {
                     capacity::evaluate(rule, *min_free_memory_pct, index, &mut eval.findings)
                 };
@@ -112,7 +112,7 @@ pub fn audit_indexed(
     }
     if eval.loads.is_empty() {
         eval.loads = if rolling {
-            rolling::loads(inventory, &request.hosts)
+            rolling::loads(index, &request.hosts)
         } else {
             capacity::loads_without_rule(index)
         };

@@ -71,7 +71,7 @@ pub fn restore_indexed(
         .iter()
         .filter(|r| r.phase == Phase::Restore && r.applies_in(request.mode))
         .collect();
-    let found = find_baseline(inventory, &plan.baseline);
+    let found = find_baseline(index, &plan.baseline);
     let misfit = misfit(inventory, plan, &found);
     let mut eval = Evaluation {
         untrusted: misfit
@@ -102,10 +102,7 @@ pub fn restore_indexed(
                 for (b, (base, at)) in plan.baseline.iter().zip(&found).enumerate() {
                     let (vm, current) = match at {
                         None => (None, None),
-                        Some(i) => (
-                            Some(&inventory.vms[*i]),
-                            Some(inventory.vms[*i].host.as_str()),
-                        ),
+                        Some(i) => (Some(index.vm(*i)), Some(index.vm(*i).host.as_str())),
                     };
                     if current.is_some_and(|c| c.eq_ignore_ascii_case(&base.host)) {
                         continue;
@@ -234,7 +231,7 @@ pub fn restore_indexed(
             .position(|c| c.vm == vm)
             .map(|k| &fates[k])
     };
-    let after = samples_after(inventory, &now, &candidates, &fates);
+    let after = samples_after(index, &now, &candidates, &fates);
     for row in &mut out.balance {
         row.after_move_back = cluster_imbalance(row.metric, row.cluster.as_deref(), &after);
     }
@@ -242,7 +239,7 @@ pub fn restore_indexed(
         match p {
             Pending::NotHome { finding, baseline } => {
                 let base = &plan.baseline[*baseline];
-                let Some(vm) = found[*baseline].map(|i| &inventory.vms[i]) else {
+                let Some(vm) = found[*baseline].map(|i| index.vm(i)) else {
                     continue;
                 };
                 let f = &mut eval.findings[*finding];
@@ -299,7 +296,7 @@ pub fn restore_indexed(
     eval.findings.sort_by(Finding::report_order);
     eval.loads = host_loads(plan, &now);
     out.hosts_after = after;
-    let steps = move_back_steps(inventory, &candidates, &fates);
+    let steps = move_back_steps(index, &candidates, &fates);
     out.plan = move_back_plan(plan, request, inputs, steps);
     out.eval = eval;
     out
@@ -328,13 +325,13 @@ fn misfit(inventory: &Inventory, plan: &Plan, found: &[Option<usize>]) -> Option
 }
 
 /// Finds the inventory VM each baseline VM is now: by id when both have one, else by name;
-/// the first such VM in inventory order. A baseline VM with an id also matches a VM without
+/// the first such VM in canonical order (as a canonical position). A baseline VM with an id also matches a VM without
 /// one by name (an export that lacks ids).
 ///
 /// The baseline (the drained hosts' VMs) is small and the inventory may be a million VMs, so
 /// the baseline is what gets indexed, and the inventory is read once against it: the maps
 /// stay in cache, and nothing is built per inventory VM.
-fn find_baseline(inventory: &Inventory, baseline: &[BaselineVm]) -> Vec<Option<usize>> {
+fn find_baseline(index: &InventoryIndex<'_>, baseline: &[BaselineVm]) -> Vec<Option<usize>> {
     type ByName<'a> = HashMap<&'a str, Vec<usize>, BuildHasherDefault<NameHasher>>;
     // Ids compare case-insensitively (GUIDs change case), as host names do.
     let mut by_id: HostMap<'_, Vec<usize>> = HostMap::default();
@@ -352,10 +349,11 @@ fn find_baseline(inventory: &Inventory, baseline: &[BaselineVm]) -> Vec<Option<u
     let mut found = vec![None; baseline.len()];
     let mut mark = |bs: Option<&Vec<usize>>, i: usize| {
         for &b in bs.into_iter().flatten() {
-            found[b].get_or_insert(i);
+            // The inventory is read as it lies in memory: keep the first in canonical order.
+            found[b] = Some(found[b].map_or(i, |f: usize| f.min(i)));
         }
     };
-    for (i, vm) in inventory.vms.iter().enumerate() {
+    for (i, vm) in index.each_vm() {
         match &vm.id {
             Some(id) if !by_id.is_empty() => mark(by_id.get(&HostKey(id)), i),
             Some(_) => {}

@@ -8,18 +8,17 @@
 use super::capacity::{self, HostLoad};
 use super::finding::Finding;
 use super::index::InventoryIndex;
-use crate::model::Inventory;
 use crate::policy::Rule;
 
 pub(super) fn evaluate(
     rule: &Rule,
     min_free_pct: f64,
-    inventory: &Inventory,
+    index: &InventoryIndex<'_>,
     hosts: &[String],
     out: &mut Vec<Finding>,
 ) -> Vec<HostLoad> {
     let mut merged: Vec<HostLoad> = Vec::new();
-    let mut index = InventoryIndex::new(inventory, &[]);
+    let mut index = index.clone();
     for host in hosts {
         index.set_targets(std::slice::from_ref(host));
         let mut found = Vec::new();
@@ -35,9 +34,9 @@ pub(super) fn evaluate(
 }
 
 /// The loads of the whole sequence, from the loads of each step.
-pub(super) fn loads(inventory: &Inventory, hosts: &[String]) -> Vec<HostLoad> {
+pub(super) fn loads(index: &InventoryIndex<'_>, hosts: &[String]) -> Vec<HostLoad> {
     let mut merged = Vec::new();
-    let mut index = InventoryIndex::new(inventory, &[]);
+    let mut index = index.clone();
     for host in hosts {
         index.set_targets(std::slice::from_ref(host));
         merge(&mut merged, capacity::loads_without_rule(&index));

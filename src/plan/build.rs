@@ -108,11 +108,10 @@ fn collect_asks(
     targets: &[usize],
     findings: &[Finding],
 ) -> BTreeMap<usize, Asks> {
-    let inventory = index.inventory;
     let mut by_subject: HashMap<(String, &str), usize> = HashMap::new();
     for &t in targets {
         for &i in index.vm_positions_on(t) {
-            let vm = &inventory.vms[i];
+            let vm = index.vm(i);
             by_subject
                 .entry((vm.host.as_str().to_ascii_lowercase(), vm.name.as_str()))
                 .or_insert(i);
@@ -158,7 +157,6 @@ fn group_steps(
     placement_rules: &[String],
     steps: &mut Vec<Step>,
 ) {
-    let inventory = index.inventory;
     let profile = profile(request.platform);
     let decommission = request.mode == Mode::Decommission;
     // pre: per host in --host order, per VM by name; a warning goes out before the VM moves.
@@ -168,13 +166,13 @@ fn group_steps(
         .filter(|&i| group.hosts.iter().any(|&h| on_host(index, i, h)))
         .collect();
     vms.sort_by_key(|&i| {
-        let vm = &inventory.vms[i];
+        let vm = index.vm(i);
         let h = group.hosts.iter().position(|&h| on_host(index, i, h));
         (h, vm.name.clone(), vm.id.clone())
     });
     let mut shut_down = Vec::new();
     for &i in &vms {
-        let vm = &inventory.vms[i];
+        let vm = index.vm(i);
         let a = &asks[&i];
         for (rule, message) in &a.notify {
             let mut s = vm_step(StepPhase::Pre, StepAction::Notify, vm);
@@ -232,11 +230,11 @@ fn group_steps(
         .iter()
         .map(|(&i, &to)| (i, Some(to)))
         .chain(group.drained.iter().map(|&i| (i, None)))
-        .filter(|(i, _)| !profile.moves_back(&inventory.vms[*i]))
+        .filter(|(i, _)| !profile.moves_back(index.vm(*i)))
         .collect();
-    back.sort_by_key(|(i, _)| (inventory.vms[*i].name.clone(), *i));
+    back.sort_by_key(|(i, _)| (index.vm(*i).name.clone(), *i));
     for (i, to) in back {
-        let vm = &inventory.vms[i];
+        let vm = index.vm(i);
         let mut s = vm_step(StepPhase::Post, StepAction::Migrate, vm);
         s.to = Some(vm.host.to_string());
         s.with_storage = vm.ha != Some(true);
@@ -259,7 +257,7 @@ fn group_steps(
         steps.push(s);
     }
     for i in shut_down {
-        let vm = &inventory.vms[i];
+        let vm = index.vm(i);
         let mut s = vm_step(StepPhase::Post, StepAction::Start, vm);
         s.host = Some(vm.host.to_string());
         s.expect_state = Some(VmState::Off);

@@ -8,7 +8,7 @@ use super::ids::{dedupe, step_id};
 use super::place::room_above_floor;
 use super::{Step, StepAction, StepPhase};
 use crate::engine::InventoryIndex;
-use crate::model::{HostState, Inventory};
+use crate::model::HostState;
 use std::cmp::Reverse;
 
 /// A VM of the inventory (by position) that should go back to `home`, and the rules asking.
@@ -28,19 +28,19 @@ pub fn plan_move_back(
     let inventory = index.inventory;
     let position = |name: &str| index.host_pos(name);
     let mut used = vec![0u64; inventory.hosts.len()];
-    for (i, vm) in inventory.vms.iter().enumerate() {
+    for (i, vm) in index.each_vm() {
         if let (Some(h), true) = (index.host_of_vm(i), vm.state.is_active()) {
             used[h] += vm.memory_mb.unwrap_or(0);
         }
     }
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by_key(|&c| {
-        let vm = &inventory.vms[candidates[c].vm];
+        let vm = index.vm(candidates[c].vm);
         (Reverse(vm.memory_mb.unwrap_or(0)), vm.name.clone(), c)
     });
     let mut fates = vec![Ok(()); candidates.len()];
     for c in order {
-        let vm = &inventory.vms[candidates[c].vm];
+        let vm = index.vm(candidates[c].vm);
         let home = &candidates[c].home;
         let Some(h) = position(home) else {
             fates[c] = Err(format!("{home} is not in the inventory"));
@@ -75,7 +75,7 @@ pub fn plan_move_back(
 
 /// The `post` migrate steps for the candidates that can go home, by VM name.
 pub fn move_back_steps(
-    inventory: &Inventory,
+    index: &InventoryIndex<'_>,
     candidates: &[MoveBack],
     fates: &[Result<(), String>],
 ) -> Vec<Step> {
@@ -85,11 +85,11 @@ pub fn move_back_steps(
         .filter(|(_, f)| f.is_ok())
         .map(|(c, _)| c)
         .collect();
-    planned.sort_by_key(|c| (inventory.vms[c.vm].name.clone(), c.vm));
+    planned.sort_by_key(|c| (index.vm(c.vm).name.clone(), c.vm));
     let mut steps: Vec<Step> = planned
         .into_iter()
         .map(|c| {
-            let vm = &inventory.vms[c.vm];
+            let vm = index.vm(c.vm);
             Step {
                 id: step_id(StepPhase::Post, StepAction::Migrate, vm.key()),
                 phase: StepPhase::Post,
@@ -114,7 +114,7 @@ pub fn move_back_steps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Host, Vm, VmState};
+    use crate::model::{Host, Inventory, Vm, VmState};
     use std::collections::BTreeMap;
 
     fn host(name: &str, state: HostState, memory_mb: u64) -> Host {
@@ -172,7 +172,7 @@ mod tests {
         // At a 20% floor only 8000 fit: SMALL stays.
         let fates = plan_move_back(&index, &cands, 20.0);
         assert!(fates[1].as_ref().unwrap_err().contains("2000 MiB free"));
-        let steps = move_back_steps(&inv, &cands, &fates);
+        let steps = move_back_steps(&index, &cands, &fates);
         assert_eq!(steps.len(), 1);
         assert_eq!(steps[0].id, "post-migrate-BIG");
         assert_eq!(steps[0].from.as_deref(), Some("H2"));

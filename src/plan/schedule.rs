@@ -54,7 +54,7 @@ pub(super) fn schedule(
     let decommission = request.mode == Mode::Decommission;
     let all_targets: BTreeSet<usize> = groups.iter().flatten().copied().collect();
     let mut baseline_used = vec![0u64; inventory.hosts.len()];
-    for (i, vm) in inventory.vms.iter().enumerate() {
+    for (i, vm) in index.each_vm() {
         if let (Some(h), true) = (index.host_of_vm(i), vm.state.is_active()) {
             baseline_used[h] += vm.memory_mb.unwrap_or(0);
         }
@@ -89,7 +89,7 @@ pub(super) fn schedule(
                 .collect();
             mine.sort_unstable();
             for i in mine {
-                let vm = &inventory.vms[i];
+                let vm = index.vm(i);
                 if asks.get(&i).is_some_and(|a| !a.migrate.is_empty()) {
                     pre.push(i);
                 } else if profile.drain_moves(vm) {
@@ -98,11 +98,11 @@ pub(super) fn schedule(
             }
             let (sized, unsized_): (Vec<usize>, Vec<usize>) = pre
                 .into_iter()
-                .partition(|&i| inventory.vms[i].memory_mb.is_some());
+                .partition(|&i| index.vm(i).memory_mb.is_some());
             let items: Vec<usize> = sized.iter().chain(&drain).copied().collect();
             let sizes: Vec<u64> = items
                 .iter()
-                .map(|&i| inventory.vms[i].memory_mb.unwrap_or(0))
+                .map(|&i| index.vm(i).memory_mb.unwrap_or(0))
                 .collect();
             let mut room: Vec<i64> = receivers
                 .iter()
@@ -140,7 +140,7 @@ pub(super) fn schedule(
                     .collect(),
             };
             for i in unsized_.into_iter().chain(unplaced) {
-                let vm = &inventory.vms[i];
+                let vm = index.vm(i);
                 let rule = asks[&i]
                     .migrate
                     .iter()
