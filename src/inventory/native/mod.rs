@@ -4,6 +4,7 @@
 //! bad value is reported at its own line and column; duplicate VMs are found afterwards and
 //! located by searching the text.
 
+mod split;
 mod values;
 
 use super::{Format, Parsed, locate};
@@ -108,8 +109,9 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
     let text = file.text.as_str();
     let raw: RawInventory = if text.trim_start().starts_with('{') {
         // Tracking the path of every value costs a third of the parse; it is only needed to
-        // name the place of an error, so a file that fails is read again with it.
-        let fast = serde_json::from_str(text);
+        // name the place of an error, so a file that fails is read again with it. A large
+        // file's VMs are read on two threads (see `split`), falling back to one.
+        let fast = split::parse(text).map_or_else(|| serde_json::from_str(text), Ok);
         let mut de = serde_json::Deserializer::from_str(text);
         match fast.or_else(|_| serde_path_to_error::deserialize(&mut de)) {
             Ok(raw) => raw,
