@@ -6,6 +6,7 @@ mod names;
 mod state;
 
 pub use compact_str::{CompactString, ToCompactString};
+use names::HostPositions;
 pub use names::{HostKey, HostMap, NameHasher, cmp_folded};
 pub use state::{HostState, Platform, VmState};
 
@@ -167,10 +168,9 @@ impl Inventory {
     /// Each VM's host position, where a host not listed gets the next position after the
     /// listed ones in order of first use; and the names of those implied hosts.
     fn join_hosts(&self) -> (Vec<u32>, Vec<CompactString>) {
-        let mut by_name: HostMap<'_, u32> = HostMap::default();
-        by_name.reserve(self.hosts.len());
+        let mut by_name = HostPositions::default();
         for (i, h) in self.hosts.iter().enumerate() {
-            by_name.entry(HostKey(&h.name)).or_insert(i as u32);
+            by_name.insert(&h.name, i as u32);
         }
         let mut implied = Vec::new();
         let mut vm_hosts = Vec::with_capacity(self.vms.len());
@@ -179,9 +179,11 @@ impl Inventory {
         for vm in &self.vms {
             let pos = match last {
                 Some((name, h)) if name == vm.host => h,
-                _ => *by_name.entry(HostKey(&vm.host)).or_insert_with(|| {
+                _ => by_name.get(&vm.host).unwrap_or_else(|| {
+                    let pos = (self.hosts.len() + implied.len()) as u32;
                     implied.push(vm.host.clone());
-                    (self.hosts.len() + implied.len() - 1) as u32
+                    by_name.insert(&vm.host, pos);
+                    pos
                 }),
             };
             vm_hosts.push(pos);
