@@ -8,9 +8,10 @@
 //! own `ConvertFrom-Json` does.
 
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, offset_of};
+use serde::de::{self, Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// One JSON value of the file, with its span.
@@ -42,19 +43,35 @@ impl<'a> Field<'a> {
     }
 }
 
-/// One object of the export: its path (for messages) and its fields by lower-cased key.
+/// One object of the export: its path (for messages) and its fields as the file has them.
+///
+/// A record has a dozen fields or so, so looking one up is a scan comparing without case,
+/// and keys are borrowed from the file: nothing is allocated per field (a map of lower-cased
+/// keys cost two strings per field and most of an SCVMM export's reading time).
 #[derive(Debug)]
 pub struct Record<'a> {
     pub path: String,
     pub span: (usize, usize),
-    fields: BTreeMap<String, (String, Field<'a>)>,
+    fields: Vec<(Cow<'a, str>, Field<'a>)>,
 }
 
 impl<'a> Record<'a> {
     /// The field named `key` (any case), unless absent or `null`.
     pub fn get(&self, key: &str) -> Option<Field<'a>> {
-        let (_, f) = self.fields.get(&key.to_ascii_lowercase())?;
-        (f.raw.get() != "null").then_some(*f)
+        let (_, f) = self.spelled(key)?;
+        (f.raw.get() != "null").then_some(f)
+    }
+
+    /// The field named `key` in any case, with its key as spelled. Of keys differing only in
+    /// case the greatest as spelled counts, and of a key written twice the last.
+    fn spelled(&self, key: &str) -> Option<(&str, Field<'a>)> {
+        let mut found: Option<(&str, Field<'a>)> = None;
+        for (k, f) in &self.fields {
+            if k.eq_ignore_ascii_case(key) && found.is_none_or(|(best, _)| k.as_ref() >= best) {
+                found = Some((k, *f));
+            }
+        }
+        found
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -63,10 +80,7 @@ impl<'a> Record<'a> {
 
     /// The path of a field, e.g. `[3].Status`, spelled as the file spells the key.
     pub fn path_of(&self, key: &str) -> String {
-        let spelled = self
-            .fields
-            .get(&key.to_ascii_lowercase())
-            .map_or(key, |(k, _)| k.as_str());
+        let spelled = self.spelled(key).map_or(key, |(k, _)| k);
         format!("{}.{spelled}", self.path)
     }
 
@@ -155,7 +169,7 @@ pub fn record<'a>(
     field: Field<'a>,
     path: String,
 ) -> Result<Record<'a>, Diagnostics> {
-    let map: BTreeMap<String, &'a RawValue> = match serde_json::from_str(field.raw.get()) {
+    let map: Fields<'a> = match serde_json::from_str(field.raw.get()) {
         Ok(m) => m,
         Err(_) => {
             return Err(SourceDiag::at(
@@ -169,14 +183,57 @@ pub fn record<'a>(
         }
     };
     let fields = map
+        .0
         .into_iter()
-        .map(|(k, raw)| (k.to_ascii_lowercase(), (k, Field::new(file, raw))))
+        .map(|(k, raw)| (k, Field::new(file, raw)))
         .collect();
     Ok(Record {
         path,
         span: field.span,
         fields,
     })
+}
+
+/// An object's members in file order, keys borrowed unless they hold escapes.
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Fields<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Key<'a>(Cow<'a, str>);
+        impl<'de> Deserialize<'de> for Key<'de> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Visit;
+                impl<'de> de::Visitor<'de> for Visit {
+                    type Value = Key<'de>;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a key")
+                    }
+                    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+                        Ok(Key(Cow::Borrowed(s)))
+                    }
+                    fn visit_str<E: de::Error>(self, s: &str) -> Result<Key<'de>, E> {
+                        Ok(Key(Cow::Owned(s.to_string())))
+                    }
+                }
+                d.deserialize_str(Visit)
+            }
+        }
+        struct Visit;
+        impl<'de> de::Visitor<'de> for Visit {
+            type Value = Fields<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
+                while let Some((Key(k), v)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                    fields.push((k, v));
+                }
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// Whether a string is a .NET type name, which is what `ConvertTo-Json` writes for an object
@@ -203,6 +260,25 @@ mod tests {
         assert_eq!(&file.text[status.range()], "3");
         assert_eq!(file.line_col(status.span.0), (2, 12));
         assert_eq!(recs[0].path_of("STATUS"), "[0].status");
+    }
+
+    #[test]
+    fn keys_differing_in_case_or_repeated_resolve_as_a_map_did() {
+        // The greatest spelling counts ("name" > "Name"), and of a repeated key the last.
+        let file = SourceFile::new(
+            "x.json",
+            r#"{"name": 1, "Name": 2, "b": 3, "B\u0041": 4, "b": 5}"#,
+        );
+        let rec = record(&file, parse_top(&file).unwrap(), String::new()).unwrap();
+        assert_eq!(rec.get("NAME").unwrap().raw.get(), "1");
+        assert_eq!(rec.path_of("NAME"), ".name");
+        assert_eq!(rec.get("b").unwrap().raw.get(), "5");
+        assert_eq!(
+            rec.get("ba").unwrap().raw.get(),
+            "4",
+            "an escaped key is read too"
+        );
+        assert!(rec.get("c").is_none());
     }
 
     #[test]
