@@ -118,7 +118,10 @@ impl<'f> Ctx<'f> {
     /// An optional text value (numbers are taken as their text).
     pub fn text(&mut self, row: &dyn Row, key: &str) -> Option<String> {
         let cell = row.cell(key)?;
-        let t = text(&cell.value);
+        let t = match cell.value {
+            Value::String(s) => Some(s),
+            ref v => text(v),
+        };
         if t.is_none() {
             let d = self.diag(
                 Code::InventoryField,

@@ -39,7 +39,14 @@ impl<'a> Field<'a> {
 
     /// The value, built; used for the small scalars we read.
     pub fn value(&self) -> Value {
-        serde_json::from_str(self.raw.get()).unwrap_or(Value::Null)
+        let raw = self.raw.get();
+        // Most values are plain strings: no parser needed for those.
+        if let Some(inner) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'))
+            && !inner.contains(['\\', '"'])
+        {
+            return Value::String(inner.to_string());
+        }
+        serde_json::from_str(raw).unwrap_or(Value::Null)
     }
 }
 
@@ -128,12 +135,63 @@ pub fn records<'a>(
     field: Field<'a>,
     path: &str,
 ) -> Result<Vec<Record<'a>>, Diagnostics> {
+    let list = list(file, field, path)?;
+    let mut out = Vec::with_capacity(list.len());
+    let mut diags = Diagnostics::default();
+    for i in 0..list.len() {
+        match list.record(file, i) {
+            Ok(r) => out.push(r),
+            Err(d) => diags.extend(d),
+        }
+    }
+    diags.into_result(out)
+}
+
+/// The items of a list value (as [`records`] takes it), each read as a record only when
+/// asked for: converting a large export one record at a time holds one record's memory,
+/// not a hundred thousand.
+pub struct List<'a> {
+    items: Vec<Field<'a>>,
+    path: String,
+    /// A single object written bare, not in an array: its path has no index.
+    bare: bool,
+}
+
+impl<'a> List<'a> {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Item `i` as a record, or why it is not one.
+    pub fn record(&self, file: &SourceFile, i: usize) -> Result<Record<'a>, Diagnostics> {
+        let path = if self.bare {
+            self.path.clone()
+        } else {
+            format!("{}[{i}]", self.path)
+        };
+        record(file, self.items[i], path)
+    }
+}
+
+/// The items of a list value; an error when it is neither a list, an object nor `null`.
+pub fn list<'a>(file: &SourceFile, field: Field<'a>, path: &str) -> Result<List<'a>, Diagnostics> {
     let text = field.raw.get();
+    let mut list = List {
+        items: Vec::new(),
+        path: path.to_string(),
+        bare: false,
+    };
     if text == "null" {
-        return Ok(Vec::new());
+        return Ok(list);
     }
     if text.starts_with('{') {
-        return Ok(vec![record(file, field, path.to_string())?]);
+        list.items.push(field);
+        list.bare = true;
+        return Ok(list);
     }
     let items: Vec<&'a RawValue> = serde_json::from_str(text).map_err(|_| {
         SourceDiag::at(
@@ -144,15 +202,8 @@ pub fn records<'a>(
             "not an array or object",
         )
     })?;
-    let mut out = Vec::with_capacity(items.len());
-    let mut diags = Diagnostics::default();
-    for (i, raw) in items.into_iter().enumerate() {
-        match record(file, Field::new(file, raw), format!("{path}[{i}]")) {
-            Ok(r) => out.push(r),
-            Err(d) => diags.extend(d),
-        }
-    }
-    diags.into_result(out)
+    list.items = items.into_iter().map(|raw| Field::new(file, raw)).collect();
+    Ok(list)
 }
 
 fn root(path: &str) -> &str {
@@ -279,6 +330,27 @@ mod tests {
             "an escaped key is read too"
         );
         assert!(rec.get("c").is_none());
+    }
+
+    #[test]
+    fn values_are_built_as_serde_builds_them() {
+        for raw in [
+            r#""a b""#,
+            r#""a\"b""#,
+            r#""\u00e9""#,
+            r#""""#,
+            "3",
+            "-1.5",
+            "true",
+            "null",
+            "[1]",
+            r#"{"a":1}"#,
+        ] {
+            let file = SourceFile::new("x.json", format!("{{\"k\": {raw}}}"));
+            let rec = record(&file, parse_top(&file).unwrap(), String::new()).unwrap();
+            let built = rec.fields[0].1.value();
+            assert_eq!(built, serde_json::from_str::<Value>(raw).unwrap(), "{raw}");
+        }
     }
 
     #[test]

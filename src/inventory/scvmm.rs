@@ -66,11 +66,28 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
         inv.vms = vms.iter().filter_map(|r| vm(&mut ctx, r)).collect();
         inv.hosts = scvmm_hosts::hosts(&mut ctx, &hosts, &clusters);
     } else {
-        let recs = record::records(file, top, "")?;
-        if recs.iter().any(|r| VM_KEYS.iter().any(|k| r.has(k))) || recs.is_empty() {
-            inv.vms = recs.iter().filter_map(|r| vm(&mut ctx, r)).collect();
+        // One record at a time: the list of a large VM export is never held as records.
+        let list = record::list(file, top, "")?;
+        let is_vm = |i| {
+            list.record(file, i)
+                .is_ok_and(|r| VM_KEYS.iter().any(|k| r.has(k)))
+        };
+        let mut shape = Diagnostics::default();
+        if list.is_empty() || (0..list.len()).any(is_vm) {
+            for i in 0..list.len() {
+                match list.record(file, i) {
+                    Ok(r) => inv.vms.extend(vm(&mut ctx, &r)),
+                    Err(d) => shape.extend(d),
+                }
+            }
         } else {
+            let recs = record::records(file, top, "")?;
             inv.hosts = scvmm_hosts::hosts(&mut ctx, &recs, &[]);
+        }
+        // An item that is not an object makes the rest moot, as it did when all were read
+        // before any was converted.
+        if !shape.is_empty() {
+            return Err(shape);
         }
     }
     inv.gaps = missing_fields(
