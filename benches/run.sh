@@ -7,7 +7,7 @@
 # Environment:
 #   BENCH_SIZES="10000 100000 1000000"  VM counts (hosts = VMs / 40)
 #   BENCH_RUNS=5        timed runs per row below 1M VMs (median reported)
-#   BENCH_RUNS_1M=3     timed runs per row at 1M VMs and more
+#   BENCH_RUNS_1M=5     timed runs per row at 1M VMs and more
 #   BENCH_SEED=1        generator seed
 #   BENCH_SCVMM_SIZE=100000   size that also gets the SCVMM UTF-16 row ("" to skip)
 #   BENCH_DATA=<target>/bench-data   where inventories are kept and reused
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 TARGET=${CARGO_TARGET_DIR:-target}
 SIZES=${BENCH_SIZES:-"10000 100000 1000000"}
 RUNS=${BENCH_RUNS:-5}
-RUNS_1M=${BENCH_RUNS_1M:-3}
+RUNS_1M=${BENCH_RUNS_1M:-5}
 SEED=${BENCH_SEED:-1}
 SCVMM_SIZE=${BENCH_SCVMM_SIZE-100000}
 NOW=2026-11-25T17:00:00Z
@@ -98,46 +98,88 @@ INPUTS=$WORK/inputs
 : >"$ROWS"
 : >"$INPUTS"
 
-# bench SIZE LABEL MAY_BE_MISSING INPUT CMD...: a warm-up run decides the row's status (and
-# puts the input in the page cache), then the timed runs. MAY_BE_MISSING=1 turns a usage error
-# (a flag or command the binary does not have yet) into "n/a" instead of FAILED.
-bench() {
-    local size=$1 label=$2 optional=$3 input=$4
-    shift 4
-    local runs=$RUNS
-    [[ $size -ge 1000000 ]] && runs=$RUNS_1M
-    local bytes
-    bytes=$(stat -c %s "$input")
-    log "  $label ..."
-    run_once "$@"
-    if [[ $RC -ne 0 && $RC -ne 1 ]]; then
-        if [[ $optional == 1 && $RC -eq 2 ]] &&
+# The rows of one size are timed in rounds: every row once per round, so that a machine that
+# speeds up or slows down during the run (a shared VM does) moves all of them alike, and the
+# ratio to the floor stays fair. Each row first gets a warm-up run that decides its status
+# (and puts its input in the page cache).
+ROW_LABELS=()
+ROW_OPTIONAL=()
+ROW_BYTES=()
+ROW_CMDS=()
+ROW_STATUS=()
+ROW_PEAK=()
+
+# add_row LABEL MAY_BE_MISSING INPUT CMD...: MAY_BE_MISSING=1 turns a usage error (a flag or
+# command the binary does not have yet) into "n/a" instead of FAILED.
+add_row() {
+    local label=$1 optional=$2 input=$3
+    shift 3
+    ROW_LABELS+=("$label")
+    ROW_OPTIONAL+=("$optional")
+    ROW_BYTES+=("$(stat -c %s "$input")")
+    ROW_CMDS+=("$(printf '%q ' "$@")")
+    ROW_STATUS+=("")
+    ROW_PEAK+=(0)
+}
+
+# fail_row I WHY: marks row I as failed, showing its stderr.
+fail_row() {
+    log "    ${ROW_LABELS[$1]}: FAILED $2:"
+    head -n 30 "$WORK/err" | sed 's/^/    | /' >&2
+    ROW_STATUS[$1]="FAILED ($2)"
+}
+
+# warm_up: the warm-up run of every row that has not had one.
+warm_up() {
+    local i
+    for i in "${!ROW_LABELS[@]}"; do
+        [[ -n ${ROW_STATUS[$i]} ]] && continue
+        log "  ${ROW_LABELS[$i]} ..."
+        eval "run_once ${ROW_CMDS[$i]}"
+        if [[ $RC -eq 0 || $RC -eq 1 ]]; then
+            ROW_STATUS[i]=ok
+            : >"$WORK/times-$i"
+        elif [[ ${ROW_OPTIONAL[$i]} == 1 && $RC -eq 2 ]] &&
             grep -qiE 'unexpected argument|unrecognized subcommand|unknown (argument|option|subcommand)' "$WORK/err"; then
             log "    not supported by this binary yet: $(head -n 1 "$WORK/err")"
-            echo "$size|$label|n/a|||$bytes" >>"$ROWS"
+            ROW_STATUS[i]=n/a
         else
-            log "    FAILED with exit code $RC:"
-            head -n 30 "$WORK/err" | sed 's/^/    | /' >&2
-            echo "$size|$label|FAILED (exit $RC)|||$bytes" >>"$ROWS"
+            fail_row "$i" "exit $RC"
         fi
-        return 0
-    fi
-    local times=() peak=0 i
-    for ((i = 0; i < runs; i++)); do
-        run_once "$@"
-        if [[ $RC -ne 0 && $RC -ne 1 ]]; then
-            log "    FAILED on a timed run with exit code $RC:"
-            head -n 30 "$WORK/err" | sed 's/^/    | /' >&2
-            echo "$size|$label|FAILED (exit $RC)|||$bytes" >>"$ROWS"
-            return 0
-        fi
-        times+=("$SECS")
-        if [[ $RSS_KIB == '?' ]]; then peak='?'; elif [[ $peak != '?' && $RSS_KIB -gt $peak ]]; then peak=$RSS_KIB; fi
     done
-    local med
-    med=$(printf '%s\n' "${times[@]}" | median)
-    log "    median ${med}s over $runs runs, peak RSS ${peak} KiB"
-    echo "$size|$label|ok|$med|$peak|$bytes" >>"$ROWS"
+}
+
+# timed_rounds SIZE: the timed runs, then one line per row in $ROWS; clears the rows.
+timed_rounds() {
+    local size=$1 runs=$RUNS round i
+    [[ $size -ge 1000000 ]] && runs=$RUNS_1M
+    for ((round = 1; round <= runs; round++)); do
+        log "  round $round of $runs"
+        for i in "${!ROW_LABELS[@]}"; do
+            [[ ${ROW_STATUS[$i]} == ok ]] || continue
+            eval "run_once ${ROW_CMDS[$i]}"
+            if [[ $RC -ne 0 && $RC -ne 1 ]]; then
+                fail_row "$i" "exit $RC on a timed run"
+                continue
+            fi
+            echo "$SECS" >>"$WORK/times-$i"
+            local peak=${ROW_PEAK[$i]}
+            if [[ $RSS_KIB == '?' ]]; then peak='?'; elif [[ $peak != '?' && $RSS_KIB -gt $peak ]]; then peak=$RSS_KIB; fi
+            ROW_PEAK[i]=$peak
+        done
+    done
+    for i in "${!ROW_LABELS[@]}"; do
+        local label=${ROW_LABELS[$i]} bytes=${ROW_BYTES[$i]}
+        if [[ ${ROW_STATUS[$i]} == ok ]]; then
+            local med
+            med=$(median <"$WORK/times-$i")
+            log "    $label: median ${med}s over $runs runs, peak RSS ${ROW_PEAK[$i]} KiB"
+            echo "$size|$label|ok|$med|${ROW_PEAK[$i]}|$bytes" >>"$ROWS"
+        else
+            echo "$size|$label|${ROW_STATUS[$i]}|||$bytes" >>"$ROWS"
+        fi
+    done
+    ROW_LABELS=() ROW_OPTIONAL=() ROW_BYTES=() ROW_CMDS=() ROW_STATUS=() ROW_PEAK=()
 }
 
 # inventory SIZE FORMAT: prints the path of the generated inventory, generating it once.
@@ -161,15 +203,15 @@ inventory() {
 HAVE_BIN=
 if [[ -x $BIN ]]; then HAVE_BIN=1; else log "note: $BIN was not built: its rows are reported as 'no binary'"; fi
 
-# preflight_row SIZE LABEL MAY_BE_MISSING INPUT ARGS...: a row for the preflight binary.
+# preflight_row LABEL MAY_BE_MISSING INPUT ARGS...: a row for the preflight binary.
 preflight_row() {
     if [[ -z $HAVE_BIN ]]; then
-        echo "$1|$2|no binary|||$(stat -c %s "$4")" >>"$ROWS"
+        NO_BIN_ROWS+=("$1|$(stat -c %s "$3")")
         return 0
     fi
-    local size=$1 label=$2 optional=$3 input=$4
-    shift 4
-    bench "$size" "$label" "$optional" "$input" "$BIN" "$@"
+    local label=$1 optional=$2 input=$3
+    shift 3
+    add_row "$label" "$optional" "$input" "$BIN" "$@"
 }
 
 for size in $SIZES; do
@@ -185,30 +227,43 @@ for size in $SIZES; do
         cluster_args+=(--host "$(printf 'c001-h%03d' "$h")")
     done
 
-    bench "$size" floor 0 "$inv" "$FLOOR" "$inv"
-    preflight_row "$size" "audit 1 host" 0 "$inv" audit --inventory "$inv" --host "$one_host" \
+    NO_BIN_ROWS=()
+    add_row floor 0 "$inv" "$FLOOR" "$inv"
+    preflight_row "audit 1 host" 0 "$inv" audit --inventory "$inv" --host "$one_host" \
         --plan "$out/plan-one.json" --format json --output "$out/report-one.json" --now "$NOW"
-    preflight_row "$size" "audit --rolling $(( ${#cluster_args[@]} / 2 ))-node cluster" 1 "$inv" audit --inventory "$inv" \
+    preflight_row "audit --rolling $(( ${#cluster_args[@]} / 2 ))-node cluster" 1 "$inv" audit --inventory "$inv" \
         --rolling "${cluster_args[@]}" --plan "$out/plan-rolling.json" --format json \
         --output "$out/report-rolling.json" --now "$NOW"
+    warm_up
 
-    # restore needs a plan: the rolling one if that row ran, else the single-host one.
+    # restore needs a plan: the rolling one if that row ran, else the single-host one. It is
+    # copied, so that the rounds' audits rewriting theirs do not change what restore reads.
     plan=
     if [[ -s $out/plan-rolling.json ]]; then plan=$out/plan-rolling.json; elif [[ -s $out/plan-one.json ]]; then plan=$out/plan-one.json; fi
     if [[ -n $plan ]]; then
-        preflight_row "$size" restore 1 "$inv" restore --plan "$plan" --inventory "$inv" \
+        cp "$plan" "$out/plan-for-restore.json"
+        preflight_row restore 1 "$inv" restore --plan "$out/plan-for-restore.json" --inventory "$inv" \
             --plan-out "$out/plan-back.json" --format json --output "$out/report-restore.json" --now "$NOW"
     else
         [[ -n $HAVE_BIN ]] && log "  restore: no plan was written by the audit rows"
-        echo "$size|restore|$([[ -n $HAVE_BIN ]] && echo 'n/a (no plan)' || echo 'no binary')|||$(stat -c %s "$inv")" >>"$ROWS"
+        [[ -n $HAVE_BIN ]] && NO_PLAN=1
     fi
 
     if [[ $size == "$SCVMM_SIZE" ]]; then
         scv=$(inventory "$size" scvmm-utf16)
-        preflight_row "$size" "audit 1 host, SCVMM UTF-16" 0 "$scv" audit --inventory "$scv" \
+        preflight_row "audit 1 host, SCVMM UTF-16" 0 "$scv" audit --inventory "$scv" \
             --inventory-format scvmm --host "$one_host" --plan "$out/plan-scvmm.json" --format json \
             --output "$out/report-scvmm.json" --now "$NOW"
     fi
+    warm_up
+    timed_rounds "$size"
+    if [[ -n ${NO_PLAN:-} ]]; then
+        echo "$size|restore|n/a (no plan)|||$(stat -c %s "$inv")" >>"$ROWS"
+        NO_PLAN=
+    fi
+    for row in "${NO_BIN_ROWS[@]}"; do
+        echo "$size|${row%%|*}|no binary|||${row#*|}" >>"$ROWS"
+    done
     rm -rf "$out"
 done
 
