@@ -74,11 +74,26 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
         };
         let mut shape = Diagnostics::default();
         if list.is_empty() || (0..list.len()).any(is_vm) {
-            for i in 0..list.len() {
-                match list.record(file, i) {
-                    Ok(r) => inv.vms.extend(vm(&mut ctx, &r)),
-                    Err(d) => shape.extend(d),
-                }
+            let n = list.len();
+            // A large export's halves are converted on two threads; their problems are
+            // joined in order, as one thread would have found them.
+            let halves = if n >= PARALLEL_FROM {
+                std::thread::scope(|s| {
+                    let second = s.spawn(|| convert(file, &list, n / 2..n));
+                    let first = convert(file, &list, 0..n / 2);
+                    let second = second
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    vec![first, second]
+                })
+            } else {
+                vec![convert(file, &list, 0..n)]
+            };
+            for (vms, part, problems) in halves {
+                inv.vms.extend(vms);
+                ctx.warnings.extend(part.warnings);
+                ctx.errors.extend(part.errors);
+                shape.extend(problems);
             }
         } else {
             let recs = record::records(file, top, "")?;
@@ -133,6 +148,28 @@ fn vm(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
         tags,
         evidence,
     })
+}
+
+/// Exports of at least this many records are converted on two threads.
+const PARALLEL_FROM: usize = 20_000;
+
+/// Items `range` of a VM export's list as VMs, with the problems of the VMs (in a context of
+/// their own) and of items that are not objects.
+fn convert<'f>(
+    file: &'f SourceFile,
+    list: &record::List<'_>,
+    range: std::ops::Range<usize>,
+) -> (Vec<Vm>, Ctx<'f>, Diagnostics) {
+    let mut ctx = Ctx::new(file);
+    let mut shape = Diagnostics::default();
+    let mut vms = Vec::with_capacity(range.len());
+    for i in range {
+        match list.record(file, i) {
+            Ok(r) => vms.extend(vm(&mut ctx, &r)),
+            Err(d) => shape.extend(d),
+        }
+    }
+    (vms, ctx, shape)
 }
 
 /// The host from `HostName`, `VMHostName` or `VMHost` (a name, or the Host object when the
@@ -271,4 +308,46 @@ fn tags(cell: Option<Cell>) -> Vec<CompactString> {
         .map(|t| CompactString::from(t.trim()))
         .filter(|t| !t.is_empty() && t != "(none)")
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn export(n: usize, bad: &[usize]) -> SourceFile {
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                let memory = if bad.contains(&i) { -1 } else { 1024 };
+                format!(
+                    r#"{{"Name":"vm{i}","ID":"id{i}","HostName":"h{}","Status":0,"IsHighlyAvailable":true,"Memory":{memory}}}"#,
+                    i % 7
+                )
+            })
+            .collect();
+        SourceFile::new("x.json", format!("[{}]", items.join(",\n")))
+    }
+
+    #[test]
+    fn a_large_export_converts_on_two_threads_as_on_one() {
+        let n = PARALLEL_FROM + 3;
+        let file = export(n, &[]);
+        let parsed = parse(&file).unwrap();
+        let list = record::list(&file, record::parse_top(&file).unwrap(), "").unwrap();
+        let (one_thread, ctx, shape) = convert(&file, &list, 0..n);
+        assert!(ctx.errors.is_empty() && shape.is_empty());
+        assert_eq!(parsed.inventory.vms, one_thread);
+        assert_eq!(parsed.inventory.vms.len(), n);
+    }
+
+    #[test]
+    fn problems_of_both_halves_come_in_file_order() {
+        let n = PARALLEL_FROM + 3;
+        let bad = [3, n / 2 - 1, n / 2, n - 1];
+        let err = parse(&export(n, &bad)).unwrap_err();
+        let rows: Vec<String> = err.0.iter().map(|d| d.message.clone()).collect();
+        assert_eq!(rows.len(), bad.len(), "{rows:?}");
+        for (message, i) in rows.iter().zip(bad) {
+            assert!(message.contains(&format!("[{i}].Memory")), "{message}");
+        }
+    }
 }
