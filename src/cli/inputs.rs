@@ -34,8 +34,8 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
     let on_terminal = std::io::stderr().is_terminal();
     for path in &args.inventory {
         let _progress = Progress::start(format!("reading {path}"), on_terminal);
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
+        let (sha256, parsed) = match inventory::read_and_parse(path, forced) {
+            Ok(read) => read,
             Err(e) => {
                 diags.push(SourceDiag::plain(
                     Code::InventoryRead,
@@ -44,8 +44,6 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
                 continue;
             }
         };
-        let (sha256, parsed) =
-            inventory::parse_and_digest(path, bytes, forced, crate::digest::sha256_hex);
         match parsed {
             Ok(parsed) => {
                 inputs.push(InventoryInput {

@@ -21,7 +21,7 @@ mod states;
 
 pub use decode::decode;
 pub use detect::detect;
-pub use load::parse_and_digest;
+pub use load::{parse_and_digest, read_and_parse};
 pub use merge::merge;
 pub use native::from_toml_value as native_from_toml;
 

@@ -4,7 +4,7 @@
 //! bad value is reported at its own line and column; duplicate VMs are found afterwards and
 //! located by searching the text.
 
-mod split;
+mod stream;
 mod values;
 
 use super::{Format, Parsed, locate};
@@ -109,9 +109,8 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
     let text = file.text.as_str();
     let raw: RawInventory = if text.trim_start().starts_with('{') {
         // Tracking the path of every value costs a third of the parse; it is only needed to
-        // name the place of an error, so a file that fails is read again with it. A large
-        // file's VMs are read on two threads (see `split`), falling back to one.
-        let fast = split::parse(text).map_or_else(|| serde_json::from_str(text), Ok);
+        // name the place of an error, so a file that fails is read again with it.
+        let fast = serde_json::from_str(text);
         let mut de = serde_json::Deserializer::from_str(text);
         match fast.or_else(|_| serde_path_to_error::deserialize(&mut de)) {
             Ok(raw) => raw,
@@ -198,18 +197,7 @@ fn build(
         None => None,
         Some(t) => Some(parse_time(file, t, &within)?),
     };
-    let hosts = raw
-        .hosts
-        .into_iter()
-        .map(|h| Host {
-            name: h.name.0,
-            cluster: h.cluster.filter(|c| !c.is_empty()),
-            state: h.state.map_or(HostState::Up, |s| s.0),
-            memory_mb: h.memory_mb.map(|m| m.0),
-            cpus: h.cpus.map(|c| c.0 as u32),
-            implied: false,
-        })
-        .collect();
+    let hosts = hosts(raw.hosts);
     let vms = raw.vms;
     check_duplicates(file, &vms, &within)?;
     let inventory = Inventory {
@@ -224,6 +212,45 @@ fn build(
         format: Format::Native,
         warnings: Vec::new(),
     })
+}
+
+/// Reads a large native JSON inventory from `file` a piece at a time (see `stream`), when it
+/// is valid and good: `None` for anything else, whose problems the ordinary parse of the
+/// whole text then words and locates (a bad `collected_at`, a VM key used twice).
+pub fn parse_streamed(file: &std::fs::File, size: u64) -> Option<Parsed> {
+    let raw = stream::read(file, size)?;
+    let collected_at = match raw.collected_at {
+        None => None,
+        Some(RawTime::Text(t)) => Some(t.parse::<jiff::Timestamp>().ok()?),
+        Some(RawTime::Toml(_)) => return None,
+    };
+    if !second_uses(&raw.vms).is_empty() {
+        return None;
+    }
+    Some(Parsed {
+        inventory: Inventory {
+            collected_at,
+            platform: raw.platform.map(|p| p.0),
+            hosts: hosts(raw.hosts),
+            vms: raw.vms,
+            gaps: Vec::new(),
+        },
+        format: Format::Native,
+        warnings: Vec::new(),
+    })
+}
+
+fn hosts(raw: Vec<RawHost>) -> Vec<Host> {
+    raw.into_iter()
+        .map(|h| Host {
+            name: h.name.0,
+            cluster: h.cluster.filter(|c| !c.is_empty()),
+            state: h.state.map_or(HostState::Up, |s| s.0),
+            memory_mb: h.memory_mb.map(|m| m.0),
+            cpus: h.cpus.map(|c| c.0 as u32),
+            implied: false,
+        })
+        .collect()
 }
 
 fn parse_time(

@@ -1,0 +1,487 @@
+//! Reading a large native JSON inventory straight from its file, a piece at a time.
+//!
+//! Holding a whole provider-scale file (150 MB for a million VMs) next to the VMs read from
+//! it doubled the memory a run needs. Here the file is read in pieces of a few megabytes
+//! with positional reads, and each VM is read by serde_json from the piece it lies in, so
+//! the text is never whole in memory. As in [`super::split`], the second half of the `vms`
+//! array is read meanwhile on another thread, from a guessed start that the first thread
+//! must confirm by arriving exactly there between two elements.
+//!
+//! This is the happy path only: anything unusual (a syntax error, a member twice, text
+//! after the end, a read error) returns `None`, and the file is then read whole and parsed
+//! the ordinary way, which also words and locates the problem.
+
+use super::{RawInventory, RawVm};
+use crate::inventory::load::read_at;
+use crate::model::Vm;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use std::fs::File;
+
+/// The size of a piece. An element larger than this (a VM with a huge unknown member) grows
+/// the piece until it fits.
+const PIECE: usize = 4 << 20;
+
+/// VMs are kept in blocks of this many while reading the second half, so that joining them
+/// to the first half never holds a second copy of the whole half.
+const BLOCK: usize = 1 << 16;
+
+/// Reads the native JSON inventory in `file` (`size` bytes), or returns `None`.
+pub(super) fn read(file: &File, size: u64) -> Option<RawInventory> {
+    read_in(file, size, PIECE)
+}
+
+/// [`read`] in pieces of `piece` bytes (small in tests, to cut values everywhere).
+fn read_in(file: &File, size: u64, piece: usize) -> Option<RawInventory> {
+    std::thread::scope(|s| {
+        let second = s.spawn(|| second_half(file, size, piece));
+        let first = first_half(file, size, piece);
+        // Joined before anything returns, so that the scope never re-raises a panic.
+        let second = second.join().ok().flatten();
+        let (mut top, mut vms, stop) = first?;
+        if let FirstStop::Guess(guess) = stop {
+            let (start, blocks, end) = second?;
+            if start != guess {
+                return None;
+            }
+            vms.reserve(blocks.iter().map(Vec::len).sum());
+            // Block by block, each freed once copied: never a second copy of the half.
+            for block in blocks {
+                vms.extend(block);
+            }
+            top.reader.seek(end);
+            top.members(true)?;
+        }
+        let mut inventory = top.finish()?;
+        inventory.vms = vms;
+        Some(inventory)
+    })
+}
+
+/// How the first thread's reading of the array ended.
+enum FirstStop {
+    /// At the second half's guessed start (a file offset): the rest is the second thread's.
+    Guess(u64),
+    /// At the end of the object, with the whole file read.
+    Done,
+}
+
+/// The top level as the first thread reads it: members other than `vms`, kept as written.
+struct TopLevel<'f> {
+    reader: Reader<'f>,
+    rest: Vec<(String, Box<RawValue>)>,
+}
+
+impl TopLevel<'_> {
+    /// Reads members up to the `vms` array, leaving the reader after its `[`; or, when
+    /// `after_vms` (the reader just past the array's `]`), to the end of the file.
+    fn members(&mut self, after_vms: bool) -> Option<()> {
+        if after_vms {
+            match self.reader.next_non_ws()? {
+                b',' => {}
+                b'}' => return self.end_of_file(),
+                _ => return None,
+            }
+        }
+        loop {
+            self.reader.skip_ws()?;
+            let key: String = self.reader.value()?;
+            if self.reader.next_non_ws()? != b':' {
+                return None;
+            }
+            self.reader.skip_ws()?;
+            if key == "vms" {
+                // A second `vms` is for the ordinary parse to refuse.
+                if after_vms || self.reader.next_non_ws()? != b'[' {
+                    return None;
+                }
+                return Some(());
+            }
+            let raw: Box<RawValue> = self.reader.value()?;
+            self.rest.push((key, raw));
+            match self.reader.next_non_ws()? {
+                b',' => {}
+                b'}' if after_vms => return self.end_of_file(),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Only whitespace after the object's `}`.
+    fn end_of_file(&mut self) -> Option<()> {
+        (self.reader.skip_ws().is_none() && self.reader.at_end()).then_some(())
+    }
+
+    /// The members other than `vms`, read by serde as one object (defaults, duplicates).
+    fn finish(self) -> Option<RawInventory> {
+        let mut object = String::from("{");
+        for (i, (key, raw)) in self.rest.iter().enumerate() {
+            if i > 0 {
+                object.push(',');
+            }
+            object.push_str(&serde_json::to_string(key).ok()?);
+            object.push(':');
+            object.push_str(raw.get());
+        }
+        object.push('}');
+        serde_json::from_str(&object).ok()
+    }
+}
+
+/// The first thread: the top level up to the array, then elements up to the second half's
+/// guessed start, or to the array's end and the end of the object.
+fn first_half(file: &File, size: u64, piece: usize) -> Option<(TopLevel<'_>, Vec<Vm>, FirstStop)> {
+    let mut top = TopLevel {
+        reader: Reader::new(file, size, 0, piece),
+        rest: Vec::new(),
+    };
+    if top.reader.next_non_ws()? != b'{' {
+        return None;
+    }
+    top.members(false)?;
+    let guess = guess_at(file, size);
+    let mut vms = Vec::new();
+    top.reader.skip_ws()?;
+    if top.reader.peek()? == b']' {
+        top.reader.take();
+        top.members(true)?;
+        return Some((top, vms, FirstStop::Done));
+    }
+    loop {
+        let vm: RawVm = top.reader.value()?;
+        vms.push(vm.into_model());
+        match top.reader.next_non_ws()? {
+            b',' => top.reader.skip_ws()?,
+            b']' => {
+                top.members(true)?;
+                return Some((top, vms, FirstStop::Done));
+            }
+            _ => return None,
+        }
+        let at = top.reader.offset();
+        if guess == Some(at) {
+            return Some((top, vms, FirstStop::Guess(at)));
+        }
+    }
+}
+
+/// The second thread: from the guessed start to the array's end, in blocks; the guess, the
+/// blocks and the offset after the `]`.
+fn second_half(file: &File, size: u64, piece: usize) -> Option<(u64, Vec<Vec<Vm>>, u64)> {
+    let guess = guess_at(file, size)?;
+    let mut reader = Reader::new(file, size, guess, piece);
+    let mut blocks: Vec<Vec<Vm>> = vec![Vec::with_capacity(BLOCK)];
+    loop {
+        let vm: RawVm = reader.value()?;
+        let block = match blocks.last_mut() {
+            Some(b) if b.len() < BLOCK => b,
+            _ => {
+                blocks.push(Vec::with_capacity(BLOCK));
+                blocks.last_mut()?
+            }
+        };
+        block.push(vm.into_model());
+        match reader.next_non_ws()? {
+            b',' => reader.skip_ws()?,
+            b']' => return Some((guess, blocks, reader.offset())),
+            _ => return None,
+        }
+    }
+}
+
+/// A guess at where an element near the middle of the file begins: a `{` whose preceding
+/// non-blank characters are `}` and `,`. Both threads compute the same guess.
+fn guess_at(file: &File, size: u64) -> Option<u64> {
+    let from = size / 2;
+    let mut window = vec![0u8; 1 << 16];
+    let n = read_at(file, &mut window, from).ok()?;
+    let bytes = &window[..n];
+    let mut at = 0;
+    while at < bytes.len() {
+        let open = at + bytes[at..].iter().position(|&b| b == b'{')?;
+        let before = bytes[..open].iter().rev().position(|b| !is_ws(*b));
+        let comma = before.map(|k| open - 1 - k);
+        if let Some(comma) = comma.filter(|&c| bytes[c] == b',') {
+            let after = bytes[..comma].iter().rev().position(|b| !is_ws(*b));
+            if after.is_some_and(|k| bytes[comma - 1 - k] == b'}') {
+                return Some(from + open as u64);
+            }
+        }
+        at = open + 1;
+    }
+    None
+}
+
+/// A window on the file: bytes `buf[at..len]` are the file's from offset `pos + at`.
+struct Reader<'f> {
+    file: &'f File,
+    size: u64,
+    /// The file offset of `buf[0]`.
+    pos: u64,
+    buf: Vec<u8>,
+    at: usize,
+    len: usize,
+}
+
+impl<'f> Reader<'f> {
+    fn new(file: &'f File, size: u64, offset: u64, piece: usize) -> Self {
+        Reader {
+            file,
+            size,
+            pos: offset,
+            buf: vec![0; piece.max(1)],
+            at: 0,
+            len: 0,
+        }
+    }
+
+    /// The file offset of the next byte.
+    fn offset(&self) -> u64 {
+        self.pos + self.at as u64
+    }
+
+    fn seek(&mut self, offset: u64) {
+        self.pos = offset;
+        self.at = 0;
+        self.len = 0;
+    }
+
+    fn at_end(&self) -> bool {
+        self.offset() >= self.size
+    }
+
+    /// Reads more of the file after what is buffered, keeping the unread bytes; false at the
+    /// end of the file (or on a read error, which ends the fast path all the same).
+    fn more(&mut self) -> bool {
+        if self.pos + self.len as u64 >= self.size {
+            return false;
+        }
+        self.buf.copy_within(self.at..self.len, 0);
+        self.pos += self.at as u64;
+        self.len -= self.at;
+        self.at = 0;
+        if self.len == self.buf.len() {
+            let grown = self.buf.len() * 2;
+            self.buf.resize(grown, 0);
+        }
+        let end = self.pos + self.len as u64;
+        match read_at(self.file, &mut self.buf[self.len..], end) {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.len += n;
+                true
+            }
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        if self.at == self.len && !self.more() {
+            return None;
+        }
+        Some(self.buf[self.at])
+    }
+
+    fn take(&mut self) {
+        self.at += 1;
+    }
+
+    /// Skips JSON whitespace; `None` at the end of the file.
+    fn skip_ws(&mut self) -> Option<()> {
+        loop {
+            while self.at < self.len && is_ws(self.buf[self.at]) {
+                self.at += 1;
+            }
+            if self.at < self.len {
+                return Some(());
+            }
+            if !self.more() {
+                return None;
+            }
+        }
+    }
+
+    /// The next byte that is not whitespace, consumed.
+    fn next_non_ws(&mut self) -> Option<u8> {
+        self.skip_ws()?;
+        let b = self.buf[self.at];
+        self.at += 1;
+        Some(b)
+    }
+
+    /// One JSON value read by serde_json, reading more of the file while it is cut short.
+    fn value<T: DeserializeOwned>(&mut self) -> Option<T> {
+        loop {
+            let mut values =
+                serde_json::Deserializer::from_slice(&self.buf[self.at..self.len]).into_iter::<T>();
+            match values.next() {
+                Some(Ok(value)) => {
+                    let end = self.at + values.byte_offset();
+                    // A number cut at the end of the piece reads as a shorter number: read
+                    // on, unless the file ends there too.
+                    if end == self.len && self.pos + (self.len as u64) < self.size {
+                        if !self.more() {
+                            return None;
+                        }
+                        continue;
+                    }
+                    self.at = end;
+                    return Some(value);
+                }
+                Some(Err(e)) if e.is_eof() => {
+                    if !self.more() {
+                        return None;
+                    }
+                }
+                None => {
+                    if !self.more() {
+                        return None;
+                    }
+                }
+                Some(Err(_)) => return None,
+            }
+        }
+    }
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// The same inventory, read the ordinary way and here, in pieces of `piece` bytes.
+    fn both_ways(text: &str, piece: usize) -> (Option<Vec<Vm>>, Option<Vec<Vm>>) {
+        let ordinary = serde_json::from_str::<RawInventory>(text)
+            .ok()
+            .map(|r| r.vms);
+        let mut file = tempfile::tempfile().expect("a temporary file");
+        file.write_all(text.as_bytes()).expect("written");
+        let streamed = read_in(&file, text.len() as u64, piece).map(|r| r.vms);
+        (ordinary, streamed)
+    }
+
+    fn vms(n: usize, name: impl Fn(usize) -> String) -> String {
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"name":{},"host":"h{}","state":"running","memory_mb":{}}}"#,
+                    serde_json::to_string(&name(i)).unwrap(),
+                    i % 3,
+                    i + 1
+                )
+            })
+            .collect();
+        items.join(",\n ")
+    }
+
+    #[test]
+    fn reads_what_serde_reads_whatever_the_middle_looks_like() {
+        // Names that look like the place between two elements, around the middle.
+        let tricky = |i: usize| {
+            if i.is_multiple_of(2) {
+                format!("vm{i} }}, {{\"name\": \"x\"")
+            } else {
+                format!("vm{i}")
+            }
+        };
+        for n in [1, 2, 3, 10, 101] {
+            let text = format!(
+                r#"{{"collected_at":"2026-11-25T16:00:00Z","hosts":[{{"name":"h0"}}],"vms":[{}],"extra":{{"vms":1}}}}"#,
+                vms(n, tricky)
+            );
+            for piece in [1, 7, 64, 1 << 20] {
+                let (ordinary, streamed) = both_ways(&text, piece);
+                assert!(ordinary.is_some());
+                assert_eq!(streamed, ordinary, "{n} VMs in pieces of {piece}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_second_half_is_used_when_the_guess_is_right() {
+        let text = format!(r#"{{"vms":[{}]}}"#, vms(1000, |i| format!("vm{i}")));
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        let size = text.len() as u64;
+        let (start, blocks, _) = second_half(&file, size, 4096).expect("the second half reads");
+        assert_eq!(Some(start), guess_at(&file, size));
+        assert!(blocks.iter().map(Vec::len).sum::<usize>() > 100);
+        let (ordinary, streamed) = both_ways(&text, 4096);
+        assert_eq!(streamed.as_ref().map(Vec::len), Some(1000));
+        assert_eq!(streamed, ordinary);
+    }
+
+    #[test]
+    fn unusual_files_are_left_to_the_ordinary_parse() {
+        for text in [
+            r#"{"vms":[],"vms":[]}"#,
+            r#"{"vms":[{"name":"a","host":"h","state":"off"},]}"#,
+            r#"{"vms":[{"name":"a","host":"h","state":"off"}]} x"#,
+            r#"{"hosts":[]}"#,
+            r#"{"vms":[{"name":"","host":"h","state":"off"}]}"#,
+            r#"{"platform":"nope","vms":[]}"#,
+            r#"{"hosts":1,"hosts":2,"vms":[]}"#,
+            r#"{"vms":[]"#,
+            r#"["vms"]"#,
+            "",
+        ] {
+            for piece in [3, 1 << 20] {
+                let (_, streamed) = both_ways(text, piece);
+                assert!(streamed.is_none(), "{text}");
+            }
+        }
+        let (ordinary, streamed) = both_ways(r#" { "v\u006ds" : [ ] , "n" : 12345 } "#, 2);
+        assert_eq!(streamed, ordinary);
+        assert_eq!(streamed, Some(Vec::new()));
+    }
+
+    proptest::proptest! {
+        /// Whatever the whitespace, member order, names (including ones that look like the
+        /// gap between two elements) and piece size, the two ways read the same VMs, and this
+        /// way reads nothing that the ordinary way refuses.
+        #[test]
+        fn agrees_with_serde(
+            names in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "}, {", "},{\"name\":\"b\",\"host\":\"h\",\"state\":\"off\"},{",
+                "\\\"}\\", "\\u007d,\\u007b", "é", "",
+            ]), 0..40),
+            gaps in proptest::collection::vec(proptest::sample::select(vec!["", " ", "\n", "\r\n\t"]), 8),
+            vms_first in proptest::bool::ANY,
+            broken in proptest::option::of(0usize..400),
+            piece in proptest::sample::select(vec![1usize, 5, 33, 4096]),
+        ) {
+            let g = |i: usize| gaps[i % gaps.len()];
+            let items: Vec<String> = names.iter().enumerate().map(|(i, n)| {
+                format!(
+                    "{{{a}\"name\"{b}:{c}\"{n}{i}\",\"host\":\"h\"{d},{e}\"state\":\"off\",\"memory_mb\":{i}{f}}}",
+                    a = g(i), b = g(i + 1), c = g(i + 2), d = g(i + 3), e = g(i + 4), f = g(i + 5),
+                )
+            }).collect();
+            let vms = format!("\"vms\"{}:{}[{}{}]", g(0), g(1), g(2), items.join(&format!("{},{}", g(3), g(4))));
+            let hosts = format!("\"hosts\":[{}{{\"name\":\"h\",\"memory_mb\":123456}}]", g(5));
+            let mut text = if vms_first {
+                format!("{}{{{vms},{}{hosts}}}{}", g(6), g(7), g(1))
+            } else {
+                format!("{{{hosts},{vms}{}}}", g(7))
+            };
+            if let Some(at) = broken {
+                // Damage one byte: both ways must still agree on whether it reads.
+                let at = at % text.len();
+                if text.is_char_boundary(at) && text.is_char_boundary(at + 1) {
+                    text.replace_range(at..at + 1, "}");
+                }
+            }
+            let (ordinary, streamed) = both_ways(&text, piece);
+            if ordinary.is_none() {
+                proptest::prop_assert!(streamed.is_none(), "read what serde refuses: {}", text);
+            } else if streamed.is_some() {
+                proptest::prop_assert_eq!(streamed, ordinary);
+            } else {
+                proptest::prop_assert!(broken.is_some(), "gave up on a good file: {}", text);
+            }
+        }
+    }
+}
