@@ -10,6 +10,10 @@
 //! This is the happy path only: anything unusual (a syntax error, a member twice, text
 //! after the end, a read error) returns `None`, and the file is then read whole and parsed
 //! the ordinary way, which also words and locates the problem.
+//!
+//! One difference is known: each VM is parsed as a document of its own, so serde_json's
+//! nesting limit (128) counts from the VM, not from the file; a VM nested 127 levels deep
+//! in an unknown member is read here where the ordinary parse refuses it.
 
 use super::{RawInventory, RawVm};
 use crate::inventory::load::read_at;
