@@ -216,26 +216,37 @@ fn guess_at(file: &File, size: u64) -> Option<u64> {
     None
 }
 
-/// A window on the file: bytes `buf[at..len]` are the file's from offset `pos + at`.
+/// A window on the file: `text[at..]` is the file's text from offset `pos + at`.
+///
+/// The window is text, checked as UTF-8 once as it is read, so that serde_json reads it as
+/// `str` and does not check each string again (a twentieth of the run's time).
 struct Reader<'f> {
     file: &'f File,
     size: u64,
-    /// The file offset of `buf[0]`.
+    /// The file offset of `text[0]`.
     pos: u64,
-    buf: Vec<u8>,
+    text: String,
     at: usize,
-    len: usize,
+    /// How much to read at a time.
+    piece: usize,
+    /// Bytes read but not yet text: a character cut at the end of a read.
+    cut: Vec<u8>,
+    /// Read into here, then checked and appended to `text`.
+    scratch: Vec<u8>,
 }
 
 impl<'f> Reader<'f> {
     fn new(file: &'f File, size: u64, offset: u64, piece: usize) -> Self {
+        let piece = piece.max(1);
         Reader {
             file,
             size,
             pos: offset,
-            buf: vec![0; piece.max(1)],
+            text: String::with_capacity(piece + 4),
             at: 0,
-            len: 0,
+            piece,
+            cut: Vec::new(),
+            scratch: vec![0; piece + 4],
         }
     }
 
@@ -247,42 +258,53 @@ impl<'f> Reader<'f> {
     fn seek(&mut self, offset: u64) {
         self.pos = offset;
         self.at = 0;
-        self.len = 0;
+        self.text.clear();
+        self.cut.clear();
     }
 
     fn at_end(&self) -> bool {
         self.offset() >= self.size
     }
 
-    /// Reads more of the file after what is buffered, keeping the unread bytes; false at the
-    /// end of the file (or on a read error, which ends the fast path all the same).
+    /// Reads more of the file after what is buffered, keeping the unread text; false at the
+    /// end of the file, on a read error or on bytes that are not UTF-8 (all of which end the
+    /// fast path).
     fn more(&mut self) -> bool {
-        if self.pos + self.len as u64 >= self.size {
+        self.text.drain(..self.at);
+        self.pos += self.at as u64;
+        self.at = 0;
+        let next = self.pos + (self.text.len() + self.cut.len()) as u64;
+        if next >= self.size {
             return false;
         }
-        self.buf.copy_within(self.at..self.len, 0);
-        self.pos += self.at as u64;
-        self.len -= self.at;
-        self.at = 0;
-        if self.len == self.buf.len() {
-            let grown = self.buf.len() * 2;
-            self.buf.resize(grown, 0);
-        }
-        let end = self.pos + self.len as u64;
-        match read_at(self.file, &mut self.buf[self.len..], end) {
-            Ok(0) | Err(_) => false,
-            Ok(n) => {
-                self.len += n;
-                true
+        let kept = self.cut.len();
+        self.scratch[..kept].copy_from_slice(&self.cut);
+        let n = match read_at(self.file, &mut self.scratch[kept..kept + self.piece], next) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => n,
+        };
+        let bytes = &self.scratch[..kept + n];
+        let valid = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            // A character cut by the end of the read: the rest comes with the next one.
+            Err(e) if e.error_len().is_none() => {
+                match std::str::from_utf8(&bytes[..e.valid_up_to()]) {
+                    Ok(text) => text,
+                    Err(_) => return false,
+                }
             }
-        }
+            Err(_) => return false,
+        };
+        self.text.push_str(valid);
+        self.cut = bytes[valid.len()..].to_vec();
+        true
     }
 
     fn peek(&mut self) -> Option<u8> {
-        if self.at == self.len && !self.more() {
+        if self.at == self.text.len() && !self.more() {
             return None;
         }
-        Some(self.buf[self.at])
+        Some(self.text.as_bytes()[self.at])
     }
 
     fn take(&mut self) {
@@ -292,10 +314,11 @@ impl<'f> Reader<'f> {
     /// Skips JSON whitespace; `None` at the end of the file.
     fn skip_ws(&mut self) -> Option<()> {
         loop {
-            while self.at < self.len && is_ws(self.buf[self.at]) {
+            let bytes = self.text.as_bytes();
+            while self.at < bytes.len() && is_ws(bytes[self.at]) {
                 self.at += 1;
             }
-            if self.at < self.len {
+            if self.at < bytes.len() {
                 return Some(());
             }
             if !self.more() {
@@ -307,7 +330,7 @@ impl<'f> Reader<'f> {
     /// The next byte that is not whitespace, consumed.
     fn next_non_ws(&mut self) -> Option<u8> {
         self.skip_ws()?;
-        let b = self.buf[self.at];
+        let b = self.text.as_bytes()[self.at];
         self.at += 1;
         Some(b)
     }
@@ -315,14 +338,14 @@ impl<'f> Reader<'f> {
     /// One JSON value read by serde_json, reading more of the file while it is cut short.
     fn value<T: DeserializeOwned>(&mut self) -> Option<T> {
         loop {
-            let mut values =
-                serde_json::Deserializer::from_slice(&self.buf[self.at..self.len]).into_iter::<T>();
+            let rest = self.text.get(self.at..)?;
+            let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
             match values.next() {
                 Some(Ok(value)) => {
                     let end = self.at + values.byte_offset();
-                    // A number cut at the end of the piece reads as a shorter number: read
+                    // A number cut at the end of the window reads as a shorter number: read
                     // on, unless the file ends there too.
-                    if end == self.len && self.pos + (self.len as u64) < self.size {
+                    if end == self.text.len() && self.offset_after_text() < self.size {
                         if !self.more() {
                             return None;
                         }
@@ -344,6 +367,11 @@ impl<'f> Reader<'f> {
                 Some(Err(_)) => return None,
             }
         }
+    }
+
+    /// The file offset just after the text read so far.
+    fn offset_after_text(&self) -> u64 {
+        self.pos + (self.text.len() + self.cut.len()) as u64
     }
 }
 
