@@ -24,7 +24,7 @@ use std::fs::File;
 
 /// The size of a piece. An element larger than this (a VM with a huge unknown member) grows
 /// the piece until it fits.
-const PIECE: usize = 4 << 20;
+const PIECE: usize = 1 << 20;
 
 /// VMs are kept in blocks of this many while reading the second half, so that joining them
 /// to the first half never holds a second copy of the whole half.
