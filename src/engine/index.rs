@@ -223,28 +223,14 @@ fn hosts_by_name(inventory: &Inventory) -> HostMap<'_, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{HostState, Layout, VmState};
+    use crate::model::{Layout, VmState};
 
     #[test]
     fn prepared_positions_give_the_index_a_lookup_would() {
-        let host = |name: &str| Host {
-            name: name.into(),
-            cluster: None,
-            state: HostState::Up,
-            memory_mb: None,
-            cpus: None,
-            implied: false,
-        };
+        let host = Host::named;
         let vm = |name: &str, on: &str| Vm {
-            name: name.into(),
-            id: None,
-            host: on.into(),
             state: VmState::Running,
-            ha: None,
-            memory_mb: None,
-            vcpus: None,
-            tags: Vec::new(),
-            evidence: Default::default(),
+            ..Vm::on(name, on)
         };
         let read = Inventory {
             hosts: vec![host("b"), host("A")],
@@ -257,11 +243,7 @@ mod tests {
             ],
             ..Inventory::default()
         };
-        let mut sorted = read.clone();
-        sorted.imply_missing_hosts();
-        sorted.canonicalize();
-        let mut prepared = read;
-        let layout = prepared.prepare();
+        let (prepared, layout, sorted) = read.prepared_beside_canonical();
         assert_eq!(
             prepared.vms[0].name, "5",
             "prepare leaves the VMs where they are"

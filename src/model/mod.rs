@@ -282,13 +282,15 @@ fn permute<T>(items: &mut [T], order: &[u32]) {
     }
 }
 
+/// Test values: a VM or host with a name and nothing else known.
 #[cfg(test)]
 impl Vm {
-    fn placeholder() -> Vm {
+    /// The VM `name` on `host`, its state unknown and nothing else said.
+    pub(crate) fn on(name: &str, host: &str) -> Vm {
         Vm {
-            name: CompactString::const_new(""),
+            name: name.into(),
             id: None,
-            host: CompactString::const_new(""),
+            host: host.into(),
             state: VmState::Unknown,
             ha: None,
             memory_mb: None,
@@ -300,10 +302,25 @@ impl Vm {
 }
 
 #[cfg(test)]
+impl Inventory {
+    /// This inventory prepared, its layout, and the same inventory implied and canonicalized
+    /// (what `prepare` must agree with).
+    pub(crate) fn prepared_beside_canonical(self) -> (Inventory, Layout, Inventory) {
+        let mut canonical = self.clone();
+        canonical.imply_missing_hosts();
+        canonical.canonicalize();
+        let mut prepared = self;
+        let layout = prepared.prepare();
+        (prepared, layout, canonical)
+    }
+}
+
+#[cfg(test)]
 impl Host {
-    fn placeholder() -> Host {
+    /// The host `name`, up, its capacity unknown.
+    pub(crate) fn named(name: &str) -> Host {
         Host {
-            name: CompactString::const_new(""),
+            name: name.into(),
             cluster: None,
             state: HostState::Up,
             memory_mb: None,
@@ -352,18 +369,11 @@ mod tests {
     }
 
     fn vm(name: &str, host: &str) -> Vm {
-        Vm {
-            name: name.into(),
-            host: host.into(),
-            ..Vm::placeholder()
-        }
+        Vm::on(name, host)
     }
 
     fn host(name: &str) -> Host {
-        Host {
-            name: name.into(),
-            ..Host::placeholder()
-        }
+        Host::named(name)
     }
 
     #[test]
@@ -380,20 +390,20 @@ mod tests {
             ],
             ..Inventory::default()
         };
-        let mut expected = inventory.clone();
-        expected.imply_missing_hosts();
-        expected.canonicalize();
-        let mut prepared = inventory;
-        let layout = prepared.prepare();
+        check_prepare(inventory);
+    }
+
+    /// Prepares `inventory` and checks that the layout joins every VM to the first host of its
+    /// name (any case) and, applied, gives what implying and canonicalizing give.
+    fn check_prepare(inventory: Inventory) {
+        let (prepared, layout, expected) = inventory.prepared_beside_canonical();
         assert_eq!(layout.vm_hosts.len(), prepared.vms.len());
         for (vm, &h) in prepared.vms.iter().zip(&layout.vm_hosts) {
-            let host = &prepared.hosts[h as usize];
-            assert!(
-                host.name.eq_ignore_ascii_case(&vm.host),
-                "{} on {}",
-                vm.name,
-                host.name
-            );
+            let first = prepared
+                .hosts
+                .iter()
+                .position(|x| x.name.eq_ignore_ascii_case(&vm.host));
+            assert_eq!(Some(h as usize), first, "{} on {}", vm.name, vm.host);
         }
         assert_eq!(in_order(prepared, &layout), expected);
     }
@@ -429,16 +439,7 @@ mod tests {
                 vms: vms.iter().map(|&(n, h)| vm(["a", "b", "B", "c"][n], NAMES[h])).collect(),
                 ..Inventory::default()
             };
-            let mut expected = inventory.clone();
-            expected.imply_missing_hosts();
-            expected.canonicalize();
-            let mut prepared = inventory;
-            let layout = prepared.prepare();
-            for (vm, &h) in prepared.vms.iter().zip(&layout.vm_hosts) {
-                let first = prepared.hosts.iter().position(|x| x.name.eq_ignore_ascii_case(&vm.host));
-                proptest::prop_assert_eq!(Some(h as usize), first);
-            }
-            proptest::prop_assert_eq!(&in_order(prepared, &layout), &expected);
+            check_prepare(inventory);
         }
     }
 }

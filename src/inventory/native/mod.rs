@@ -425,15 +425,8 @@ mod tests {
     #[test]
     fn second_uses_are_found_once_per_key_in_order() {
         let vm = |name: &str, id: Option<&str>| Vm {
-            name: name.into(),
             id: id.map(Into::into),
-            host: "H".into(),
-            state: VmState::Off,
-            ha: None,
-            memory_mb: None,
-            vcpus: None,
-            tags: Vec::new(),
-            evidence: BTreeMap::new(),
+            ..Vm::on(name, "H")
         };
         let vms = [
             vm("a", None),
@@ -458,15 +451,8 @@ mod tests {
             let vms: Vec<Vm> = keys
                 .iter()
                 .map(|&(k, with_id)| Vm {
-                    name: format!("n{k}").into(),
                     id: with_id.then(|| format!("i{k}").into()),
-                    host: "H".into(),
-                    state: VmState::Off,
-                    ha: None,
-                    memory_mb: None,
-                    vcpus: None,
-                    tags: Vec::new(),
-                    evidence: BTreeMap::new(),
+                    ..Vm::on(&format!("n{k}"), "H")
                 })
                 .collect();
             let mut seen = std::collections::HashMap::new();
