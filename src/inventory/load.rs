@@ -9,7 +9,7 @@
 use super::{Format, Parsed, detect, native, parse, parse_file};
 use crate::diag::{Diagnostics, SourceFile};
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek};
 
 /// Native files from this size on are read a piece at a time.
 const STREAM_FROM: u64 = 1 << 20;
@@ -27,6 +27,8 @@ pub fn read_and_parse(
     {
         return Ok(read);
     }
+    // On Windows a positional read moves the file's cursor: start from the top again.
+    file.seek(std::io::SeekFrom::Start(0))?;
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     file.read_to_end(&mut bytes)?;
     Ok(parse_and_digest(
