@@ -7,13 +7,13 @@
 //! its VMs where the parser put them, and the index maps canonical positions to them: moving
 //! a million VMs into order cost a third of a second, looking them up costs nothing.
 
-use crate::model::{Host, HostKey, HostMap, Inventory, Layout, Vm};
+use crate::model::{Host, HostPositions, Inventory, Layout, Vm};
 
 #[derive(Clone)]
 pub struct InventoryIndex<'a> {
     pub inventory: &'a Inventory,
-    /// Host position by name, case-insensitively (borrowed: no lowercase copies).
-    by_name: HostMap<'a, usize>,
+    /// Host position by name, case-insensitively.
+    by_name: HostPositions<'a>,
     /// `inventory.vms[order[i]]` is the VM at canonical position `i`, and `rank` is the
     /// inverse; both `None` when the VMs are in canonical order already.
     order: Option<Vec<u32>>,
@@ -39,9 +39,7 @@ impl<'a> InventoryIndex<'a> {
         for vm in &inventory.vms {
             let pos = match last {
                 Some((name, h)) if name == vm.host => h,
-                _ => by_name
-                    .get(&HostKey(&vm.host))
-                    .map_or(u32::MAX, |&h| h as u32),
+                _ => by_name.get(&vm.host).unwrap_or(u32::MAX),
             };
             host_of.push(pos);
             last = Some((&vm.host, pos));
@@ -81,7 +79,7 @@ impl<'a> InventoryIndex<'a> {
 
     fn build(
         inventory: &'a Inventory,
-        by_name: HostMap<'a, usize>,
+        by_name: HostPositions<'a>,
         order: Option<Vec<u32>>,
         host_of: Vec<u32>,
         targets: &[String],
@@ -130,14 +128,14 @@ impl<'a> InventoryIndex<'a> {
     pub fn set_targets(&mut self, targets: &[String]) {
         self.is_target.fill(false);
         for t in targets {
-            if let Some(&h) = self.by_name.get(&HostKey(t)) {
-                self.is_target[h] = true;
+            if let Some(h) = self.by_name.get(t) {
+                self.is_target[h as usize] = true;
             }
         }
     }
 
     pub fn host_pos(&self, name: &str) -> Option<usize> {
-        self.by_name.get(&HostKey(name)).copied()
+        self.by_name.get(name).map(|h| h as usize)
     }
 
     /// The VM at canonical position `i`.
@@ -211,11 +209,10 @@ fn is_permutation(order: &[u32]) -> bool {
 }
 
 /// Host position by name, case-insensitively; the first of names differing only in case.
-fn hosts_by_name(inventory: &Inventory) -> HostMap<'_, usize> {
-    let mut by_name = HostMap::default();
-    by_name.reserve(inventory.hosts.len());
+fn hosts_by_name(inventory: &Inventory) -> HostPositions<'_> {
+    let mut by_name = HostPositions::default();
     for (i, h) in inventory.hosts.iter().enumerate() {
-        by_name.entry(HostKey(h.name.as_str())).or_insert(i);
+        by_name.insert(&h.name, i as u32);
     }
     by_name
 }

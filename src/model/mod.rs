@@ -6,7 +6,7 @@ mod names;
 mod state;
 
 pub use compact_str::CompactString;
-use names::HostPositions;
+pub(crate) use names::HostPositions;
 pub use names::{HostKey, HostMap, NameHasher, cmp_folded};
 pub use state::{HostState, Platform, VmState};
 

@@ -63,14 +63,14 @@ pub type HostMap<'a, V> = HashMap<HostKey<'a>, V, BuildHasherDefault<NameHasher>
 /// million VMs). Names of up to 31 bytes (nearly all, FQDNs included) are kept here inline
 /// and folded to lowercase, so a lookup compares within the table; longer ones go to a
 /// [`HostMap`].
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct HostPositions<'a> {
     short: HashMap<Folded, u32, BuildHasherDefault<NameHasher>>,
     long: HostMap<'a, u32>,
 }
 
 /// A name of up to 31 bytes, lowercased, zero-padded.
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 struct Folded([u8; 32]);
 
 impl Folded {
