@@ -31,16 +31,7 @@ pub fn load(files: Vec<SourceFile>) -> Result<PolicySet, Diagnostics> {
         let text = std::sync::Arc::clone(&source.text);
         let (doc, errors) = DeTable::parse_recoverable(&text);
         if !errors.is_empty() {
-            for e in errors {
-                let span = e.span().unwrap_or(0..0);
-                diags.push(SourceDiag::at(
-                    Code::PolicySyntax,
-                    e.message().to_string(),
-                    &source,
-                    span,
-                    "here",
-                ));
-            }
+            diags.extend(syntax_errors(&source, errors));
             set.files.push(policy_file);
             continue;
         }
@@ -121,6 +112,22 @@ fn read_policy_table(
 }
 
 /// Parses `24h`, `90m`, `7d`, `1d 12h`, `2w`: whole numbers with units s, m, h, d, w.
+/// TOML syntax errors (from `DeTable::parse_recoverable`), each at its place in `source`.
+pub(crate) fn syntax_errors(source: &SourceFile, errors: Vec<toml::de::Error>) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    for e in errors {
+        let span = e.span().unwrap_or(0..0);
+        diags.push(SourceDiag::at(
+            Code::PolicySyntax,
+            e.message().to_string(),
+            source,
+            span,
+            "here",
+        ));
+    }
+    diags
+}
+
 pub(crate) fn parse_duration(text: &str) -> Option<jiff::SignedDuration> {
     let mut total: i64 = 0;
     let mut rest = text.trim();

@@ -16,6 +16,7 @@ mod walk;
 pub use builtin::{BUILTIN_CASES, BUILTIN_FILES, builtin_sources};
 pub use files::{BUILTIN_WORD, collect_sources};
 pub use load::load;
+pub(crate) use load::syntax_errors;
 pub use template::{PLACEHOLDERS, Template};
 // Policy test case files are validated the same way (see `crate::policytest`).
 pub(crate) use walk::{TableReader, array_items, type_error};

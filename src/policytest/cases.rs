@@ -10,7 +10,7 @@ use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
 use crate::engine::{Verdict, resolve_hosts};
 use crate::inventory::native_from_toml;
 use crate::model::{Inventory, Platform};
-use crate::policy::{Mode, Phase, TableReader, array_items, type_error};
+use crate::policy::{Mode, Phase, TableReader, array_items, syntax_errors, type_error};
 use std::collections::BTreeMap;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -37,17 +37,7 @@ pub fn parse(source: SourceFile) -> Result<CaseFile, Diagnostics> {
     let text = std::sync::Arc::clone(&source.text);
     let (doc, errors) = DeTable::parse_recoverable(&text);
     if !errors.is_empty() {
-        for e in errors {
-            let span = e.span().unwrap_or(0..0);
-            diags.push(SourceDiag::at(
-                Code::PolicySyntax,
-                e.message().to_string(),
-                &source,
-                span,
-                "here",
-            ));
-        }
-        return Err(diags);
+        return Err(syntax_errors(&source, errors));
     }
     let doc = Spanned::new(doc.span(), DeValue::Table(doc.into_inner()));
     let mut cases = Vec::new();
