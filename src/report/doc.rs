@@ -236,25 +236,34 @@ fn hosts_table(hosts: &[HostLoadRow]) -> Vec<Block> {
         rows: hosts
             .iter()
             .map(|h| {
-                vec![
-                    Inline::Text(if h.target {
-                        format!("{} (drained)", h.host)
-                    } else {
-                        h.host.clone()
-                    }),
-                    opt(h.cluster.as_deref()),
-                    Inline::Text(h.state.clone()),
-                    Inline::Text(
-                        h.memory_mb
-                            .map_or("unknown".into(), |m| format!("{} GiB", gib(m))),
-                    ),
+                let mut row = host_cells(h, "drained");
+                row.extend([
                     used(h.used_before_pct, h.used_before_mb),
                     used(h.used_after_pct, h.used_after_mb),
                     Inline::Text(format!("{} → {}", h.vms_before, h.vms_after)),
-                ]
+                ]);
+                row
             })
             .collect(),
     }]
+}
+
+/// The cells both host tables start with: the host (marked `target_word` when it is one of
+/// the request's), its cluster, state and memory.
+fn host_cells(h: &HostLoadRow, target_word: &str) -> Vec<Inline> {
+    vec![
+        Inline::Text(if h.target {
+            format!("{} ({target_word})", h.host)
+        } else {
+            h.host.clone()
+        }),
+        opt(h.cluster.as_deref()),
+        Inline::Text(h.state.clone()),
+        Inline::Text(
+            h.memory_mb
+                .map_or("unknown".into(), |m| format!("{} GiB", gib(m))),
+        ),
+    ]
 }
 
 /// `restore`'s host table: the load the plan recorded before maintenance, today's, and the
@@ -278,18 +287,8 @@ fn restore_hosts_table(hosts: &[HostLoadRow]) -> Vec<Block> {
             .iter()
             .map(|h| {
                 let after = h.after_move_back.as_ref();
-                vec![
-                    Inline::Text(if h.target {
-                        format!("{} (maintained)", h.host)
-                    } else {
-                        h.host.clone()
-                    }),
-                    opt(h.cluster.as_deref()),
-                    Inline::Text(h.state.clone()),
-                    Inline::Text(
-                        h.memory_mb
-                            .map_or("unknown".into(), |m| format!("{} GiB", gib(m))),
-                    ),
+                let mut row = host_cells(h, "maintained");
+                row.extend([
                     used(h.used_before_pct, h.used_before_mb),
                     used(h.used_after_pct, h.used_after_mb),
                     after.map_or(Inline::Text("-".into()), |a| used(a.used_pct, a.used_mb)),
@@ -299,7 +298,8 @@ fn restore_hosts_table(hosts: &[HostLoadRow]) -> Vec<Block> {
                         h.vms_after,
                         after.map_or("-".to_string(), |a| a.vms.to_string())
                     )),
-                ]
+                ]);
+                row
             })
             .collect(),
     }]
