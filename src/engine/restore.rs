@@ -379,6 +379,7 @@ fn as_vm(b: &BaselineVm) -> Vm {
         memory_mb: b.memory_mb,
         vcpus: None,
         tags: Vec::new(),
+        template: false,
         evidence: BTreeMap::new(),
     }
 }

@@ -26,6 +26,7 @@ fn vm(name: &str, id: Option<&str>, host: &str, ha: bool) -> Vm {
         memory_mb: Some(10_000),
         vcpus: Some(4),
         tags: vec![],
+        template: false,
         evidence: BTreeMap::new(),
     }
 }

@@ -212,6 +212,7 @@ mod tests {
             memory_mb: Some(1024),
             vcpus: Some(2),
             tags: vec!["prod".into()],
+            template: false,
             evidence: BTreeMap::new(),
         }
     }

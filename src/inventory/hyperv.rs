@@ -76,6 +76,7 @@ fn vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Vm> {
         memory_mb,
         vcpus: vcpus.map(|c| c as u32),
         tags: Vec::new(),
+        template: false,
         evidence,
     })
 }

@@ -107,6 +107,7 @@ mod tests {
             memory_mb: None,
             vcpus: None,
             tags: Vec::new(),
+            template: false,
             evidence: Default::default(),
         }
     }

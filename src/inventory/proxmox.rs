@@ -115,6 +115,7 @@ fn guest(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
         memory_mb,
         vcpus,
         tags,
+        template: false,
         evidence,
     })
 }

@@ -146,6 +146,7 @@ fn vm(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
         memory_mb,
         vcpus: vcpus.map(|c| c as u32),
         tags,
+        template: false,
         evidence,
     })
 }

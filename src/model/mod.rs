@@ -64,6 +64,9 @@ pub struct Vm {
     pub memory_mb: Option<u64>,
     pub vcpus: Option<u32>,
     pub tags: Vec<CompactString>,
+    /// A template (Proxmox `template: 1`, vSphere templates): never runs, but is stored on the
+    /// host and lost with it when the host is retired. Absent in an export means false.
+    pub template: bool,
     /// Raw values from the export worth keeping as evidence (an unknown state's raw value, a lock).
     pub evidence: BTreeMap<String, String>,
 }
@@ -296,6 +299,7 @@ impl Vm {
             memory_mb: None,
             vcpus: None,
             tags: Vec::new(),
+            template: false,
             evidence: BTreeMap::new(),
         }
     }

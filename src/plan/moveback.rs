@@ -138,6 +138,7 @@ mod tests {
             memory_mb: Some(memory_mb),
             vcpus: Some(2),
             tags: vec![],
+            template: false,
             evidence: BTreeMap::new(),
         }
     }

@@ -33,6 +33,7 @@ fn vm(name: &str, host: &str, state: VmState, ha: bool, memory_mb: u64) -> Vm {
         memory_mb: Some(memory_mb),
         vcpus: Some(2),
         tags: vec![],
+        template: false,
         evidence: BTreeMap::new(),
     }
 }

@@ -64,6 +64,7 @@ mod tests {
             memory_mb: None,
             vcpus: None,
             tags: vec![],
+            template: false,
             evidence: BTreeMap::new(),
         }
     }

@@ -143,6 +143,7 @@ fn inventory() -> Inventory {
         memory_mb: None,
         vcpus: None,
         tags: vec![],
+        template: false,
         evidence: Default::default(),
     };
     Inventory {

@@ -221,6 +221,7 @@ mod tests {
             memory_mb: Some(1),
             vcpus: None,
             tags: vec![],
+            template: false,
             evidence: Default::default(),
         }
     }

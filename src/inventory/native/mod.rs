@@ -68,6 +68,8 @@ struct RawVm {
     vcpus: Option<Bounded<MAX_CPUS>>,
     #[serde(default)]
     tags: Vec<CompactString>,
+    #[serde(default)]
+    template: bool,
 }
 
 impl RawVm {
@@ -84,6 +86,7 @@ impl RawVm {
             memory_mb: self.memory_mb.map(|m| m.0),
             vcpus: self.vcpus.map(|c| c.0 as u32),
             tags: self.tags,
+            template: self.template,
             evidence: BTreeMap::new(),
         }
     }
