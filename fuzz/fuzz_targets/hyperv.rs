@@ -5,5 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use preflight::inventory::{Format, parse};
 
 fuzz_target!(|data: &[u8]| {
-    let _ = parse("fuzz", data, Some(Format::Hyperv));
+    if let Err(diags) = parse("fuzz", data, Some(Format::Hyperv)) {
+        preflight_fuzz::render(&diags);
+    }
 });
