@@ -101,8 +101,10 @@ fn a_wrong_schema_or_unknown_field_is_invalid() {
         .args(["render", &plan, "--target", "hyperv-ps"])
         .assert()
         .code(2)
+        // The same reader as `restore`, so the same code and words.
+        .stderr(predicate::str::contains("plan::schema"))
         .stderr(predicate::str::contains(
-            "schema `preflight/plan/v9` is not preflight/plan/v1",
+            "unknown plan schema `preflight/plan/v9`",
         ));
     let plan = write(
         dir.path(),

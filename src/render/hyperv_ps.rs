@@ -9,6 +9,8 @@
 //! `Suspend-ClusterNode -Drain -Wait` moves the roles off; `Resume-ClusterNode -Failback
 //! Immediate` lets the cluster bring them back, unless the plan has its own move-back steps
 //! for that node, in which case `NoFailback` keeps the two from fighting over the same VMs.
+//! A move back of a VM the drain moved (an SCVMM plan run through these modules) asks the
+//! cluster's nodes where the VM is now and moves it from there (`Move-PlanVMBack`).
 
 use super::powershell::{self, HOW_TO_RUN_COMMON, call, state_name};
 use super::{Dialect, Item};
@@ -76,6 +78,19 @@ function Move-PlanVM {
         Move-VM -VM $vm -DestinationHost $node.Name -IncludeStorage -DestinationStoragePath $path | Out-Null
     }
     if ($null -eq (Find-PlanVM $Step $Name $Id $To)) { Stop-Plan $Step ('VM ' + $Name + ' did not arrive on ' + $To) }
+}
+
+# The move back of a VM the drain moved: the cluster chose its node, so every node that is up
+# (or paused) is asked for the VM (by id, else exact name); it must be on exactly one, and it
+# then moves from there with the same guards as any other move.
+function Move-PlanVMBack {
+    param([string]$Step, [string]$Name, [string]$Id, [string]$To, [string]$Expect)
+    $nodes = @(Get-ClusterNode | Where-Object { ([string]$_.State -eq 'Up') -or ([string]$_.State -eq 'Paused') })
+    $at = @($nodes | Where-Object { $null -ne (Find-PlanVM $Step $Name $Id ([string]$_.Name)) })
+    if ($at.Count -ne 1) { Stop-Plan $Step ('VM ' + $Name + ' is on ' + $at.Count + ' cluster nodes, not one') }
+    $from = [string]$at[0].Name
+    if (Test-PlanHost $from $To) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
+    Move-PlanVM -Step $Step -Name $Name -Id $Id -From $from -To $To -Expect $Expect
 }
 
 function Stop-PlanVM {

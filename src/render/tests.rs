@@ -2,7 +2,14 @@
 
 use super::*;
 use crate::model::{Host, HostState, Inventory, Vm};
-use crate::plan::StepAction;
+use crate::plan::{StepAction, StepDoc};
+
+/// Changes a step through its document form (which must stay a valid step).
+fn edit(step: &mut Step, f: impl FnOnce(&mut StepDoc)) {
+    let mut doc = StepDoc::from(step.clone());
+    f(&mut doc);
+    *step = Step::try_from(doc).unwrap();
+}
 
 fn plan(text: &str) -> Plan {
     serde_json::from_str(text).unwrap()
@@ -54,7 +61,7 @@ fn resume_does_not_fail_back_when_the_plan_moves_vms_back() {
     let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
     assert!(out.contains("-Node 'HV01' -Failback 'NoFailback'"));
     p.steps
-        .retain(|s| !(s.phase == StepPhase::Post && s.action == StepAction::Migrate));
+        .retain(|s| !(s.phase == StepPhase::Post && s.action() == StepAction::Migrate));
     let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
     assert!(out.contains("-Node 'HV01' -Failback 'Immediate'"));
 }
@@ -73,7 +80,7 @@ fn states_use_each_platforms_words() {
 #[test]
 fn nul_anywhere_is_refused() {
     let mut p = three_node();
-    p.steps[1].vm = Some("WEB\0".into());
+    edit(&mut p.steps[1], |d| d.vm = Some("WEB\0".into()));
     let err = render(&p, &opts(Target::ScvmmPs, Phases::All)).unwrap_err();
     assert_eq!(err[0].kind, ProblemKind::Unwritable);
     assert_eq!(err[0].step.as_deref(), Some("pre-migrate-WEB01"));
@@ -98,10 +105,10 @@ fn a_platform_the_target_does_not_drive_is_refused() {
 #[test]
 fn proxmox_needs_numeric_ids_and_path_safe_nodes() {
     let mut p = proxmox();
-    p.steps[0].vm_id = None;
-    p.steps[1].vm_id = Some("110/../../x".into());
-    p.steps[2].host = Some("pve1/../x".into());
-    p.steps[5].to = Some("--force".into());
+    edit(&mut p.steps[0], |d| d.vm_id = None);
+    edit(&mut p.steps[1], |d| d.vm_id = Some("110/../../x".into()));
+    edit(&mut p.steps[2], |d| d.host = Some("pve1/../x".into()));
+    edit(&mut p.steps[5], |d| d.to = Some("--force".into()));
     let err = render(&p, &opts(Target::ProxmoxSh, Phases::All)).unwrap_err();
     let kinds: Vec<ProblemKind> = err.iter().map(|e| e.kind).collect();
     assert_eq!(
@@ -117,12 +124,29 @@ fn proxmox_needs_numeric_ids_and_path_safe_nodes() {
 }
 
 #[test]
-fn a_migrate_without_a_destination_is_incomplete() {
+fn a_move_back_from_wherever_the_drain_put_it_renders_for_every_target() {
+    let drained = |d: &mut StepDoc| {
+        d.from = None;
+        d.from_drain = true;
+    };
     let mut p = three_node();
-    p.steps[0].to = None;
-    let err = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap_err();
-    assert_eq!(err.len(), 1);
-    assert!(err[0].message.contains("needs `to`"), "{}", err[0].message);
+    p.request.platform = "scvmm".into();
+    edit(&mut p.steps[5], drained);
+    let vmm = render(&p, &opts(Target::ScvmmPs, Phases::All)).unwrap();
+    assert!(vmm.contains(
+        "\nMove-PlanVMBack -Step 'post-migrate-SQL01' -Name 'SQL01' -Id '8c1f2e3d-4a5b-4c6d-8e9f-0a1b2c3d4e02' -To 'HV01' -Expect 'Running'\n"
+    ));
+    assert!(vmm.contains("from wherever the drain put it to HV01"));
+    let hv = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(hv.contains("\nMove-PlanVMBack -Step 'post-migrate-SQL01' "));
+    // The plan moves it back itself: the cluster must not fail back as well.
+    assert!(hv.contains("-Node 'HV01' -Failback 'NoFailback'"));
+    let mut p = proxmox();
+    edit(&mut p.steps[5], drained);
+    let pve = render(&p, &opts(Target::ProxmoxSh, Phases::All)).unwrap();
+    assert!(
+        pve.contains("\nmigrate_guest_back 'post-migrate-101' 'sql01' '101' 'pve1' 'running'\n")
+    );
 }
 
 fn inventory() -> Inventory {
