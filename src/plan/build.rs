@@ -251,7 +251,9 @@ fn group_steps(
         .iter()
         .map(|(&i, &to)| (i, Some(to)))
         .chain(group.drained.iter().map(|&i| (i, None)))
-        .filter(|(i, _)| !profile.moves_back(index.vm(*i)))
+        // The platform moves back at most what its drain moved; what the plan moved, the plan
+        // moves back.
+        .filter(|(i, to)| to.is_some() || !profile.moves_back(index.vm(*i)))
         .collect();
     back.sort_by_key(|(i, _)| (index.vm(*i).name.clone(), *i));
     for (i, to) in back {

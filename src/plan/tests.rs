@@ -410,3 +410,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn what_the_plan_moved_the_plan_moves_back_even_on_a_platform_that_fails_back() {
+    // A failover cluster or Proxmox HA returns only what its drain moved: an HA VM the plan
+    // moved before the drain (here by a rule that moves stopped HA VMs in patch mode too) must
+    // come back through the plan's own post step.
+    let rule = r#"
+[[rule]]
+id = "move-stopped-ha"
+title = "Stopped HA VMs move off first"
+severity = "warning"
+kind = "vm"
+modes = ["patch"]
+when = { state = ["off"], ha = true }
+action = "migrate"
+message = "{vm} is {state} on {host}"
+"#;
+    let mut sources = builtin_sources();
+    sources.push(crate::diag::SourceFile::new("r.toml", rule));
+    let policy = load(sources).expect("the policy loads");
+    let inv = Inventory {
+        hosts: vec![host("H1", "C", 100_000), host("H2", "C", 100_000)],
+        vms: vec![
+            vm("OFF", "H1", VmState::Off, true, 8_000),
+            vm("RUN", "H1", VmState::Running, true, 8_000),
+        ],
+        ..Inventory::default()
+    };
+    for platform in [Platform::Hyperv, Platform::Proxmox, Platform::Scvmm] {
+        let (plan, _) = run(
+            &policy,
+            &inv,
+            &request(&["H1"], Mode::Patch, platform),
+            false,
+        );
+        let back = steps_of(&plan, StepPhase::Post, StepAction::Migrate);
+        let names: Vec<Option<&str>> = back.iter().map(|s| s.vm_name()).collect();
+        // RUN is drained: the platform brings it back, except SCVMM, which never does.
+        let want = if platform == Platform::Scvmm {
+            vec![Some("OFF"), Some("RUN")]
+        } else {
+            vec![Some("OFF")]
+        };
+        assert_eq!(names, want, "{platform}");
+        assert_eq!(back[0].from_host(), Some("H2"), "{platform}");
+    }
+}

@@ -86,7 +86,9 @@ pub(super) fn check_step<'a>(
             expect_state,
         } => Op::Shutdown(guest(vm, *expect_state, &mut problems), host),
         StepKind::EnterMaintenance { host } => Op::EnterMaintenance(host),
-        StepKind::ExitMaintenance { host } => Op::ExitMaintenance(host, !moves_back_to(plan, host)),
+        StepKind::ExitMaintenance { host } => {
+            Op::ExitMaintenance(host, !moves_drained_back_to(plan, host))
+        }
         StepKind::Notify { .. } => Op::Notify,
     };
     if target == Target::ProxmoxSh {
@@ -111,12 +113,14 @@ pub(super) fn check_step<'a>(
     }
 }
 
-/// Whether the plan moves VMs back to `host` itself after maintenance; then the platform must
-/// not fail back on its own as well.
-fn moves_back_to(plan: &Plan, host: &str) -> bool {
-    plan.steps
-        .iter()
-        .any(|s| s.phase == StepPhase::Post && s.to().is_some_and(|t| t.eq_ignore_ascii_case(host)))
+/// Whether the plan itself moves back to `host` VMs that the drain moved off it; then the
+/// platform must not fail them back on its own as well. A VM the plan moved before the drain
+/// does not count: a failback returns only what the drain moved, so it cannot fight over it.
+fn moves_drained_back_to(plan: &Plan, host: &str) -> bool {
+    plan.steps.iter().any(|s| {
+        s.phase == StepPhase::Post
+            && matches!(&s.kind, StepKind::Migrate { from: Source::Drained, to, .. } if to.eq_ignore_ascii_case(host))
+    })
 }
 
 /// Proxmox guest ids are integers (100 to 999999999).

@@ -7,10 +7,11 @@
 //! disks. Which of the two applies is read from the VM (`IsClustered`) when the step runs.
 //!
 //! `Suspend-ClusterNode -Drain -Wait` moves the roles off; `Resume-ClusterNode -Failback
-//! Immediate` lets the cluster bring them back, unless the plan has its own move-back steps
-//! for that node, in which case `NoFailback` keeps the two from fighting over the same VMs.
-//! A move back of a VM the drain moved (an SCVMM plan run through these modules) asks the
-//! cluster's nodes where the VM is now and moves it from there (`Move-PlanVMBack`).
+//! Immediate` lets the cluster bring them back. Failback returns only what the drain moved, so
+//! the plan's move-backs of VMs it moved itself before the drain do not conflict with it. Only
+//! when the plan moves the drained VMs back itself (an SCVMM plan run through these modules,
+//! where `Move-PlanVMBack` asks the cluster's nodes where each VM is now) does the node resume
+//! with `NoFailback`, so that the two do not fight over the same VMs.
 
 use super::powershell::{self, HOW_TO_RUN_COMMON, call, state_name};
 use super::{Dialect, Item};
@@ -147,12 +148,12 @@ impl Dialect for Hyperv {
             let (mode, why) = if failback {
                 (
                     "Immediate",
-                    "# The plan has no move-back steps for this node: the cluster fails its roles back.\n",
+                    "# The cluster fails back the roles its drain moved off this node.\n",
                 )
             } else {
                 (
                     "NoFailback",
-                    "# The plan moves the VMs back itself (post steps), so the cluster must not.\n",
+                    "# The plan moves the drained VMs back itself (post steps), so the cluster must not.\n",
                 )
             };
             let mut s = why.to_string();

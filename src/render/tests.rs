@@ -56,8 +56,17 @@ fn a_phase_renders_only_its_steps() {
 }
 
 #[test]
-fn resume_does_not_fail_back_when_the_plan_moves_vms_back() {
+fn resume_fails_back_unless_the_plan_moves_the_drained_vms_back() {
+    // The plan moves back only the VMs it moved itself before the drain: the cluster must
+    // still fail back the roles its drain moved, or they stay away.
     let mut p = three_node();
+    let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(out.contains("-Node 'HV01' -Failback 'Immediate'"));
+    // A plan that moves the drained VMs back itself must keep the cluster from doing it too.
+    edit(&mut p.steps[5], |d| {
+        d.from = None;
+        d.from_drain = true;
+    });
     let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
     assert!(out.contains("-Node 'HV01' -Failback 'NoFailback'"));
     p.steps
