@@ -62,7 +62,13 @@ if [[ $cur != "$node" || $(<"$d/type") != "$type" ]]; then
   exit 2
 fi
 case $op/$what in
-  get/status/current) printf '{"status":"%s","vmid":%s}\n' "$(<"$d/state")" "$vmid" ;;
+  get/status/current)
+    state=$(<"$d/state")
+    if [[ $state == paused ]]; then
+      printf '{"qmpstatus":"paused","status":"running","vmid":%s}\n' "$vmid"
+    else
+      printf '{"status":"%s","vmid":%s}\n' "$state" "$vmid"
+    fi ;;
   create/migrate)
     while (($#)); do
       if [[ $1 == --target ]]; then printf '%s' "$2" >"$d/node"; shift; fi
@@ -217,15 +223,30 @@ pub fn expected_calls(plan: &Plan, world: &[Guest]) -> Vec<Vec<String>> {
                 let ty = if g.lxc { "lxc" } else { "qemu" };
                 let path = format!("/nodes/{from}/{ty}/{vmid}/migrate");
                 let mut call = v(&["pvesh", "create", &path, "--target", to]);
-                if g.lxc {
-                    call.extend(v(&["--restart", "1"]));
-                } else {
+                if !g.lxc {
                     call.extend(v(&["--online", "1", "--with-local-disks", "1"]));
+                } else if g.state == "running" {
+                    call.extend(v(&["--restart", "1"]));
                 }
                 calls.push(call);
                 g.node = to.to_string();
                 find(&w, to, vmid, &mut calls);
             }
+            (_, action @ (StepAction::Start | StepAction::Shutdown)) => {
+                let vmid = s.vm().and_then(|v| v.id.as_deref()).unwrap();
+                find(&w, host, vmid, &mut calls);
+                let g = w.iter_mut().find(|g| g.vmid == vmid).unwrap();
+                let ty = if g.lxc { "lxc" } else { "qemu" };
+                let (word, state) = if action == StepAction::Start {
+                    ("start", "running")
+                } else {
+                    ("shutdown", "stopped")
+                };
+                let path = format!("/nodes/{host}/{ty}/{vmid}/status/{word}");
+                calls.push(v(&["pvesh", "create", &path]));
+                g.state = state.to_string();
+            }
+            (_, StepAction::Notify) => {}
             (_, StepAction::EnterMaintenance) => {
                 calls.push(v(&[
                     "ha-manager",
@@ -245,7 +266,6 @@ pub fn expected_calls(plan: &Plan, world: &[Guest]) -> Vec<Vec<String>> {
                     host,
                 ]));
             }
-            (_, other) => panic!("the stub world does not model {other:?}"),
         }
     }
     calls
