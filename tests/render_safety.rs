@@ -403,3 +403,34 @@ proptest! {
         assert_bash_safe(&pve, &world);
     }
 }
+
+/// The hostile plan with its move-backs made moves of VMs the drain put somewhere unknown.
+fn hostile_drained(mut p: Plan) -> Plan {
+    for s in &mut p.steps {
+        if s.phase == StepPhase::Post && s.action() == StepAction::Migrate {
+            edit(s, |d| {
+                d.from = None;
+                d.from_drain = true;
+            });
+        }
+    }
+    p
+}
+
+#[test]
+fn drained_move_backs_keep_hostile_names_literal() {
+    let windows = hostile_drained(hostile_windows());
+    for target in [Target::ScvmmPs, Target::HypervPs] {
+        assert_ps_safe(&windows, target);
+        assert!(render_ok(&windows, target).contains("\nMove-PlanVMBack -Step "));
+    }
+    // Bash: the script asks the stub cluster where each guest is (hostile node names come
+    // back through JSON) and moves it from there, byte for byte.
+    let plan = hostile_drained(hostile());
+    let run = assert_bash_safe(&plan, &guests(&plan, &["104"]));
+    assert!(
+        run.calls
+            .iter()
+            .any(|c| c.len() > 2 && c[..3] == ["pvesh", "get", "/cluster/resources"])
+    );
+}

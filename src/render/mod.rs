@@ -4,7 +4,11 @@
 //! host, id, note, even the step ids the planner derives from names) is written only through
 //! [`quote`]: as a single-quoted literal in code, or as escaped text on a comment line, so no
 //! name can become code. Each move is preceded by a guard in the script that stops the run when
-//! the VM is no longer where, or in the state, the plan expects.
+//! the VM is no longer where, or in the state, the plan expects; a VM the drain moved (the plan
+//! cannot know where) is first looked up where the platform says it is.
+//!
+//! The plan reader hands over only complete steps ([`crate::plan::StepKind`]); what is checked
+//! here is what a target cannot write.
 //!
 //! The targets differ in cmdlets, not in shape: a header comment, a prelude of helper functions
 //! that take names as arguments, then one call per step in plan order.

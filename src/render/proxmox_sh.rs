@@ -9,7 +9,9 @@
 //!
 //! `ha-manager crm-command node-maintenance enable` makes HA migrate the node's running HA
 //! services; `disable` moves them back (Proxmox always does), so the plan's own move-back
-//! steps cover only guests HA does not manage, and a guest already home is skipped.
+//! steps cover only the guests the plan moved itself, and a guest already home is skipped. A
+//! move back of a guest the drain moved (`migrate_guest_back`, for a plan that has one) asks
+//! `/cluster/resources` which node runs it.
 
 use super::quote::sh_literal;
 use super::{Dialect, Item, Op};

@@ -227,3 +227,23 @@ fn moved_gone_and_stopped_vms_are_misfits() {
             .any(|x| x.message == "host `HV03` is not in the inventory")
     );
 }
+
+#[test]
+fn a_drained_move_back_fits_wherever_the_vm_is_but_not_when_it_is_gone() {
+    let mut p = three_node();
+    // SQL01 as a VM the drain moved: its post step takes it from wherever it is.
+    p.steps
+        .retain(|s| s.id != "pre-migrate-SQL01" && !s.id.ends_with("WEB01"));
+    edit(&mut p.steps[3], |d| {
+        d.from = None;
+        d.from_drain = true;
+    });
+    assert_eq!(p.steps[3].id, "post-migrate-SQL01");
+    let mut inv = inventory();
+    inv.vms[0].host = "HV03".into();
+    assert_eq!(check_fit(&p, Phases::Only(StepPhase::Post), &inv), []);
+    inv.vms.remove(0);
+    let m = check_fit(&p, Phases::Only(StepPhase::Post), &inv);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].message.contains("SQL01") && m[0].message.contains("gone"));
+}
