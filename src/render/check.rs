@@ -4,6 +4,7 @@
 //! what is checked here is what one target cannot write. All problems of the plan are
 //! collected, not just the first.
 
+use super::fit::same_host;
 use super::quote::writable;
 use super::{Guest, Op, Problem, ProblemKind, Target};
 use crate::plan::{Plan, Source, Step, StepKind, StepPhase};
@@ -119,7 +120,7 @@ pub(super) fn check_step<'a>(
 fn moves_drained_back_to(plan: &Plan, host: &str) -> bool {
     plan.steps.iter().any(|s| {
         s.phase == StepPhase::Post
-            && matches!(&s.kind, StepKind::Migrate { from: Source::Drained, to, .. } if to.eq_ignore_ascii_case(host))
+            && matches!(&s.kind, StepKind::Migrate { from: Source::Drained, to, .. } if same_host(to, host))
     })
 }
 

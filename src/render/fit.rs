@@ -142,7 +142,7 @@ fn find_host<'a>(inventory: &'a Inventory, name: &str) -> Option<&'a str> {
 
 /// Host names compare as `--host` does: case-insensitively, and a short name matches an FQDN
 /// by its first label.
-fn same_host(a: &str, b: &str) -> bool {
+pub(super) fn same_host(a: &str, b: &str) -> bool {
     if a.eq_ignore_ascii_case(b) {
         return true;
     }

@@ -69,6 +69,12 @@ fn resume_fails_back_unless_the_plan_moves_the_drained_vms_back() {
     });
     let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
     assert!(out.contains("-Node 'HV01' -Failback 'NoFailback'"));
+    // Host names compare as everywhere else: a short name matches the FQDN.
+    edit(&mut p.steps[5], |d| {
+        d.to = Some("hv01.contoso.local".into())
+    });
+    let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(out.contains("-Node 'HV01' -Failback 'NoFailback'"));
     p.steps
         .retain(|s| !(s.phase == StepPhase::Post && s.action() == StepAction::Migrate));
     let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
