@@ -112,12 +112,21 @@ fn deserialize<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T, Dia
     let value = result.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        // A step whose fields do not make a step is refused once the whole step is read, where
-        // serde_json stands after it: point at the step itself instead.
-        let offset = step_offset(text, &path)
-            .unwrap_or_else(|| offset_of(text, inner.line(), inner.column().max(1)));
         let msg = inner.to_string();
         let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
+        // A step whose fields do not make a step (the reader's own words, "step `id`: ...") is
+        // refused once the whole step is read, where serde_json stands after it: point at the
+        // step itself instead.
+        let whole_step = msg.starts_with("step `");
+        let offset = whole_step
+            .then(|| step_offset(text, &path))
+            .flatten()
+            .unwrap_or_else(|| offset_of(text, inner.line(), inner.column().max(1)));
+        let help = if whole_step {
+            "make the plan again with `preflight audit --plan` (docs/plan.md lists the fields each action takes)"
+        } else {
+            "a plan is the JSON document `preflight audit --plan` writes (CONTRACT 6.2)"
+        };
         SourceDiag::at(
             Code::PlanInvalid,
             format!("{}: not a valid plan: {msg}", file.name),
@@ -129,7 +138,7 @@ fn deserialize<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T, Dia
                 format!("at {path}")
             },
         )
-        .with_help("a plan is the JSON document `preflight audit --plan` writes (CONTRACT 6.2)")
+        .with_help(help)
     })?;
     // Trailing garbage after the document is as bad as a broken one.
     de.end().map_err(|e| {
