@@ -143,12 +143,12 @@ impl TryFrom<StepDoc> for Step {
             ("with_storage", doc.with_storage),
         ];
         if let Some((field, _)) = present.iter().find(|(f, p)| *p && !takes.contains(f)) {
-            return Err(why(format!("a {} step has no `{field}`", action.as_str())));
+            return Err(why(format!("{} step has no `{field}`", article(action))));
         }
         let need = |field: &str, v: Option<String>| match v {
             Some(v) if !v.trim().is_empty() => Ok(v),
             Some(_) => Err(why(format!("`{field}` is blank"))),
-            None => Err(why(format!("a {} step needs `{field}`", action.as_str()))),
+            None => Err(why(format!("{} step needs `{field}`", article(action)))),
         };
         if doc.vm.is_none() && doc.vm_id.is_some() {
             return Err(why(
@@ -163,7 +163,7 @@ impl TryFrom<StepDoc> for Step {
             None => None,
         };
         let need_vm = |vm: Option<VmRef>| {
-            vm.ok_or_else(|| why(format!("a {} step needs `vm`", action.as_str())))
+            vm.ok_or_else(|| why(format!("{} step needs `vm`", article(action))))
         };
         let kind = match action {
             StepAction::Migrate => {
@@ -222,6 +222,13 @@ impl TryFrom<StepDoc> for Step {
             note: doc.note,
         })
     }
+}
+
+/// "a migrate", "an exit-maintenance": the action with its article, for messages.
+fn article(action: StepAction) -> String {
+    let word = action.as_str();
+    let an = word.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {word}", if an { "an" } else { "a" })
 }
 
 #[cfg(test)]
@@ -306,11 +313,11 @@ mod tests {
             ),
             (
                 r#"{"id":"d","phase":"drain","action":"enter-maintenance"}"#,
-                "a enter-maintenance step needs `host`",
+                "an enter-maintenance step needs `host`",
             ),
             (
                 r#"{"id":"d","phase":"drain","action":"exit-maintenance","host":"H","vm":"V"}"#,
-                "a exit-maintenance step has no `vm`",
+                "an exit-maintenance step has no `vm`",
             ),
             (
                 r#"{"id":"s","phase":"pre","action":"start","vm":"V"}"#,
