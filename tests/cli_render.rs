@@ -101,8 +101,10 @@ fn a_wrong_schema_or_unknown_field_is_invalid() {
         .args(["render", &plan, "--target", "hyperv-ps"])
         .assert()
         .code(2)
+        // The same reader as `restore`, so the same code and words.
+        .stderr(predicate::str::contains("plan::schema"))
         .stderr(predicate::str::contains(
-            "schema `preflight/plan/v9` is not preflight/plan/v1",
+            "unknown plan schema `preflight/plan/v9`",
         ));
     let plan = write(
         dir.path(),
@@ -271,4 +273,36 @@ fn an_unreadable_inventory_wins_over_a_stale_plan() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("inventory::read"));
+}
+
+#[test]
+fn a_migrate_without_a_source_is_refused_at_the_step() {
+    // What `audit --plan` used to write for SCVMM's drained VMs: a `to` and no `from`.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(THREE_NODE).unwrap();
+    let broken = text.replacen("\"from\": \"HV02\", ", "", 1);
+    assert_ne!(broken, text);
+    let plan = write(dir.path(), "p.json", &broken);
+    for target in ["scvmm-ps", "hyperv-ps"] {
+        preflight()
+            .args(["render", &plan, "--target", target])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("plan::invalid"))
+            .stderr(predicate::str::contains("step `post-migrate-SQL01`"))
+            .stderr(predicate::str::contains("a migrate step needs"))
+            // The step's opening brace.
+            .stderr(predicate::str::contains("p.json:33:5"));
+    }
+    // With `"from_drain": true` in its place, it is the move back of a VM the drain moved.
+    let drained = text.replacen("\"from\": \"HV02\", ", "\"from_drain\": true, ", 1);
+    let plan = write(dir.path(), "q.json", &drained);
+    preflight()
+        .args(["render", &plan, "--target", "hyperv-ps"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "\nMove-PlanVMBack -Step 'post-migrate-SQL01' ",
+        ));
 }

@@ -9,7 +9,7 @@
 
 mod support;
 
-use preflight::plan::{Plan, StepAction, StepPhase};
+use preflight::plan::{Plan, Step, StepAction, StepDoc, StepPhase};
 use preflight::render::{Options, Phases, Target, render};
 use proptest::prelude::*;
 use support::{Guest, StubRun, expected_calls, run_with_stubs};
@@ -32,16 +32,29 @@ fn render_ok(plan: &Plan, target: Target) -> String {
     .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
+/// A step in its document form (flat, every field optional).
+fn doc(step: &Step) -> StepDoc {
+    StepDoc::from(step.clone())
+}
+
+/// Changes a step through its document form (which must stay a valid step).
+fn edit(step: &mut Step, f: impl FnOnce(&mut StepDoc)) {
+    let mut d = doc(step);
+    f(&mut d);
+    *step = Step::try_from(d).unwrap();
+}
+
 /// Every string of the plan the renderer writes.
 fn names_of(plan: &Plan) -> Vec<String> {
     let mut out: Vec<String> = plan.request.hosts.clone();
     for s in &plan.steps {
-        out.push(s.id.clone());
-        for v in [&s.vm, &s.vm_id, &s.host, &s.from, &s.to, &s.note]
+        let d = doc(s);
+        out.push(d.id.clone());
+        for v in [d.vm, d.vm_id, d.host, d.from, d.to, d.note]
             .into_iter()
             .flatten()
         {
-            out.push(v.clone());
+            out.push(v);
         }
     }
     out.sort();
@@ -57,17 +70,19 @@ fn plain(plan: &Plan) -> Plan {
     let mut p = plan.clone();
     p.request.hosts = p.request.hosts.iter().map(map).collect();
     for s in &mut p.steps {
-        s.id = map(&s.id);
-        for v in [
-            &mut s.vm,
-            &mut s.vm_id,
-            &mut s.host,
-            &mut s.from,
-            &mut s.to,
-            &mut s.note,
-        ] {
-            *v = v.as_ref().map(map);
-        }
+        edit(s, |d| {
+            d.id = map(&d.id);
+            for v in [
+                &mut d.vm,
+                &mut d.vm_id,
+                &mut d.host,
+                &mut d.from,
+                &mut d.to,
+                &mut d.note,
+            ] {
+                *v = v.as_ref().map(map);
+            }
+        });
     }
     p
 }
@@ -171,14 +186,12 @@ fn acted_on(plan: &Plan) -> Vec<String> {
         .iter()
         .filter(|s| s.phase != StepPhase::Maintenance)
     {
-        out.push(s.id.clone());
-        for v in [&s.vm, &s.vm_id, &s.host, &s.from, &s.to]
-            .into_iter()
-            .flatten()
-        {
-            out.push(v.clone());
+        let d = doc(s);
+        out.push(d.id.clone());
+        for v in [d.vm, d.vm_id, d.host, d.from, d.to].into_iter().flatten() {
+            out.push(v);
         }
-        if s.action == StepAction::Notify {
+        if s.action() == StepAction::Notify {
             out.extend(s.note.clone());
         }
     }
@@ -206,9 +219,11 @@ fn hostile_windows() -> Plan {
     let mut p = hostile();
     p.request.platform = "hyperv".into();
     for s in &mut p.steps {
-        if let Some(vm) = &s.vm {
-            s.vm_id = Some(format!("{vm}'id"));
-        }
+        edit(s, |d| {
+            if let Some(vm) = &d.vm {
+                d.vm_id = Some(format!("{vm}'id"));
+            }
+        });
     }
     p
 }
@@ -270,7 +285,7 @@ fn assert_bash_safe(plan: &Plan, world: &[Guest]) -> StubRun {
         "an injected command ran"
     );
     for s in &plan.steps {
-        if let Some(vm) = &s.vm {
+        if let Some(vm) = s.vm_name() {
             assert!(
                 run.stdout.contains(&format!("({vm})")),
                 "{vm:?} not in stdout"
@@ -354,19 +369,22 @@ fn tiny_plan(vm: &str, other: &str, platform: &str, vm_id: &str) -> Plan {
     let text = include_str!("fixtures/plans/proxmox-maintenance.json");
     let mut p: Plan = serde_json::from_str(text).unwrap();
     p.request.platform = platform.into();
-    p.steps.retain(|s| s.vm_id.as_deref() != Some("110"));
+    p.steps
+        .retain(|s| s.vm().and_then(|v| v.id.as_deref()) != Some("110"));
     p.baseline.retain(|b| b.id.as_deref() == Some("101"));
     for s in &mut p.steps {
-        if s.vm.is_some() {
-            s.vm = Some(vm.to_string());
-            s.vm_id = Some(vm_id.to_string());
-            s.id = format!("{}-{vm}", s.id);
-        }
-        for h in [&mut s.from, &mut s.to] {
-            if h.as_deref() == Some("pve2") {
-                *h = Some(other.to_string());
+        edit(s, |d| {
+            if d.vm.is_some() {
+                d.vm = Some(vm.to_string());
+                d.vm_id = Some(vm_id.to_string());
+                d.id = format!("{}-{vm}", d.id);
             }
-        }
+            for h in [&mut d.from, &mut d.to] {
+                if h.as_deref() == Some("pve2") {
+                    *h = Some(other.to_string());
+                }
+            }
+        });
     }
     p
 }
@@ -384,4 +402,35 @@ proptest! {
         let world = guests(&pve, &[]);
         assert_bash_safe(&pve, &world);
     }
+}
+
+/// The hostile plan with its move-backs made moves of VMs the drain put somewhere unknown.
+fn hostile_drained(mut p: Plan) -> Plan {
+    for s in &mut p.steps {
+        if s.phase == StepPhase::Post && s.action() == StepAction::Migrate {
+            edit(s, |d| {
+                d.from = None;
+                d.from_drain = true;
+            });
+        }
+    }
+    p
+}
+
+#[test]
+fn drained_move_backs_keep_hostile_names_literal() {
+    let windows = hostile_drained(hostile_windows());
+    for target in [Target::ScvmmPs, Target::HypervPs] {
+        assert_ps_safe(&windows, target);
+        assert!(render_ok(&windows, target).contains("\nMove-PlanVMBack -Step "));
+    }
+    // Bash: the script asks the stub cluster where each guest is (hostile node names come
+    // back through JSON) and moves it from there, byte for byte.
+    let plan = hostile_drained(hostile());
+    let run = assert_bash_safe(&plan, &guests(&plan, &["104"]));
+    assert!(
+        run.calls
+            .iter()
+            .any(|c| c.len() > 2 && c[..3] == ["pvesh", "get", "/cluster/resources"])
+    );
 }

@@ -9,8 +9,8 @@ use super::{
     Cli, InventoryArgs, RenderArgs, RenderPhaseArg, RenderTargetArg, color_enabled,
     print_diagnostics,
 };
-use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, offset_of};
-use crate::plan::{PLAN_SCHEMA, Plan, StepPhase};
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
+use crate::plan::{LoadedPlan, StepPhase, read_plan_located};
 use crate::render::{self, Options, Phases, ProblemKind, Target, check_fit};
 use std::io::IsTerminal;
 
@@ -22,7 +22,7 @@ pub fn run(args: &RenderArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         )
     })?;
     let sha256 = crate::digest::sha256_hex(&bytes);
-    let (file, plan) = read_plan(&args.plan, &bytes)?;
+    let (LoadedPlan { plan, .. }, file) = read_plan_located(&args.plan, &bytes)?;
     let phases = match args.phase {
         RenderPhaseArg::All => Phases::All,
         RenderPhaseArg::Pre => Phases::Only(StepPhase::Pre),
@@ -78,65 +78,6 @@ pub fn run(args: &RenderArgs, cli: &Cli) -> Result<i32, Diagnostics> {
     }
     emit(args.output.as_deref(), |w| w.write_all(script.as_bytes()))?;
     Ok(0)
-}
-
-/// Reads a plan document, pointing at the line and column of the first thing wrong with it.
-pub fn read_plan(name: &str, bytes: &[u8]) -> Result<(SourceFile, Plan), Diagnostics> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        SourceDiag::plain(
-            Code::PlanInvalid,
-            format!(
-                "{name}: a plan is UTF-8 JSON, but byte {} is not UTF-8",
-                e.valid_up_to()
-            ),
-        )
-    })?;
-    let file = SourceFile::new(name, text);
-    let mut de = serde_json::Deserializer::from_str(text);
-    let plan: Plan = match serde_path_to_error::deserialize(&mut de) {
-        Ok(p) => p,
-        Err(err) => {
-            let path = err.path().to_string();
-            return Err(json_error(&file, &path, err.into_inner()).into());
-        }
-    };
-    // Text after the document is an error too, at its own position.
-    de.end()
-        .map_err(|e| Diagnostics::from(json_error(&file, "the end of the document", e)))?;
-    if plan.schema != PLAN_SCHEMA {
-        let needle = serde_json::to_string(&plan.schema).unwrap_or_default();
-        let span = text.find(&needle).map_or(0..0, |i| i..i + needle.len());
-        return Err(SourceDiag::at(
-            Code::PlanInvalid,
-            format!(
-                "{name}: schema `{}` is not {PLAN_SCHEMA}",
-                plan.schema.escape_debug()
-            ),
-            &file,
-            span,
-            "this schema",
-        )
-        .into());
-    }
-    Ok((file, plan))
-}
-
-fn json_error(file: &SourceFile, path: &str, err: serde_json::Error) -> SourceDiag {
-    let text = file.text.as_str();
-    let offset = offset_of(text, err.line(), err.column().max(1));
-    let msg = err.to_string();
-    let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
-    SourceDiag::at(
-        Code::PlanInvalid,
-        format!("{}: {msg}", file.name),
-        file,
-        offset..offset + 1,
-        format!("at {path}"),
-    )
-    .with_help(format!(
-        "a plan is a {PLAN_SCHEMA} document written by `preflight audit --plan`"
-    ))
 }
 
 /// A diagnostic pointing at the step's `"id"` in the plan file when it can be found.

@@ -76,7 +76,7 @@ fn a_renamed_vm_is_found_by_its_id_and_a_vm_without_id_by_its_name() {
     assert_eq!(a.evidence["current_host"], json!("H2"));
     assert!(!a.evidence.contains_key("vanished"));
     assert_eq!(r.plan.steps.len(), 1);
-    assert_eq!(r.plan.steps[0].to.as_deref(), Some("H1"));
+    assert_eq!(r.plan.steps[0].to(), Some("H1"));
     // B lost its name and has no id: it vanished.
     after.vms[1].name = "B2".into();
     let r = run(Platform::Scvmm, &after);

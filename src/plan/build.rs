@@ -9,8 +9,8 @@
 use super::ids::{dedupe, step_id};
 use super::schedule::{Asks, Group, schedule};
 use super::{
-    BaselineHost, BaselineVm, PLAN_SCHEMA, Plan, PlanInput, PlanRequest, Step, StepAction,
-    StepPhase,
+    BaselineHost, BaselineVm, PLAN_SCHEMA, Plan, PlanInput, PlanRequest, Source, Step, StepKind,
+    StepPhase, VmRef,
 };
 use crate::engine::{Finding, InventoryIndex, Request};
 use crate::model::{Inventory, Vm, VmState};
@@ -175,24 +175,33 @@ fn group_steps(
         let vm = index.vm(i);
         let a = &asks[&i];
         for (rule, message) in &a.notify {
-            let mut s = vm_step(StepPhase::Pre, StepAction::Notify, vm);
-            s.host = Some(vm.host.to_string());
+            let kind = StepKind::Notify {
+                vm: Some(vm_ref(vm)),
+                host: Some(vm.host.to_string()),
+            };
+            let mut s = vm_step(StepPhase::Pre, vm, kind);
             s.because = vec![rule.clone()];
             s.note = Some(message.clone());
             steps.push(s);
         }
         if let Some(to) = group.moved.get(&i) {
-            let mut s = vm_step(StepPhase::Pre, StepAction::Migrate, vm);
-            s.from = Some(vm.host.to_string());
-            s.to = Some(index.host(*to).name.to_string());
-            s.expect_state = Some(vm.state);
-            s.with_storage = vm.ha != Some(true);
+            let kind = StepKind::Migrate {
+                vm: vm_ref(vm),
+                from: Source::Host(vm.host.to_string()),
+                to: index.host(*to).name.to_string(),
+                with_storage: vm.ha != Some(true),
+                expect_state: Some(vm.state),
+            };
+            let mut s = vm_step(StepPhase::Pre, vm, kind);
             s.because = a.migrate.iter().cloned().collect();
             steps.push(s);
         } else if !a.shutdown.is_empty() && vm.state != VmState::Off {
-            let mut s = vm_step(StepPhase::Pre, StepAction::Shutdown, vm);
-            s.host = Some(vm.host.to_string());
-            s.expect_state = Some(vm.state);
+            let kind = StepKind::Shutdown {
+                vm: vm_ref(vm),
+                host: vm.host.to_string(),
+                expect_state: Some(vm.state),
+            };
+            let mut s = vm_step(StepPhase::Pre, vm, kind);
             s.because = a.shutdown.iter().cloned().collect();
             steps.push(s);
             shut_down.push(i);
@@ -200,13 +209,24 @@ fn group_steps(
     }
     for &h in &group.hosts {
         let name = &index.host(h).name;
-        let mut s = host_step(StepPhase::Drain, StepAction::EnterMaintenance, name);
+        let mut s = host_step(
+            StepPhase::Drain,
+            StepKind::EnterMaintenance {
+                host: name.to_string(),
+            },
+        );
         s.note = Some(format!("drain with {}", profile.drain_command()));
         steps.push(s);
     }
     for &h in &group.hosts {
         let name = &index.host(h).name;
-        let mut s = host_step(StepPhase::Maintenance, StepAction::Notify, name);
+        let mut s = host_step(
+            StepPhase::Maintenance,
+            StepKind::Notify {
+                vm: None,
+                host: Some(name.to_string()),
+            },
+        );
         s.note = Some(if decommission {
             format!("decommission {name} here: the operator's own steps go in this place")
         } else {
@@ -221,8 +241,9 @@ fn group_steps(
     for &h in &group.hosts {
         steps.push(host_step(
             StepPhase::Post,
-            StepAction::ExitMaintenance,
-            &index.host(h).name,
+            StepKind::ExitMaintenance {
+                host: index.host(h).name.to_string(),
+            },
         ));
     }
     let mut back: Vec<(usize, Option<usize>)> = group
@@ -230,37 +251,54 @@ fn group_steps(
         .iter()
         .map(|(&i, &to)| (i, Some(to)))
         .chain(group.drained.iter().map(|&i| (i, None)))
-        .filter(|(i, _)| !profile.moves_back(index.vm(*i)))
+        // The platform moves back at most what its drain moved; what the plan moved, the plan
+        // moves back.
+        .filter(|(i, to)| to.is_some() || !profile.moves_back(index.vm(*i)))
         .collect();
     back.sort_by_key(|(i, _)| (index.vm(*i).name.clone(), *i));
     for (i, to) in back {
         let vm = index.vm(i);
-        let mut s = vm_step(StepPhase::Post, StepAction::Migrate, vm);
-        s.to = Some(vm.host.to_string());
-        s.with_storage = vm.ha != Some(true);
         let mut because: BTreeSet<String> = placement_rules.iter().cloned().collect();
-        match to {
+        // A VM the plan moved is where the plan put it; one the drain moved is wherever the
+        // platform chose, which only the platform knows when the step runs.
+        let (from, expect_state, note) = match to {
             Some(to) => {
-                s.from = Some(index.host(to).name.to_string());
-                s.expect_state = Some(vm.state);
                 because.extend(asks[&i].migrate.iter().cloned());
+                (
+                    Source::Host(index.host(to).name.to_string()),
+                    vm.state,
+                    None,
+                )
             }
-            None => {
-                s.expect_state = Some(VmState::Running);
-                s.note = Some(format!(
+            None => (
+                Source::Drained,
+                VmState::Running,
+                Some(format!(
                     "the drain moved it; {} does not move it back",
                     request.platform
-                ));
-            }
-        }
+                )),
+            ),
+        };
+        let kind = StepKind::Migrate {
+            vm: vm_ref(vm),
+            from,
+            to: vm.host.to_string(),
+            with_storage: vm.ha != Some(true),
+            expect_state: Some(expect_state),
+        };
+        let mut s = vm_step(StepPhase::Post, vm, kind);
         s.because = because.into_iter().collect();
+        s.note = note;
         steps.push(s);
     }
     for i in shut_down {
         let vm = index.vm(i);
-        let mut s = vm_step(StepPhase::Post, StepAction::Start, vm);
-        s.host = Some(vm.host.to_string());
-        s.expect_state = Some(VmState::Off);
+        let kind = StepKind::Start {
+            vm: vm_ref(vm),
+            host: vm.host.to_string(),
+            expect_state: Some(VmState::Off),
+        };
+        let mut s = vm_step(StepPhase::Post, vm, kind);
         s.because = asks[&i].shutdown.iter().cloned().collect();
         steps.push(s);
     }
@@ -270,38 +308,31 @@ fn on_host(index: &InventoryIndex<'_>, vm: usize, host: usize) -> bool {
     index.host_of_vm(vm) == Some(host)
 }
 
-fn vm_step(phase: StepPhase, action: StepAction, vm: &Vm) -> Step {
-    Step {
-        id: step_id(phase, action, vm.key()),
-        phase,
-        action,
-        vm: Some(vm.name.to_string()),
-        vm_id: vm.id.as_deref().map(str::to_string),
-        host: None,
-        from: None,
-        to: None,
-        expect_state: None,
-        with_storage: false,
-        because: Vec::new(),
-        note: None,
+pub(super) fn vm_ref(vm: &Vm) -> VmRef {
+    VmRef {
+        name: vm.name.to_string(),
+        id: vm.id.as_deref().map(str::to_string),
     }
 }
 
-fn host_step(phase: StepPhase, action: StepAction, host: &str) -> Step {
-    Step {
-        id: step_id(phase, action, host),
+/// A step about `vm`, its id made from the VM's key.
+pub(super) fn vm_step(phase: StepPhase, vm: &Vm, kind: StepKind) -> Step {
+    let mut s = host_step(phase, kind);
+    s.id = step_id(phase, s.action(), vm.key());
+    s
+}
+
+/// A step, its id made from its host (or empty when it has none).
+fn host_step(phase: StepPhase, kind: StepKind) -> Step {
+    let mut s = Step {
+        id: String::new(),
         phase,
-        action,
-        vm: None,
-        vm_id: None,
-        host: Some(host.to_string()),
-        from: None,
-        to: None,
-        expect_state: None,
-        with_storage: false,
+        kind,
         because: Vec::new(),
         note: None,
-    }
+    };
+    s.id = step_id(phase, s.action(), s.host().unwrap_or_default());
+    s
 }
 
 /// Every VM on the target hosts, by host then name.

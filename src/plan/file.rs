@@ -32,6 +32,15 @@ struct Probe {
 
 /// Reads a plan file. `name` is the path as the user gave it.
 pub fn read_plan(name: &str, bytes: &[u8]) -> Result<LoadedPlan, Diagnostics> {
+    read_plan_located(name, bytes).map(|(plan, _)| plan)
+}
+
+/// [`read_plan`], also returning the file's text for diagnostics that point into it later (a
+/// step that cannot be rendered, or that no longer fits the inventory).
+pub fn read_plan_located(
+    name: &str,
+    bytes: &[u8],
+) -> Result<(LoadedPlan, SourceFile), Diagnostics> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         SourceDiag::plain(
@@ -84,11 +93,14 @@ pub fn read_plan(name: &str, bytes: &[u8]) -> Result<LoadedPlan, Diagnostics> {
         ));
     }
     match (mode, platform) {
-        (Some(mode), Some(platform)) if diags.is_empty() => Ok(LoadedPlan {
-            plan,
-            mode,
-            platform,
-        }),
+        (Some(mode), Some(platform)) if diags.is_empty() => Ok((
+            LoadedPlan {
+                plan,
+                mode,
+                platform,
+            },
+            file,
+        )),
         _ => Err(diags),
     }
 }
@@ -100,9 +112,21 @@ fn deserialize<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T, Dia
     let value = result.map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        let offset = offset_of(text, inner.line(), inner.column().max(1));
         let msg = inner.to_string();
         let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
+        // A step whose fields do not make a step (the reader's own words, "step `id`: ...") is
+        // refused once the whole step is read, where serde_json stands after it: point at the
+        // step itself instead.
+        let whole_step = msg.starts_with("step `");
+        let offset = whole_step
+            .then(|| step_offset(text, &path))
+            .flatten()
+            .unwrap_or_else(|| offset_of(text, inner.line(), inner.column().max(1)));
+        let help = if whole_step {
+            "make the plan again with `preflight audit --plan` (docs/plan.md lists the fields each action takes)"
+        } else {
+            "a plan is the JSON document `preflight audit --plan` writes (CONTRACT 6.2)"
+        };
         SourceDiag::at(
             Code::PlanInvalid,
             format!("{}: not a valid plan: {msg}", file.name),
@@ -114,7 +138,7 @@ fn deserialize<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T, Dia
                 format!("at {path}")
             },
         )
-        .with_help("a plan is the JSON document `preflight audit --plan` writes (CONTRACT 6.2)")
+        .with_help(help)
     })?;
     // Trailing garbage after the document is as bad as a broken one.
     de.end().map_err(|e| {
@@ -128,6 +152,25 @@ fn deserialize<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T, Dia
         )
     })?;
     Ok(value)
+}
+
+/// Where step `N` of the document starts, when `path` is exactly `steps[N]`.
+fn step_offset(text: &str, path: &str) -> Option<usize> {
+    #[derive(Deserialize)]
+    struct Steps<'a> {
+        #[serde(borrow)]
+        steps: Vec<&'a serde_json::value::RawValue>,
+    }
+    let n: usize = path
+        .strip_prefix("steps[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()?;
+    let steps: Steps<'_> = serde_json::from_str(text).ok()?;
+    let raw = steps.steps.get(n)?.get();
+    // The raw text borrows from `text`: its address gives its offset.
+    let offset = (raw.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    (offset < text.len()).then_some(offset)
 }
 
 fn word_error(file: &SourceFile, key: &str, value: &str, words: &[&str]) -> SourceDiag {
@@ -195,6 +238,20 @@ mod tests {
         let cut = &MIN[..MIN.len() / 2];
         let err = read_plan("p.json", cut.as_bytes()).unwrap_err();
         assert_eq!(err.0[0].code, Code::PlanInvalid);
+    }
+
+    #[test]
+    fn a_step_that_is_not_a_step_is_refused_at_the_step() {
+        let step = r#"{"id": "post-migrate-DC01", "phase": "post", "action": "migrate", "vm": "DC01", "to": "HV01"}"#;
+        let bad = MIN.replace(
+            "\"steps\": []",
+            &format!("\"steps\": [\n    {step},\n    {step}\n  ]"),
+        );
+        let err = read_plan("p.json", bad.as_bytes()).unwrap_err();
+        assert_eq!(err.0[0].code, Code::PlanInvalid);
+        // The first of the two steps, where it starts (line 8, column 5).
+        assert_eq!(err.0[0].line_col(), Some((8, 5)));
+        assert!(err.0[0].message.contains("a migrate step needs `from`"));
     }
 
     #[test]

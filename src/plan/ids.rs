@@ -47,14 +47,10 @@ mod tests {
         Step {
             id: id.into(),
             phase: StepPhase::Pre,
-            action: StepAction::Notify,
-            vm: None,
-            vm_id: None,
-            host: None,
-            from: None,
-            to: None,
-            expect_state: None,
-            with_storage: false,
+            kind: crate::plan::StepKind::Notify {
+                vm: None,
+                host: None,
+            },
             because: vec![],
             note: None,
         }

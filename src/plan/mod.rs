@@ -9,13 +9,15 @@ mod ids;
 mod moveback;
 mod place;
 mod schedule;
+mod step_doc;
 #[cfg(test)]
 mod tests;
 
 pub use build::{Built, PlanOptions, build_plan, build_plan_indexed};
-pub use file::{LoadedPlan, read_plan, write_plan};
+pub use file::{LoadedPlan, read_plan, read_plan_located, write_plan};
 pub use moveback::{MoveBack, move_back_steps, plan_move_back};
 pub use place::{floor_pct, room_above_floor};
+pub use step_doc::StepDoc;
 
 use crate::model::{HostState, VmState};
 use serde::{Deserialize, Serialize};
@@ -87,34 +89,153 @@ pub struct BaselineHost {
 }
 
 /// One step. `id` is stable for the same inputs (derived from phase, action and subject).
+///
+/// What a step acts on is typed by its [`StepKind`]: a step that exists is one an executor can
+/// run. The document keeps the flat shape of CONTRACT 6.2 (see [`StepDoc`] for the mapping);
+/// a document whose fields do not make a valid step is refused when it is read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(into = "step_doc::StepDoc", try_from = "step_doc::StepDoc")]
 pub struct Step {
     pub id: String,
     pub phase: StepPhase,
-    pub action: StepAction,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vm: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vm_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to: Option<String>,
-    /// The state the VM must be in for the step to run (the executor's guard).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect_state: Option<VmState>,
-    /// A migrate that must move the VM's storage too (a VM that is not highly available
-    /// usually sits on the host's local disks).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub with_storage: bool,
+    pub kind: StepKind,
     /// The rule ids that caused the step.
-    #[serde(default)]
     pub because: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// What a step does, with everything its action needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepKind {
+    Migrate {
+        vm: VmRef,
+        from: Source,
+        to: String,
+        /// A migrate that must move the VM's storage too (a VM that is not highly available
+        /// usually sits on the host's local disks).
+        with_storage: bool,
+        /// The state the VM must be in for the step to run (the executor's guard).
+        expect_state: Option<VmState>,
+    },
+    Shutdown {
+        vm: VmRef,
+        host: String,
+        expect_state: Option<VmState>,
+    },
+    Start {
+        vm: VmRef,
+        host: String,
+        expect_state: Option<VmState>,
+    },
+    EnterMaintenance {
+        host: String,
+    },
+    ExitMaintenance {
+        host: String,
+    },
+    /// A message (the step's `note`), about a VM, a host, or neither.
+    Notify {
+        vm: Option<VmRef>,
+        host: Option<String>,
+    },
+}
+
+/// A VM as a step names it: by name, and by id where the inventory gives one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmRef {
+    pub name: String,
+    pub id: Option<String>,
+}
+
+/// Where a migrate finds its VM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// On this host, as the plan was made.
+    Host(String),
+    /// Wherever the platform's drain put it: the drain, not the plan, chose the host, so the
+    /// executor asks the platform where the VM runs now (JSON: `"from_drain": true`, no `from`).
+    Drained,
+}
+
+impl Step {
+    pub fn action(&self) -> StepAction {
+        match self.kind {
+            StepKind::Migrate { .. } => StepAction::Migrate,
+            StepKind::Shutdown { .. } => StepAction::Shutdown,
+            StepKind::Start { .. } => StepAction::Start,
+            StepKind::EnterMaintenance { .. } => StepAction::EnterMaintenance,
+            StepKind::ExitMaintenance { .. } => StepAction::ExitMaintenance,
+            StepKind::Notify { .. } => StepAction::Notify,
+        }
+    }
+
+    /// The VM the step acts on or speaks of.
+    pub fn vm(&self) -> Option<&VmRef> {
+        match &self.kind {
+            StepKind::Migrate { vm, .. }
+            | StepKind::Shutdown { vm, .. }
+            | StepKind::Start { vm, .. } => Some(vm),
+            StepKind::Notify { vm, .. } => vm.as_ref(),
+            StepKind::EnterMaintenance { .. } | StepKind::ExitMaintenance { .. } => None,
+        }
+    }
+
+    /// The name of the VM the step acts on or speaks of.
+    pub fn vm_name(&self) -> Option<&str> {
+        self.vm().map(|v| v.name.as_str())
+    }
+
+    /// Whether a migrate moves the VM's storage too.
+    pub fn with_storage(&self) -> bool {
+        matches!(
+            self.kind,
+            StepKind::Migrate {
+                with_storage: true,
+                ..
+            }
+        )
+    }
+
+    /// The host the step acts on (not a migrate's source or destination).
+    pub fn host(&self) -> Option<&str> {
+        match &self.kind {
+            StepKind::Shutdown { host, .. }
+            | StepKind::Start { host, .. }
+            | StepKind::EnterMaintenance { host }
+            | StepKind::ExitMaintenance { host } => Some(host),
+            StepKind::Notify { host, .. } => host.as_deref(),
+            StepKind::Migrate { .. } => None,
+        }
+    }
+
+    /// A migrate's source host, when the plan knows it.
+    pub fn from_host(&self) -> Option<&str> {
+        match &self.kind {
+            StepKind::Migrate {
+                from: Source::Host(h),
+                ..
+            } => Some(h),
+            _ => None,
+        }
+    }
+
+    /// A migrate's destination.
+    pub fn to(&self) -> Option<&str> {
+        match &self.kind {
+            StepKind::Migrate { to, .. } => Some(to),
+            _ => None,
+        }
+    }
+
+    /// The state the VM must be in for the step to run.
+    pub fn expect_state(&self) -> Option<VmState> {
+        match &self.kind {
+            StepKind::Migrate { expect_state, .. }
+            | StepKind::Shutdown { expect_state, .. }
+            | StepKind::Start { expect_state, .. } => *expect_state,
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -4,9 +4,10 @@
 //! floor; the largest VMs are placed first, as in the maintenance plan. A VM that cannot go
 //! back gets no step; the caller reports why.
 
-use super::ids::{dedupe, step_id};
+use super::build::{vm_ref, vm_step};
+use super::ids::dedupe;
 use super::place::room_above_floor;
-use super::{Step, StepAction, StepPhase};
+use super::{Source, Step, StepKind, StepPhase};
 use crate::engine::InventoryIndex;
 use crate::model::HostState;
 use std::cmp::Reverse;
@@ -90,27 +91,22 @@ pub fn move_back_steps(
         .into_iter()
         .map(|c| {
             let vm = index.vm(c.vm);
-            Step {
-                id: step_id(StepPhase::Post, StepAction::Migrate, vm.key()),
-                phase: StepPhase::Post,
-                action: StepAction::Migrate,
-                vm: Some(vm.name.to_string()),
-                vm_id: vm.id.as_deref().map(str::to_string),
-                host: None,
-                from: Some(vm.host.to_string()),
-                to: Some(c.home.clone()),
-                expect_state: Some(vm.state),
+            let kind = StepKind::Migrate {
+                vm: vm_ref(vm),
+                from: Source::Host(vm.host.to_string()),
+                to: c.home.clone(),
                 with_storage: vm.ha != Some(true),
-                because: c.because.clone(),
-                note: None,
-            }
+                expect_state: Some(vm.state),
+            };
+            let mut s = vm_step(StepPhase::Post, vm, kind);
+            s.because = c.because.clone();
+            s
         })
         .collect();
     dedupe(&mut steps);
     steps
 }
 
-/// Each host's position by name, case-insensitively, built once: the first host of a name wins.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,7 +172,7 @@ mod tests {
         let steps = move_back_steps(&index, &cands, &fates);
         assert_eq!(steps.len(), 1);
         assert_eq!(steps[0].id, "post-migrate-BIG");
-        assert_eq!(steps[0].from.as_deref(), Some("H2"));
-        assert_eq!(steps[0].to.as_deref(), Some("H1"));
+        assert_eq!(steps[0].from_host(), Some("H2"));
+        assert_eq!(steps[0].to(), Some("H1"));
     }
 }

@@ -63,7 +63,7 @@ fn run(policy: &PolicySet, inv: &Inventory, req: &Request, rolling: bool) -> (Pl
 fn steps_of(plan: &Plan, phase: StepPhase, action: StepAction) -> Vec<&Step> {
     plan.steps
         .iter()
-        .filter(|s| s.phase == phase && s.action == action)
+        .filter(|s| s.phase == phase && s.action() == action)
         .collect()
 }
 
@@ -93,12 +93,12 @@ fn a_vm_goes_to_the_host_with_room_above_the_floor_never_a_target() {
     assert!(extra.is_empty(), "{extra:?}");
     let pre = steps_of(&plan, StepPhase::Pre, StepAction::Migrate);
     assert_eq!(pre.len(), 1);
-    assert_eq!(pre[0].vm.as_deref(), Some("SQL"));
-    assert_eq!(pre[0].from.as_deref(), Some("H1"));
-    assert_eq!(pre[0].to.as_deref(), Some("H4"));
-    assert!(pre[0].with_storage);
+    assert_eq!(pre[0].vm_name(), Some("SQL"));
+    assert_eq!(pre[0].from_host(), Some("H1"));
+    assert_eq!(pre[0].to(), Some("H4"));
+    assert!(pre[0].with_storage());
     assert_eq!(pre[0].because, ["non-ha-running"]);
-    assert_eq!(pre[0].expect_state, Some(VmState::Running));
+    assert_eq!(pre[0].expect_state(), Some(VmState::Running));
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn waived_findings_produce_no_steps() {
     );
     let moved: Vec<_> = steps_of(&plan, StepPhase::Pre, StepAction::Migrate)
         .iter()
-        .map(|s| s.vm.clone().unwrap_or_default())
+        .map(|s| s.vm_name().unwrap_or_default().to_string())
         .collect();
     assert_eq!(moved, ["APP"]);
 }
@@ -193,7 +193,7 @@ fn rolling_drains_one_host_at_a_time_and_may_use_the_first_host_for_the_second()
             "post-migrate-SQL",
         ]
     );
-    assert_eq!(plan.steps[5].to.as_deref(), Some("H1"));
+    assert_eq!(plan.steps[5].to(), Some("H1"));
     // Together, neither target may receive: SQL fits nowhere.
     let (plan, extra) = run(
         &policy,
@@ -203,7 +203,7 @@ fn rolling_drains_one_host_at_a_time_and_may_use_the_first_host_for_the_second()
     );
     assert_eq!(extra.len(), 1, "{extra:?}");
     assert_eq!(extra[0].vm.as_deref(), Some("SQL"));
-    assert!(plan.steps.iter().all(|s| s.vm.as_deref() != Some("SQL")));
+    assert!(plan.steps.iter().all(|s| s.vm_name() != Some("SQL")));
     let phases: Vec<StepPhase> = plan.steps.iter().map(|s| s.phase).collect();
     assert!(phases.windows(2).all(|w| w[0] <= w[1]), "{phases:?}");
 }
@@ -226,8 +226,8 @@ fn decommission_moves_stranded_ha_vms_and_nothing_comes_back() {
     );
     let pre = steps_of(&plan, StepPhase::Pre, StepAction::Migrate);
     assert_eq!(pre.len(), 1);
-    assert_eq!(pre[0].vm.as_deref(), Some("OFF"));
-    assert!(!pre[0].with_storage);
+    assert_eq!(pre[0].vm_name(), Some("OFF"));
+    assert!(!pre[0].with_storage());
     assert_eq!(pre[0].because, ["stranded-ha-vm"]);
     assert!(plan.steps.iter().all(|s| s.phase != StepPhase::Post));
 }
@@ -251,7 +251,7 @@ fn move_back_covers_what_the_platform_leaves() {
         );
         steps_of(&plan, StepPhase::Post, StepAction::Migrate)
             .iter()
-            .map(|s| s.vm.clone().unwrap_or_default())
+            .map(|s| s.vm_name().unwrap_or_default().to_string())
             .collect()
     };
     assert_eq!(back(Platform::Scvmm), ["HA", "NONHA"]);
@@ -353,17 +353,17 @@ proptest! {
         // Pre moves that share the cluster at one moment: all of them, or one host's in a rolling patch.
         let mut batches: BTreeMap<String, Vec<&Step>> = BTreeMap::new();
         for s in steps_of(&plan, StepPhase::Pre, StepAction::Migrate) {
-            let to = s.to.clone().unwrap_or_default();
+            let to = s.to().unwrap_or_default().to_string();
             // A rolling patch drains one host at a time and the others are up meanwhile, so
             // only the host being drained is out; otherwise no target ever receives.
             let draining_now = if rolling && !decommission {
-                s.from.as_ref() == Some(&to)
+                s.from_host() == Some(to.as_str())
             } else {
                 names.contains(&to)
             };
             prop_assert!(!draining_now, "moved onto a target: {:?}", s);
             let dest = inv.host(&to).expect("destination exists");
-            let from = inv.host(s.from.as_deref().unwrap_or_default()).expect("origin exists");
+            let from = inv.host(s.from_host().unwrap_or_default()).expect("origin exists");
             prop_assert_eq!(dest.state, HostState::Up);
             prop_assert_eq!(&dest.cluster, &from.cluster);
             let key = if rolling && !decommission { from.name.to_string() } else { String::new() };
@@ -372,8 +372,8 @@ proptest! {
         for batch in batches.values() {
             let mut added: BTreeMap<String, u64> = BTreeMap::new();
             for s in batch {
-                let vm = inv.vms.iter().find(|v| Some(v.name.as_str()) == s.vm.as_deref()).expect("vm exists");
-                *added.entry(s.to.clone().unwrap_or_default()).or_default() += vm.memory_mb.unwrap_or(0);
+                let vm = inv.vms.iter().find(|v| Some(v.name.as_str()) == s.vm_name()).expect("vm exists");
+                *added.entry(s.to().unwrap_or_default().to_string()).or_default() += vm.memory_mb.unwrap_or(0);
             }
             for (h, add) in added {
                 let host = inv.host(&h).expect("host exists");
@@ -392,12 +392,12 @@ proptest! {
             let mut after = inv.clone();
             let mut claims: Vec<(String, String)> = Vec::new();
             for s in steps_of(&plan, StepPhase::Pre, StepAction::Migrate) {
-                if !s.from.as_ref().is_some_and(|f| round.contains(f)) {
+                if !s.from_host().is_some_and(|f| round.iter().any(|r| r == f)) {
                     continue;
                 }
-                let name = s.vm.clone().unwrap_or_default();
+                let name = s.vm_name().unwrap_or_default().to_string();
                 if let Some(v) = after.vms.iter_mut().find(|v| v.name == name) {
-                    v.host = s.to.as_deref().unwrap_or_default().into();
+                    v.host = s.to().unwrap_or_default().into();
                 }
                 claims.extend(s.because.iter().map(|r| (r.clone(), name.clone())));
             }
@@ -408,5 +408,52 @@ proptest! {
                 prop_assert!(!fixed, "still found after the move: {:?}", f);
             }
         }
+    }
+}
+
+#[test]
+fn what_the_plan_moved_the_plan_moves_back_even_on_a_platform_that_fails_back() {
+    // A failover cluster or Proxmox HA returns only what its drain moved: an HA VM the plan
+    // moved before the drain (here by a rule that moves stopped HA VMs in patch mode too) must
+    // come back through the plan's own post step.
+    let rule = r#"
+[[rule]]
+id = "move-stopped-ha"
+title = "Stopped HA VMs move off first"
+severity = "warning"
+kind = "vm"
+modes = ["patch"]
+when = { state = ["off"], ha = true }
+action = "migrate"
+message = "{vm} is {state} on {host}"
+"#;
+    let mut sources = builtin_sources();
+    sources.push(crate::diag::SourceFile::new("r.toml", rule));
+    let policy = load(sources).expect("the policy loads");
+    let inv = Inventory {
+        hosts: vec![host("H1", "C", 100_000), host("H2", "C", 100_000)],
+        vms: vec![
+            vm("OFF", "H1", VmState::Off, true, 8_000),
+            vm("RUN", "H1", VmState::Running, true, 8_000),
+        ],
+        ..Inventory::default()
+    };
+    for platform in [Platform::Hyperv, Platform::Proxmox, Platform::Scvmm] {
+        let (plan, _) = run(
+            &policy,
+            &inv,
+            &request(&["H1"], Mode::Patch, platform),
+            false,
+        );
+        let back = steps_of(&plan, StepPhase::Post, StepAction::Migrate);
+        let names: Vec<Option<&str>> = back.iter().map(|s| s.vm_name()).collect();
+        // RUN is drained: the platform brings it back, except SCVMM, which never does.
+        let want = if platform == Platform::Scvmm {
+            vec![Some("OFF"), Some("RUN")]
+        } else {
+            vec![Some("OFF")]
+        };
+        assert_eq!(names, want, "{platform}");
+        assert_eq!(back[0].from_host(), Some("H2"), "{platform}");
     }
 }

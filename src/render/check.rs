@@ -1,10 +1,13 @@
-//! Checking each selected step before anything is written: the fields its action needs are
-//! there, every value can be written (no NUL), and for Proxmox the ids and node names can go
-//! into API paths and arguments. All problems of the plan are collected, not just the first.
+//! Checking each selected step before anything is written: every value can be written (no
+//! NUL), and for Proxmox the ids and node names can go into API paths and arguments. That a
+//! step has what its action needs is the plan reader's job (a [`Step`] is always complete);
+//! what is checked here is what one target cannot write. All problems of the plan are
+//! collected, not just the first.
 
+use super::fit::same_host;
 use super::quote::writable;
 use super::{Guest, Op, Problem, ProblemKind, Target};
-use crate::plan::{Plan, Step, StepAction, StepPhase};
+use crate::plan::{Plan, Source, Step, StepKind, StepPhase};
 
 pub(super) fn check_step<'a>(
     plan: &'a Plan,
@@ -12,14 +15,15 @@ pub(super) fn check_step<'a>(
     target: Target,
 ) -> Result<Op<'a>, Vec<Problem>> {
     let mut problems = Vec::new();
+    let vm = s.vm();
     let values = [
-        ("id", Some(&s.id)),
-        ("vm", s.vm.as_ref()),
-        ("vm_id", s.vm_id.as_ref()),
-        ("host", s.host.as_ref()),
-        ("from", s.from.as_ref()),
-        ("to", s.to.as_ref()),
-        ("note", s.note.as_ref()),
+        ("id", Some(s.id.as_str())),
+        ("vm", vm.map(|v| v.name.as_str())),
+        ("vm_id", vm.and_then(|v| v.id.as_deref())),
+        ("host", s.host()),
+        ("from", s.from_host()),
+        ("to", s.to()),
+        ("note", s.note.as_deref()),
     ];
     for (field, v) in values {
         if v.is_some_and(|v| !writable(v)) {
@@ -35,26 +39,9 @@ pub(super) fn check_step<'a>(
             "`because` contains a NUL character".into(),
         ));
     }
-    let need = |field: &str, v: &'a Option<String>, problems: &mut Vec<Problem>| match v {
-        Some(v) if !v.trim().is_empty() => Some(v.as_str()),
-        _ => {
-            problems.push(Problem {
-                kind: ProblemKind::Incomplete,
-                step: Some(s.id.clone()),
-                message: format!(
-                    "step `{}`: a {} step needs `{field}`",
-                    s.id,
-                    s.action.as_str()
-                ),
-            });
-            None
-        }
-    };
-    let guest = |host_field: &str, host: &'a Option<String>, problems: &mut Vec<Problem>| {
-        let name = need("vm", &s.vm, problems);
-        let host = need(host_field, host, problems);
-        let id = s.vm_id.as_deref().filter(|i| !i.is_empty());
-        if target == Target::ProxmoxSh && name.is_some() {
+    let guest = |vm: &'a crate::plan::VmRef, expect, problems: &mut Vec<Problem>| {
+        let id = vm.id.as_deref().filter(|i| !i.is_empty());
+        if target == Target::ProxmoxSh {
             match id {
                 Some(i) if proxmox_vmid(i) => {}
                 Some(i) => problems.push(unwritable(
@@ -68,31 +55,45 @@ pub(super) fn check_step<'a>(
                 }),
             }
         }
-        Some(Guest {
-            name: name?,
+        Guest {
+            name: &vm.name,
             id,
-            host: host?,
-            expect: s.expect_state,
-        })
+            expect,
+        }
     };
-    let host_or_from = if s.host.is_some() { &s.host } else { &s.from };
-    let op = match s.action {
-        StepAction::Migrate => {
-            let g = guest("from", &s.from, &mut problems);
-            let to = need("to", &s.to, &mut problems);
-            g.zip(to).map(|(g, to)| Op::Migrate(g, to))
+    let op = match &s.kind {
+        StepKind::Migrate {
+            vm,
+            from,
+            to,
+            expect_state,
+            ..
+        } => Op::Migrate {
+            guest: guest(vm, *expect_state, &mut problems),
+            from: match from {
+                Source::Host(h) => Some(h.as_str()),
+                Source::Drained => None,
+            },
+            to,
+        },
+        StepKind::Start {
+            vm,
+            host,
+            expect_state,
+        } => Op::Start(guest(vm, *expect_state, &mut problems), host),
+        StepKind::Shutdown {
+            vm,
+            host,
+            expect_state,
+        } => Op::Shutdown(guest(vm, *expect_state, &mut problems), host),
+        StepKind::EnterMaintenance { host } => Op::EnterMaintenance(host),
+        StepKind::ExitMaintenance { host } => {
+            Op::ExitMaintenance(host, !moves_drained_back_to(plan, host))
         }
-        StepAction::Start => guest("host", host_or_from, &mut problems).map(Op::Start),
-        StepAction::Shutdown => guest("host", host_or_from, &mut problems).map(Op::Shutdown),
-        StepAction::EnterMaintenance => {
-            need("host", &s.host, &mut problems).map(Op::EnterMaintenance)
-        }
-        StepAction::ExitMaintenance => need("host", &s.host, &mut problems)
-            .map(|h| Op::ExitMaintenance(h, !moves_back_to(plan, h))),
-        StepAction::Notify => Some(Op::Notify),
+        StepKind::Notify { .. } => Op::Notify,
     };
     if target == Target::ProxmoxSh {
-        for (field, v) in [("host", &s.host), ("from", &s.from), ("to", &s.to)] {
+        for (field, v) in [("host", s.host()), ("from", s.from_host()), ("to", s.to())] {
             if let Some(v) = v
                 && !proxmox_node(v)
             {
@@ -106,21 +107,20 @@ pub(super) fn check_step<'a>(
             }
         }
     }
-    match op {
-        Some(op) if problems.is_empty() => Ok(op),
-        _ => Err(problems),
+    if problems.is_empty() {
+        Ok(op)
+    } else {
+        Err(problems)
     }
 }
 
-/// Whether the plan moves VMs back to `host` itself after maintenance; then the platform must
-/// not fail back on its own as well.
-fn moves_back_to(plan: &Plan, host: &str) -> bool {
+/// Whether the plan itself moves back to `host` VMs that the drain moved off it; then the
+/// platform must not fail them back on its own as well. A VM the plan moved before the drain
+/// does not count: a failback returns only what the drain moved, so it cannot fight over it.
+fn moves_drained_back_to(plan: &Plan, host: &str) -> bool {
     plan.steps.iter().any(|s| {
         s.phase == StepPhase::Post
-            && s.action == StepAction::Migrate
-            && s.to
-                .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case(host))
+            && matches!(&s.kind, StepKind::Migrate { from: Source::Drained, to, .. } if same_host(to, host))
     })
 }
 

@@ -7,7 +7,7 @@
 
 use super::Phases;
 use crate::model::{Inventory, Vm, VmState};
-use crate::plan::{Plan, StepAction};
+use crate::plan::{Plan, Source, StepKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One way the plan does not fit: the step and what is wrong.
@@ -32,7 +32,10 @@ pub fn check_fit(plan: &Plan, phases: Phases, inventory: &Inventory) -> Vec<Misf
                 message,
             })
         };
-        for host in [&step.host, &step.from, &step.to].into_iter().flatten() {
+        for host in [step.host(), step.from_host(), step.to()]
+            .into_iter()
+            .flatten()
+        {
             if find_host(inventory, host).is_none() && missing_hosts.insert(host.to_lowercase()) {
                 misfit(format!(
                     "host `{}` is not in the inventory",
@@ -40,20 +43,30 @@ pub fn check_fit(plan: &Plan, phases: Phases, inventory: &Inventory) -> Vec<Misf
                 ));
             }
         }
-        let Some(name) = step.vm.as_deref() else {
-            continue;
+        // The VM a step acts on, the host it must be on (`None`: wherever the drain put it),
+        // and the host and state it leaves it in.
+        let (vm, expected_host, to, state_after) = match &step.kind {
+            StepKind::Migrate { vm, from, to, .. } => {
+                let from = match from {
+                    Source::Host(h) => Some(h.as_str()),
+                    Source::Drained => None,
+                };
+                (vm, from, Some(to.as_str()), None)
+            }
+            StepKind::Start { vm, host, .. } => {
+                (vm, Some(host.as_str()), None, Some(VmState::Running))
+            }
+            StepKind::Shutdown { vm, host, .. } => {
+                (vm, Some(host.as_str()), None, Some(VmState::Off))
+            }
+            _ => continue,
         };
-        if !matches!(
-            step.action,
-            StepAction::Migrate | StepAction::Start | StepAction::Shutdown
-        ) {
-            continue;
-        }
-        let label = match &step.vm_id {
+        let name = vm.name.as_str();
+        let label = match &vm.id {
             Some(id) => format!("VM `{}` ({})", name.escape_debug(), id.escape_debug()),
             None => format!("VM `{}`", name.escape_debug()),
         };
-        let found = find_vms(inventory, name, step.vm_id.as_deref());
+        let found = find_vms(inventory, name, vm.id.as_deref());
         let index = match found.as_slice() {
             [] => {
                 if missing_vms.insert(label.clone()) {
@@ -75,10 +88,6 @@ pub fn check_fit(plan: &Plan, phases: Phases, inventory: &Inventory) -> Vec<Misf
             .get(&index)
             .cloned()
             .unwrap_or_else(|| (vm.host.to_string(), vm.state));
-        let expected_host = match step.action {
-            StepAction::Migrate => step.from.as_deref(),
-            _ => step.host.as_deref().or(step.from.as_deref()),
-        };
         if let Some(expected) = expected_host
             && !same_host(&host, expected)
         {
@@ -89,17 +98,16 @@ pub fn check_fit(plan: &Plan, phases: Phases, inventory: &Inventory) -> Vec<Misf
             ));
             continue;
         }
-        if let Some(expect) = step.expect_state
+        if let Some(expect) = step.expect_state()
             && expect != state
         {
             misfit(format!("{label} is {state}, the plan expects {expect}"));
             continue;
         }
-        let after = match step.action {
-            StepAction::Migrate => (step.to.clone().unwrap_or(host), state),
-            StepAction::Start => (host, VmState::Running),
-            _ => (host, VmState::Off),
-        };
+        let after = (
+            to.map_or(host, str::to_string),
+            state_after.unwrap_or(state),
+        );
         moved.insert(index, after);
     }
     out
@@ -134,7 +142,7 @@ fn find_host<'a>(inventory: &'a Inventory, name: &str) -> Option<&'a str> {
 
 /// Host names compare as `--host` does: case-insensitively, and a short name matches an FQDN
 /// by its first label.
-fn same_host(a: &str, b: &str) -> bool {
+pub(super) fn same_host(a: &str, b: &str) -> bool {
     if a.eq_ignore_ascii_case(b) {
         return true;
     }

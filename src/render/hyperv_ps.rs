@@ -7,8 +7,11 @@
 //! disks. Which of the two applies is read from the VM (`IsClustered`) when the step runs.
 //!
 //! `Suspend-ClusterNode -Drain -Wait` moves the roles off; `Resume-ClusterNode -Failback
-//! Immediate` lets the cluster bring them back, unless the plan has its own move-back steps
-//! for that node, in which case `NoFailback` keeps the two from fighting over the same VMs.
+//! Immediate` lets the cluster bring them back. Failback returns only what the drain moved, so
+//! the plan's move-backs of VMs it moved itself before the drain do not conflict with it. Only
+//! when the plan moves the drained VMs back itself (an SCVMM plan run through these modules,
+//! where `Move-PlanVMBack` asks the cluster's nodes where each VM is now) does the node resume
+//! with `NoFailback`, so that the two do not fight over the same VMs.
 
 use super::powershell::{self, HOW_TO_RUN_COMMON, call, state_name};
 use super::{Dialect, Item};
@@ -78,6 +81,19 @@ function Move-PlanVM {
     if ($null -eq (Find-PlanVM $Step $Name $Id $To)) { Stop-Plan $Step ('VM ' + $Name + ' did not arrive on ' + $To) }
 }
 
+# The move back of a VM the drain moved: the cluster chose its node, so every node that is up
+# (or paused) is asked for the VM (by id, else exact name); it must be on exactly one, and it
+# then moves from there with the same guards as any other move.
+function Move-PlanVMBack {
+    param([string]$Step, [string]$Name, [string]$Id, [string]$To, [string]$Expect)
+    $nodes = @(Get-ClusterNode | Where-Object { ([string]$_.State -eq 'Up') -or ([string]$_.State -eq 'Paused') })
+    $at = @($nodes | Where-Object { $null -ne (Find-PlanVM $Step $Name $Id ([string]$_.Name)) })
+    if ($at.Count -ne 1) { Stop-Plan $Step ('VM ' + $Name + ' is on ' + $at.Count + ' cluster nodes, not one') }
+    $from = [string]$at[0].Name
+    if (Test-PlanHost $from $To) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
+    Move-PlanVM -Step $Step -Name $Name -Id $Id -From $from -To $To -Expect $Expect
+}
+
 function Stop-PlanVM {
     param([string]$Step, [string]$Name, [string]$Id, [string]$OnHost, [string]$Expect)
     $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -OnHost $OnHost -Expect $Expect -OrOn ''
@@ -132,12 +148,12 @@ impl Dialect for Hyperv {
             let (mode, why) = if failback {
                 (
                     "Immediate",
-                    "# The plan has no move-back steps for this node: the cluster fails its roles back.\n",
+                    "# The cluster fails back the roles its drain moved off this node.\n",
                 )
             } else {
                 (
                     "NoFailback",
-                    "# The plan moves the VMs back itself (post steps), so the cluster must not.\n",
+                    "# The plan moves the drained VMs back itself (post steps), so the cluster must not.\n",
                 )
             };
             let mut s = why.to_string();

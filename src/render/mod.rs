@@ -4,7 +4,11 @@
 //! host, id, note, even the step ids the planner derives from names) is written only through
 //! [`quote`]: as a single-quoted literal in code, or as escaped text on a comment line, so no
 //! name can become code. Each move is preceded by a guard in the script that stops the run when
-//! the VM is no longer where, or in the state, the plan expects.
+//! the VM is no longer where, or in the state, the plan expects; a VM the drain moved (the plan
+//! cannot know where) is first looked up where the platform says it is.
+//!
+//! The plan reader hands over only complete steps ([`crate::plan::StepKind`]); what is checked
+//! here is what a target cannot write.
 //!
 //! The targets differ in cmdlets, not in shape: a header comment, a prelude of helper functions
 //! that take names as arguments, then one call per step in plan order.
@@ -20,7 +24,7 @@ mod scvmm_ps;
 pub use fit::{Misfit, check_fit};
 
 use crate::model::VmState;
-use crate::plan::{Plan, Step, StepPhase};
+use crate::plan::{Plan, Source, Step, StepKind, StepPhase};
 use check::{check_step, unwritable};
 use quote::{comment_text, writable};
 use std::fmt;
@@ -110,18 +114,24 @@ pub struct Problem {
 pub enum ProblemKind {
     /// The plan's platform is not one this target drives.
     Platform,
-    /// A step lacks a field its action needs.
+    /// A step lacks something this target needs (a Proxmox step, the guest's numeric id).
     Incomplete,
     /// A value cannot be written safely (NUL, or a Proxmox id or node unusable in an API path).
     Unwritable,
 }
 
-/// One step, checked: everything the targets need is present.
+/// One step, checked: every value can be written for the target.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Op<'a> {
-    Migrate(Guest<'a>, &'a str),
-    Start(Guest<'a>),
-    Shutdown(Guest<'a>),
+    /// `from` is `None` for a VM the drain moved: the script asks the platform where it is.
+    Migrate {
+        guest: Guest<'a>,
+        from: Option<&'a str>,
+        to: &'a str,
+    },
+    /// The VM and the host it must be on.
+    Start(Guest<'a>, &'a str),
+    Shutdown(Guest<'a>, &'a str),
     EnterMaintenance(&'a str),
     /// The host, and whether the platform should fail back what it drained (no move-back
     /// steps in the plan) or leave that to the plan.
@@ -129,12 +139,11 @@ pub(crate) enum Op<'a> {
     Notify,
 }
 
-/// A VM as a step names it: where it must be, in which state, to be acted on.
+/// A VM as a step names it, and the state it must be in to be acted on.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Guest<'a> {
     pub name: &'a str,
     pub id: Option<&'a str>,
-    pub host: &'a str,
     pub expect: Option<VmState>,
 }
 
@@ -273,19 +282,30 @@ fn step_comment(step: &Step) -> String {
     let mut line = format!(
         "# Step {}: {}",
         comment_text(&step.id),
-        step.action.as_str()
+        step.action().as_str()
     );
-    let mut field = |label: &str, v: &Option<String>| {
+    let vm = step.vm();
+    let drained = matches!(
+        step.kind,
+        StepKind::Migrate {
+            from: Source::Drained,
+            ..
+        }
+    );
+    let fields = [
+        ("vm", vm.map(|v| v.name.as_str())),
+        ("id", vm.and_then(|v| v.id.as_deref())),
+        ("host", step.host()),
+        ("from", step.from_host()),
+        ("from", drained.then_some("wherever the drain put it")),
+        ("to", step.to()),
+    ];
+    for (label, v) in fields {
         if let Some(v) = v {
             line.push_str(&format!(" {label} {}", comment_text(v)));
         }
-    };
-    field("vm", &step.vm);
-    field("id", &step.vm_id);
-    field("host", &step.host);
-    field("from", &step.from);
-    field("to", &step.to);
-    if let Some(s) = step.expect_state {
+    }
+    if let Some(s) = step.expect_state() {
         line.push_str(&format!(" (expect {s})"));
     }
     line.push('\n');

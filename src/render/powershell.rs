@@ -101,19 +101,37 @@ pub fn step_call(
 ) -> String {
     let step = item.step.id.as_str();
     match item.op {
-        Op::Migrate(g, to) => call(
+        Op::Migrate {
+            guest: g,
+            from: Some(from),
+            to,
+        } => call(
             "Move-PlanVM",
             &[
                 ("Step", step),
                 ("Name", g.name),
                 ("Id", g.id.unwrap_or("")),
-                ("From", g.host),
+                ("From", from),
                 ("To", to),
                 ("Expect", state(g.expect)),
             ],
         ),
-        Op::Start(g) | Op::Shutdown(g) => call(
-            if matches!(item.op, Op::Start(_)) {
+        Op::Migrate {
+            guest: g,
+            from: None,
+            to,
+        } => call(
+            "Move-PlanVMBack",
+            &[
+                ("Step", step),
+                ("Name", g.name),
+                ("Id", g.id.unwrap_or("")),
+                ("To", to),
+                ("Expect", state(g.expect)),
+            ],
+        ),
+        Op::Start(g, host) | Op::Shutdown(g, host) => call(
+            if matches!(item.op, Op::Start(..)) {
                 "Start-PlanVM"
             } else {
                 "Stop-PlanVM"
@@ -122,7 +140,7 @@ pub fn step_call(
                 ("Step", step),
                 ("Name", g.name),
                 ("Id", g.id.unwrap_or("")),
-                ("OnHost", g.host),
+                ("OnHost", host),
                 ("Expect", state(g.expect)),
             ],
         ),

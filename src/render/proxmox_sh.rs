@@ -9,7 +9,9 @@
 //!
 //! `ha-manager crm-command node-maintenance enable` makes HA migrate the node's running HA
 //! services; `disable` moves them back (Proxmox always does), so the plan's own move-back
-//! steps cover only guests HA does not manage, and a guest already home is skipped.
+//! steps cover only the guests the plan moved itself, and a guest already home is skipped. A
+//! move back of a guest the drain moved (`migrate_guest_back`, for a plan that has one) asks
+//! `/cluster/resources` which node runs it.
 
 use super::quote::sh_literal;
 use super::{Dialect, Item, Op};
@@ -80,6 +82,26 @@ migrate_guest() {
   wait_on "$step" "$name" "$vmid" "$to"
 }
 
+# A guest the drain moved is wherever HA put it: ask the cluster which node runs it now and
+# migrate it from there (skipped when it is already on TO). The resource list is JSON; perl's
+# core JSON::PP reads it, and only a node name that is usable in an API path is taken.
+migrate_guest_back() {
+  local step=$1 name=$2 vmid=$3 to=$4 expect=$5 from
+  from=$(pvesh get /cluster/resources --type vm --output-format json |
+    perl -MJSON::PP -e 'local $/; my $id = shift; my $all = JSON::PP->new->utf8->decode(<STDIN>);
+      my @at = map { $_->{node} } grep { ($_->{vmid} // "") eq $id } @$all;
+      exit 1 if @at != 1 || !defined $at[0]; binmode STDOUT, ":encoding(UTF-8)"; print $at[0];' "$vmid") ||
+    die "step ${step}: the cluster does not list guest ${vmid} (${name}) exactly once"
+  if [[ -z $from || $from == */* || $from == -* || $from == . || $from == .. ]]; then
+    die "step ${step}: guest ${vmid} (${name}) is on a node whose name is not usable: ${from}"
+  fi
+  if [[ $from == "$to" ]]; then
+    say "step ${step}: guest ${vmid} (${name}) is already on ${to}; skipped"
+    return 0
+  fi
+  migrate_guest "$step" "$name" "$vmid" "$from" "$to" "$expect"
+}
+
 power_guest() {
   local action=$1 step=$2 name=$3 vmid=$4 node=$5 expect=$6
   guard "$step" "$name" "$vmid" "$node" "$expect"
@@ -145,18 +167,34 @@ impl Dialect for Proxmox {
     fn step(&self, item: &Item<'_>) -> String {
         let step = item.step.id.as_str();
         let words: Vec<&str> = match item.op {
-            Op::Migrate(g, to) => vec![
+            Op::Migrate {
+                guest: g,
+                from: Some(from),
+                to,
+            } => vec![
                 "migrate_guest",
                 step,
                 g.name,
                 g.id.unwrap_or(""),
-                g.host,
+                from,
                 to,
                 pve_state(g.expect),
             ],
-            Op::Start(g) | Op::Shutdown(g) => vec![
+            Op::Migrate {
+                guest: g,
+                from: None,
+                to,
+            } => vec![
+                "migrate_guest_back",
+                step,
+                g.name,
+                g.id.unwrap_or(""),
+                to,
+                pve_state(g.expect),
+            ],
+            Op::Start(g, host) | Op::Shutdown(g, host) => vec![
                 "power_guest",
-                if matches!(item.op, Op::Start(_)) {
+                if matches!(item.op, Op::Start(..)) {
                     "start"
                 } else {
                     "shutdown"
@@ -164,7 +202,7 @@ impl Dialect for Proxmox {
                 step,
                 g.name,
                 g.id.unwrap_or(""),
-                g.host,
+                host,
                 pve_state(g.expect),
             ],
             Op::EnterMaintenance(h) => vec!["enter_maintenance", step, h],

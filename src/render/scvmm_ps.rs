@@ -3,7 +3,8 @@
 //! VMM jobs are started with `-RunAsynchronously -JobVariable` and then waited for, so a job
 //! that fails or is cancelled stops the run with VMM's own error text instead of leaving the
 //! next step to run against a half-moved VM. `Disable-SCVMHost -MoveWithinCluster` live-migrates
-//! the HA VMs; `Enable-SCVMHost` does not move anything back, so the plan's post steps do.
+//! the HA VMs; `Enable-SCVMHost` does not move anything back, so the plan's post steps do: a VM the drain
+//! moved is looked up where it is now (`Move-PlanVMBack`), one the plan moved where the plan put it.
 
 use super::powershell::{self, HOW_TO_RUN_COMMON, call, state_name};
 use super::{Dialect, Item};
@@ -34,10 +35,10 @@ function Get-PlanHost {
 }
 
 # The guard: the VM the step names (by id when the plan has one, else by exact name) must be on
-# $OnHost and, when $Expect is set, in that state. Returns $null when it is already on $OrOn
-# (a re-run after a partial run), and stops the run otherwise.
+# $OnHost (on any host with -Anywhere) and, when $Expect is set, in that state. Returns $null
+# when it is already on $OrOn (a re-run after a partial run), and stops the run otherwise.
 function Get-PlanVM {
-    param([string]$Step, [string]$Name, [string]$Id, [string]$OnHost, [string]$Expect, [string]$OrOn)
+    param([string]$Step, [string]$Name, [string]$Id, [string]$OnHost, [switch]$Anywhere, [string]$Expect, [string]$OrOn)
     $found = @(Get-SCVirtualMachine -All | Where-Object {
         if ($Id) { ([string]$_.ID -eq $Id) -or ([string]$_.VMId -eq $Id) } else { $_.Name -ceq $Name }
     })
@@ -46,7 +47,7 @@ function Get-PlanVM {
     $vm = $found[0]
     $now = [string]$vm.HostName
     if ($OrOn -and (Test-PlanHost $now $OrOn)) { return $null }
-    if (-not (Test-PlanHost $now $OnHost)) {
+    if ((-not $Anywhere) -and (-not (Test-PlanHost $now $OnHost))) {
         Stop-Plan $Step ('VM ' + $Name + ' is on ' + $now + ', not on ' + $OnHost + '; the plan no longer fits')
     }
     if ($Expect -and ([string]$vm.Status -ne $Expect)) {
@@ -55,23 +56,38 @@ function Get-PlanVM {
     return $vm
 }
 
-function Move-PlanVM {
-    param([string]$Step, [string]$Name, [string]$Id, [string]$From, [string]$To, [string]$Expect)
-    $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -OnHost $From -Expect $Expect -OrOn $To
-    if ($null -eq $vm) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
+# Moves the VM object $VM (already guarded) to host $To and waits for VMM's job.
+function Move-PlanVMTo {
+    param([string]$Step, $VM, [string]$Name, [string]$To)
     $target = Get-PlanHost $Step $To
-    Write-PlanNote $Step ('moving VM ' + $Name + ' from ' + $From + ' to ' + $target.Name)
-    if ($vm.IsHighlyAvailable) {
-        Move-SCVirtualMachine -VM $vm -VMHost $target -RunAsynchronously -JobVariable 'PlanJob' | Out-Null
+    Write-PlanNote $Step ('moving VM ' + $Name + ' from ' + $VM.HostName + ' to ' + $target.Name)
+    if ($VM.IsHighlyAvailable) {
+        Move-SCVirtualMachine -VM $VM -VMHost $target -RunAsynchronously -JobVariable 'PlanJob' | Out-Null
     } else {
         # Its files are on the source host's own storage and move with it: VMM needs a folder.
         if (-not $DestinationStoragePath) {
             Stop-Plan $Step ('VM ' + $Name + ' is not highly available: run again with -DestinationStoragePath <folder on the destination>')
         }
-        $path = Join-Path $DestinationStoragePath ([string]$vm.ID)
-        Move-SCVirtualMachine -VM $vm -VMHost $target -Path $path -RunAsynchronously -JobVariable 'PlanJob' | Out-Null
+        $path = Join-Path $DestinationStoragePath ([string]$VM.ID)
+        Move-SCVirtualMachine -VM $VM -VMHost $target -Path $path -RunAsynchronously -JobVariable 'PlanJob' | Out-Null
     }
     Wait-PlanJob -Job $PlanJob -Step $Step
+}
+
+function Move-PlanVM {
+    param([string]$Step, [string]$Name, [string]$Id, [string]$From, [string]$To, [string]$Expect)
+    $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -OnHost $From -Expect $Expect -OrOn $To
+    if ($null -eq $vm) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
+    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To
+}
+
+# The move back of a VM the drain moved: Disable-SCVMHost chose its host, so VMM is asked where
+# it is now (Get-SCVirtualMachine, by id or exact name) and it moves from there.
+function Move-PlanVMBack {
+    param([string]$Step, [string]$Name, [string]$Id, [string]$To, [string]$Expect)
+    $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -Anywhere -Expect $Expect -OrOn $To
+    if ($null -eq $vm) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
+    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To
 }
 
 function Stop-PlanVM {

@@ -2,7 +2,14 @@
 
 use super::*;
 use crate::model::{Host, HostState, Inventory, Vm};
-use crate::plan::StepAction;
+use crate::plan::{StepAction, StepDoc};
+
+/// Changes a step through its document form (which must stay a valid step).
+fn edit(step: &mut Step, f: impl FnOnce(&mut StepDoc)) {
+    let mut doc = StepDoc::from(step.clone());
+    f(&mut doc);
+    *step = Step::try_from(doc).unwrap();
+}
 
 fn plan(text: &str) -> Plan {
     serde_json::from_str(text).unwrap()
@@ -49,12 +56,27 @@ fn a_phase_renders_only_its_steps() {
 }
 
 #[test]
-fn resume_does_not_fail_back_when_the_plan_moves_vms_back() {
+fn resume_fails_back_unless_the_plan_moves_the_drained_vms_back() {
+    // The plan moves back only the VMs it moved itself before the drain: the cluster must
+    // still fail back the roles its drain moved, or they stay away.
     let mut p = three_node();
+    let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(out.contains("-Node 'HV01' -Failback 'Immediate'"));
+    // A plan that moves the drained VMs back itself must keep the cluster from doing it too.
+    edit(&mut p.steps[5], |d| {
+        d.from = None;
+        d.from_drain = true;
+    });
+    let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(out.contains("-Node 'HV01' -Failback 'NoFailback'"));
+    // Host names compare as everywhere else: a short name matches the FQDN.
+    edit(&mut p.steps[5], |d| {
+        d.to = Some("hv01.contoso.local".into())
+    });
     let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
     assert!(out.contains("-Node 'HV01' -Failback 'NoFailback'"));
     p.steps
-        .retain(|s| !(s.phase == StepPhase::Post && s.action == StepAction::Migrate));
+        .retain(|s| !(s.phase == StepPhase::Post && s.action() == StepAction::Migrate));
     let out = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
     assert!(out.contains("-Node 'HV01' -Failback 'Immediate'"));
 }
@@ -73,7 +95,7 @@ fn states_use_each_platforms_words() {
 #[test]
 fn nul_anywhere_is_refused() {
     let mut p = three_node();
-    p.steps[1].vm = Some("WEB\0".into());
+    edit(&mut p.steps[1], |d| d.vm = Some("WEB\0".into()));
     let err = render(&p, &opts(Target::ScvmmPs, Phases::All)).unwrap_err();
     assert_eq!(err[0].kind, ProblemKind::Unwritable);
     assert_eq!(err[0].step.as_deref(), Some("pre-migrate-WEB01"));
@@ -98,10 +120,10 @@ fn a_platform_the_target_does_not_drive_is_refused() {
 #[test]
 fn proxmox_needs_numeric_ids_and_path_safe_nodes() {
     let mut p = proxmox();
-    p.steps[0].vm_id = None;
-    p.steps[1].vm_id = Some("110/../../x".into());
-    p.steps[2].host = Some("pve1/../x".into());
-    p.steps[5].to = Some("--force".into());
+    edit(&mut p.steps[0], |d| d.vm_id = None);
+    edit(&mut p.steps[1], |d| d.vm_id = Some("110/../../x".into()));
+    edit(&mut p.steps[2], |d| d.host = Some("pve1/../x".into()));
+    edit(&mut p.steps[5], |d| d.to = Some("--force".into()));
     let err = render(&p, &opts(Target::ProxmoxSh, Phases::All)).unwrap_err();
     let kinds: Vec<ProblemKind> = err.iter().map(|e| e.kind).collect();
     assert_eq!(
@@ -117,12 +139,29 @@ fn proxmox_needs_numeric_ids_and_path_safe_nodes() {
 }
 
 #[test]
-fn a_migrate_without_a_destination_is_incomplete() {
+fn a_move_back_from_wherever_the_drain_put_it_renders_for_every_target() {
+    let drained = |d: &mut StepDoc| {
+        d.from = None;
+        d.from_drain = true;
+    };
     let mut p = three_node();
-    p.steps[0].to = None;
-    let err = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap_err();
-    assert_eq!(err.len(), 1);
-    assert!(err[0].message.contains("needs `to`"), "{}", err[0].message);
+    p.request.platform = "scvmm".into();
+    edit(&mut p.steps[5], drained);
+    let vmm = render(&p, &opts(Target::ScvmmPs, Phases::All)).unwrap();
+    assert!(vmm.contains(
+        "\nMove-PlanVMBack -Step 'post-migrate-SQL01' -Name 'SQL01' -Id '8c1f2e3d-4a5b-4c6d-8e9f-0a1b2c3d4e02' -To 'HV01' -Expect 'Running'\n"
+    ));
+    assert!(vmm.contains("from wherever the drain put it to HV01"));
+    let hv = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(hv.contains("\nMove-PlanVMBack -Step 'post-migrate-SQL01' "));
+    // The plan moves it back itself: the cluster must not fail back as well.
+    assert!(hv.contains("-Node 'HV01' -Failback 'NoFailback'"));
+    let mut p = proxmox();
+    edit(&mut p.steps[5], drained);
+    let pve = render(&p, &opts(Target::ProxmoxSh, Phases::All)).unwrap();
+    assert!(
+        pve.contains("\nmigrate_guest_back 'post-migrate-101' 'sql01' '101' 'pve1' 'running'\n")
+    );
 }
 
 fn inventory() -> Inventory {
@@ -193,4 +232,24 @@ fn moved_gone_and_stopped_vms_are_misfits() {
         m.iter()
             .any(|x| x.message == "host `HV03` is not in the inventory")
     );
+}
+
+#[test]
+fn a_drained_move_back_fits_wherever_the_vm_is_but_not_when_it_is_gone() {
+    let mut p = three_node();
+    // SQL01 as a VM the drain moved: its post step takes it from wherever it is.
+    p.steps
+        .retain(|s| s.id != "pre-migrate-SQL01" && !s.id.ends_with("WEB01"));
+    edit(&mut p.steps[3], |d| {
+        d.from = None;
+        d.from_drain = true;
+    });
+    assert_eq!(p.steps[3].id, "post-migrate-SQL01");
+    let mut inv = inventory();
+    inv.vms[0].host = "HV03".into();
+    assert_eq!(check_fit(&p, Phases::Only(StepPhase::Post), &inv), []);
+    inv.vms.remove(0);
+    let m = check_fit(&p, Phases::Only(StepPhase::Post), &inv);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert!(m[0].message.contains("SQL01") && m[0].message.contains("gone"));
 }

@@ -37,6 +37,19 @@ for a in "$@"; do printf '%s\0' "$a" >>"$STUB_LOG"; done
 const PVESH: &str = r#"
 op=$1 path=$2
 shift 2
+if [[ $op/$path == get//cluster/resources ]]; then
+  # The world as the cluster lists it: one line of JSON, as pvesh's json output is.
+  exec perl -MJSON::PP -e '
+    my @all;
+    for my $d (sort glob("$ENV{WORLD}/*")) {
+      my ($id) = $d =~ m{([^/]+)$};
+      my %f;
+      for my $k (qw(node type state)) { open my $h, "<", "$d/$k" or die; local $/; $f{$k} = <$h>; }
+      chomp $f{type}; chomp $f{state};
+      push @all, { id => "$f{type}/$id", node => $f{node}, type => $f{type}, vmid => $id + 0, status => $f{state} };
+    }
+    print JSON::PP->new->canonical->encode(\@all), "\n";'
+fi
 rest=${path#/nodes/}
 node=${rest%%/*}; rest=${rest#*/}
 type=${rest%%/*}; rest=${rest#*/}
@@ -49,7 +62,13 @@ if [[ $cur != "$node" || $(<"$d/type") != "$type" ]]; then
   exit 2
 fi
 case $op/$what in
-  get/status/current) printf '{"status":"%s","vmid":%s}\n' "$(<"$d/state")" "$vmid" ;;
+  get/status/current)
+    state=$(<"$d/state")
+    if [[ $state == paused ]]; then
+      printf '{"qmpstatus":"paused","status":"running","vmid":%s}\n' "$vmid"
+    else
+      printf '{"status":"%s","vmid":%s}\n' "$state" "$vmid"
+    fi ;;
   create/migrate)
     while (($#)); do
       if [[ $1 == --target ]]; then printf '%s' "$2" >"$d/node"; shift; fi
@@ -171,30 +190,63 @@ pub fn expected_calls(plan: &Plan, world: &[Guest]) -> Vec<Vec<String>> {
         }
     };
     for s in &plan.steps {
-        let host = s.host.as_deref().unwrap_or_default();
-        match (s.phase, s.action) {
+        let host = s.host().unwrap_or_default();
+        match (s.phase, s.action()) {
             (StepPhase::Maintenance, _) => {}
             (_, StepAction::Migrate) => {
-                let (vmid, from, to) = (
-                    s.vm_id.as_deref().unwrap(),
-                    s.from.as_deref().unwrap(),
-                    s.to.as_deref().unwrap(),
-                );
+                let vmid = s.vm().and_then(|v| v.id.as_deref()).unwrap();
+                let to = s.to().unwrap();
+                let from = match s.from_host() {
+                    Some(from) => from.to_string(),
+                    None => {
+                        // From wherever the drain put it: the script asks the cluster first.
+                        calls.push(v(&[
+                            "pvesh",
+                            "get",
+                            "/cluster/resources",
+                            "--type",
+                            "vm",
+                            "--output-format",
+                            "json",
+                        ]));
+                        let now = w.iter().find(|g| g.vmid == vmid).unwrap().node.clone();
+                        if now == to {
+                            continue;
+                        }
+                        now
+                    }
+                };
+                let from = from.as_str();
                 find(&w, from, vmid, &mut calls);
                 find(&w, from, vmid, &mut calls);
                 let g = w.iter_mut().find(|g| g.vmid == vmid).unwrap();
                 let ty = if g.lxc { "lxc" } else { "qemu" };
                 let path = format!("/nodes/{from}/{ty}/{vmid}/migrate");
                 let mut call = v(&["pvesh", "create", &path, "--target", to]);
-                if g.lxc {
-                    call.extend(v(&["--restart", "1"]));
-                } else {
+                if !g.lxc {
                     call.extend(v(&["--online", "1", "--with-local-disks", "1"]));
+                } else if g.state == "running" {
+                    call.extend(v(&["--restart", "1"]));
                 }
                 calls.push(call);
                 g.node = to.to_string();
                 find(&w, to, vmid, &mut calls);
             }
+            (_, action @ (StepAction::Start | StepAction::Shutdown)) => {
+                let vmid = s.vm().and_then(|v| v.id.as_deref()).unwrap();
+                find(&w, host, vmid, &mut calls);
+                let g = w.iter_mut().find(|g| g.vmid == vmid).unwrap();
+                let ty = if g.lxc { "lxc" } else { "qemu" };
+                let (word, state) = if action == StepAction::Start {
+                    ("start", "running")
+                } else {
+                    ("shutdown", "stopped")
+                };
+                let path = format!("/nodes/{host}/{ty}/{vmid}/status/{word}");
+                calls.push(v(&["pvesh", "create", &path]));
+                g.state = state.to_string();
+            }
+            (_, StepAction::Notify) => {}
             (_, StepAction::EnterMaintenance) => {
                 calls.push(v(&[
                     "ha-manager",
@@ -214,7 +266,6 @@ pub fn expected_calls(plan: &Plan, world: &[Guest]) -> Vec<Vec<String>> {
                     host,
                 ]));
             }
-            (_, other) => panic!("the stub world does not model {other:?}"),
         }
     }
     calls

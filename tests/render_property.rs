@@ -1,0 +1,237 @@
+//! Property: every plan the planner builds renders, for every target that drives its platform.
+//!
+//! Small random inventories and requests (all platforms with a target, patch and
+//! decommission, one host or several, rolling or not) are audited and planned as `audit
+//! --plan` does; the plan goes through its file form (written, then read back by the one plan
+//! reader), and is rendered whole and phase by phase. PowerShell must parse without ERROR or
+//! MISSING nodes; the Proxmox script must run to the end against the stub tools and make
+//! exactly the calls its steps imply.
+
+mod support;
+
+use preflight::engine::{Request, audit_with};
+use preflight::model::{Host, HostState, Inventory, Platform, Vm, VmState};
+use preflight::plan::{Plan, PlanOptions, StepPhase, build_plan, read_plan, write_plan};
+use preflight::policy::{Mode, builtin_sources, load};
+use preflight::render::{Options, Phases, Target, render};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use support::{Guest, expected_calls, run_with_stubs};
+
+const STATES: [VmState; 8] = [
+    VmState::Running,
+    VmState::Running,
+    VmState::Running,
+    VmState::Running,
+    VmState::Off,
+    VmState::Saved,
+    VmState::Paused,
+    VmState::Unknown,
+];
+
+#[derive(Debug, Clone)]
+struct Case {
+    inventory: Inventory,
+    targets: Vec<String>,
+    platform: Platform,
+    mode: Mode,
+    rolling: bool,
+    /// Which guests are containers (Proxmox).
+    lxc: Vec<bool>,
+}
+
+fn arb_case() -> impl Strategy<Value = Case> {
+    let hosts = prop::collection::vec((0..4usize, 0..7u8, 16u64..256), 2..6);
+    let vms = prop::collection::vec(
+        (
+            0..9usize,
+            0..STATES.len(),
+            prop::option::weighted(0.9, any::<bool>()),
+            prop::option::weighted(0.9, 1u64..24),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        3..14,
+    );
+    let platform = prop_oneof![
+        Just(Platform::Scvmm),
+        Just(Platform::Hyperv),
+        Just(Platform::Proxmox)
+    ];
+    (
+        hosts,
+        vms,
+        prop::collection::vec(0..3usize, 1..3),
+        platform,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(hs, vs, ts, platform, decommission, rolling)| {
+            let n = hs.len();
+            let hosts: Vec<Host> = hs
+                .iter()
+                .enumerate()
+                .map(|(i, (c, s, gib))| Host {
+                    name: format!("h{i}").into(),
+                    cluster: Some(if *c < 3 { "C0" } else { "C1" }.into()),
+                    state: [
+                        HostState::Up,
+                        HostState::Up,
+                        HostState::Up,
+                        HostState::Up,
+                        HostState::Up,
+                        HostState::Maintenance,
+                        HostState::Down,
+                    ][*s as usize],
+                    memory_mb: Some(gib * 1024),
+                    cpus: Some(16),
+                    implied: false,
+                })
+                .collect();
+            let vms: Vec<Vm> = vs
+                .iter()
+                .enumerate()
+                .map(|(i, (h, s, ha, gib, has_id, _))| Vm {
+                    name: format!("vm{i}").into(),
+                    // Proxmox guests always have their numeric id; Windows VMs usually do.
+                    id: (platform == Platform::Proxmox || *has_id)
+                        .then(|| format!("{}", 100 + i).into()),
+                    // Most VMs sit on a target host (h0 and h1 are the likeliest targets).
+                    host: format!("h{}", if *h < 6 { h % 2 } else { h % n }).into(),
+                    state: STATES[*s],
+                    ha: *ha,
+                    memory_mb: gib.map(|g| g * 1024),
+                    vcpus: Some(2),
+                    tags: vec![],
+                    template: false,
+                    evidence: BTreeMap::new(),
+                })
+                .collect();
+            let mut targets: Vec<String> = Vec::new();
+            for t in ts {
+                let name = format!("h{}", t % n);
+                if !targets.contains(&name) {
+                    targets.push(name);
+                }
+            }
+            Case {
+                lxc: vs.iter().map(|v| v.5).collect(),
+                inventory: Inventory {
+                    hosts,
+                    vms,
+                    ..Inventory::default()
+                },
+                targets,
+                platform,
+                mode: if decommission {
+                    Mode::Decommission
+                } else {
+                    Mode::Patch
+                },
+                rolling,
+            }
+        })
+}
+
+/// Audit and plan as `audit --plan` does, then write the plan and read it back.
+fn plan_of(case: &Case) -> Plan {
+    let policy = load(builtin_sources()).expect("the baseline loads");
+    let request = Request {
+        hosts: case.targets.clone(),
+        mode: case.mode,
+        platform: case.platform,
+        platform_assumed: false,
+        now: "2026-11-25T17:00:00Z".parse().unwrap(),
+        no_waivers: false,
+    };
+    let eval = audit_with(&policy, &case.inventory, &request, case.rolling);
+    let options = PlanOptions {
+        rolling: case.rolling,
+        inputs: vec![],
+    };
+    let built = build_plan(&policy, &case.inventory, &request, &eval.findings, &options);
+    let mut bytes = Vec::new();
+    write_plan(&built.plan, &mut bytes).unwrap();
+    let read = read_plan("plan.json", &bytes).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(read.plan, built.plan, "the plan reads back as written");
+    read.plan
+}
+
+fn targets(platform: Platform) -> &'static [Target] {
+    match platform {
+        Platform::Scvmm | Platform::Hyperv => &[Target::ScvmmPs, Target::HypervPs],
+        Platform::Proxmox => &[Target::ProxmoxSh],
+        Platform::Vsphere => &[],
+    }
+}
+
+fn assert_powershell_parses(script: &str) {
+    let src = script.strip_prefix('\u{FEFF}').unwrap_or(script);
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .unwrap();
+    let tree = parser.parse(src, None).unwrap();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        assert!(
+            !node.is_error() && !node.is_missing(),
+            "{} at {:?}",
+            node.kind(),
+            node.start_position()
+        );
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+}
+
+fn world(case: &Case) -> Vec<Guest> {
+    case.inventory
+        .vms
+        .iter()
+        .zip(&case.lxc)
+        .map(|(vm, lxc)| Guest {
+            vmid: vm.id.as_deref().unwrap_or_default().to_string(),
+            node: vm.host.to_string(),
+            lxc: *lxc,
+            state: match vm.state {
+                VmState::Running => "running",
+                VmState::Paused => "paused",
+                VmState::Off | VmState::Saved => "stopped",
+                _ => "unknown",
+            }
+            .to_string(),
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_plan_renders_for_every_target_of_its_platform(case in arb_case()) {
+        let plan = plan_of(&case);
+        for &target in targets(case.platform) {
+            for phases in [
+                Phases::All,
+                Phases::Only(StepPhase::Pre),
+                Phases::Only(StepPhase::Drain),
+                Phases::Only(StepPhase::Post),
+            ] {
+                let script = render(&plan, &Options { target, phases, plan_sha256: "0" })
+                    .unwrap_or_else(|e| panic!("{target} {phases:?}: {e:?}\n{plan:#?}"));
+                if target == Target::ProxmoxSh {
+                    if phases == Phases::All {
+                        let world = world(&case);
+                        let answers = "continue\n".repeat(plan.request.hosts.len());
+                        let run = run_with_stubs(&script, &world, &answers);
+                        prop_assert!(run.status_ok, "{}\n{}\n{:#?}", run.stderr, run.stdout, plan);
+                        prop_assert_eq!(run.calls, expected_calls(&plan, &world));
+                    }
+                } else {
+                    assert_powershell_parses(&script);
+                }
+            }
+        }
+    }
+}
