@@ -61,8 +61,9 @@ fn render(p: &Parsed) -> String {
     for v in &inv.vms {
         let _ = writeln!(
             out,
-            "vm {} id={} host={} state={} ha={} mem={} vcpus={} tags={:?} evidence={:?}",
+            "vm {}{} id={} host={} state={} ha={} mem={} vcpus={} tags={:?} evidence={:?}",
             v.name,
+            if v.template { " (template)" } else { "" },
             v.id.as_deref().unwrap_or("-"),
             v.host,
             v.state,
@@ -358,8 +359,11 @@ fn proxmox_planted_findings() {
     let p = ok("proxmox-resources.json");
     assert_eq!(p.format, Format::Proxmox);
     let inv = &p.inventory;
-    assert_eq!(inv.vms.len(), 7, "the template is skipped");
-    assert!(inv.vms.iter().all(|v| v.name != "tmpl-debian12"));
+    assert_eq!(inv.vms.len(), 8, "the template is a VM too");
+    let tmpl = vm(inv, "tmpl-debian12");
+    assert!(tmpl.template);
+    assert_eq!((tmpl.state, tmpl.ha), (VmState::Off, Some(false)));
+    assert_eq!(inv.vms.iter().filter(|v| v.template).count(), 1);
     let sql = vm(inv, "sql01");
     assert_eq!((sql.state, sql.ha), (VmState::Running, Some(false)));
     assert_eq!(sql.tags, ["db", "local-only"]);
@@ -429,4 +433,148 @@ fn every_fixture_is_detected() {
         let file = preflight::diag::SourceFile::new(&name, text);
         assert_eq!(inventory::detect(&file).ok(), Some(expected), "{name}");
     }
+}
+
+fn parse_text(name: &str, text: &str) -> Result<Parsed, Diagnostics> {
+    inventory::parse(name, text.as_bytes(), None)
+}
+
+#[test]
+fn proxmox_hastates_the_ha_manager_will_not_move_are_not_ha() {
+    let text = r#"[
+{"hastate":"started","id":"qemu/100","maxmem":1073741824,"name":"started","node":"pve1","status":"running","type":"qemu","vmid":100},
+{"hastate":"error","id":"qemu/101","maxmem":1073741824,"name":"error","node":"pve1","status":"running","type":"qemu","vmid":101},
+{"hastate":"disabled","id":"qemu/102","maxmem":1073741824,"name":"disabled","node":"pve1","status":"running","type":"qemu","vmid":102},
+{"hastate":"ignored","id":"lxc/103","maxmem":1073741824,"name":"ignored","node":"pve1","status":"running","type":"lxc","vmid":103},
+{"hastate":"migrate","id":"qemu/104","maxmem":1073741824,"name":"migrate","node":"pve1","status":"running","type":"qemu","vmid":104},
+{"id":"qemu/105","maxmem":1073741824,"name":"nohastate","node":"pve1","status":"running","type":"qemu","vmid":105}
+]"#;
+    let inv = parse_text("ha.json", text).unwrap().inventory;
+    for (name, ha) in [
+        ("started", true),
+        ("migrate", true),
+        ("error", false),
+        ("disabled", false),
+        ("ignored", false),
+        ("nohastate", false),
+    ] {
+        assert_eq!(vm(&inv, name).ha, Some(ha), "{name}");
+    }
+    // The hastate stays as evidence of why the guest is not HA-protected.
+    assert_eq!(vm(&inv, "error").evidence["hastate"], "error");
+    assert_eq!(vm(&inv, "ignored").evidence["hastate"], "ignored");
+}
+
+#[test]
+fn proxmox_template_is_a_stopped_vm() {
+    let text = r#"{"data":[{"id":"qemu/900","maxmem":2147483648,"name":"tmpl","node":"pve1","status":"running","template":1,"type":"qemu","vmid":900},
+{"id":"lxc/901","maxmem":536870912,"name":"ct-tmpl","node":"pve1","status":"stopped","template":true,"type":"lxc","vmid":901},
+{"id":"qemu/902","maxmem":536870912,"name":"plain","node":"pve1","status":"running","template":0,"type":"qemu","vmid":902}]}"#;
+    let inv = parse_text("t.json", text).unwrap().inventory;
+    assert_eq!(inv.vms.len(), 3);
+    for name in ["tmpl", "ct-tmpl"] {
+        let v = vm(&inv, name);
+        assert!(v.template, "{name}");
+        assert_eq!(v.state, VmState::Off, "{name}");
+        assert_eq!(v.host, "pve1");
+    }
+    assert_eq!(vm(&inv, "tmpl").memory_mb, Some(2048));
+    assert!(!vm(&inv, "plain").template);
+    assert_eq!(vm(&inv, "plain").state, VmState::Running);
+}
+
+/// The error a Proxmox file from the wrong endpoint gives: one, located, naming the endpoint.
+fn wrong_endpoint(name: &str, text: &str, forced: Option<Format>) -> String {
+    let err = inventory::parse(name, text.as_bytes(), forced).unwrap_err();
+    assert_eq!(err.0.len(), 1, "{}", render_err(&err));
+    assert_eq!(err.0[0].code, Code::InventoryFormat, "{}", render_err(&err));
+    assert!(err.0[0].line_col().is_some(), "{}", render_err(&err));
+    assert!(
+        err.0[0]
+            .help
+            .as_deref()
+            .is_some_and(|h| h.contains("/cluster/resources")),
+        "{}",
+        render_err(&err)
+    );
+    err.0[0].message.clone()
+}
+
+#[test]
+fn proxmox_files_from_other_endpoints_are_input_errors() {
+    let ha_status = r#"{"data":[
+{"id":"quorum","quorate":1,"status":"OK","type":"quorum"},
+{"id":"master","node":"pve1","status":"pve1 (active)","type":"master"},
+{"id":"lrm:pve1","node":"pve1","status":"pve1 (active)","type":"lrm"},
+{"id":"service:vm:100","node":"pve1","sid":"vm:100","state":"started","type":"service"}]}"#;
+    let msg = wrong_endpoint("status.json", ha_status, None);
+    assert!(msg.contains("/cluster/ha/status/current"), "{msg}");
+    // The same list with only the service entries left.
+    let services = r#"[{"id":"service:vm:100","node":"pve1","sid":"vm:100","state":"started","type":"service"}]"#;
+    let msg = wrong_endpoint("services.json", services, None);
+    assert!(msg.contains("/cluster/ha/status/current"), "{msg}");
+    let ha_resources =
+        r#"{"data":[{"sid":"vm:100","type":"vm","state":"started","max_restart":1}]}"#;
+    let msg = wrong_endpoint("res.json", ha_resources, None);
+    assert!(msg.contains("/cluster/ha/resources"), "{msg}");
+    let node_guests = r#"[{"maxmem":536870912,"name":"ct1","status":"running","type":"lxc","vmid":"200"},
+{"maxmem":536870912,"name":"ct2","status":"stopped","type":"lxc","vmid":"201"}]"#;
+    let msg = wrong_endpoint("lxc.json", node_guests, None);
+    assert!(msg.contains("/nodes/{node}/qemu"), "{msg}");
+    let pool = r#"{"members":[{"id":"qemu/100","maxmem":1073741824,"name":"a","node":"pve1","status":"running","type":"qemu","vmid":100}]}"#;
+    let msg = wrong_endpoint("pool.json", pool, None);
+    assert!(msg.contains("/pools/"), "{msg}");
+    let cluster_status = r#"[{"id":"cluster","name":"c1","nodes":2,"quorate":1,"type":"cluster","version":2},
+{"id":"node/pve1","name":"pve1","nodeid":1,"online":1,"type":"node"}]"#;
+    let msg = wrong_endpoint("cs.json", cluster_status, Some(Format::Proxmox));
+    assert!(msg.contains("/cluster/status"), "{msg}");
+}
+
+#[test]
+fn proxmox_hosts_only_list_reads_as_hosts_without_vms() {
+    // `pvesh get /nodes`: node entries only. Reading it is no error; that no VM was read is
+    // judged on the merged inventory.
+    let text = r#"[{"id":"node/pve1","maxcpu":16,"maxmem":68719476736,"node":"pve1","status":"online","type":"node"},
+{"id":"node/pve2","maxcpu":16,"maxmem":68719476736,"node":"pve2","status":"online","type":"node"}]"#;
+    let inv = parse_text("nodes.json", text).unwrap().inventory;
+    assert!(inv.vms.is_empty());
+    assert_eq!(inv.hosts.len(), 2);
+}
+
+#[test]
+fn proxmox_single_object_error_names_the_object() {
+    let err = parse_text("one.json", r#"{"id":"qemu/100","vmid":100,"node":"pve1"}"#).unwrap_err();
+    assert_eq!(err.0.len(), 1, "{}", render_err(&err));
+    let msg = &err.0[0].message;
+    assert!(
+        msg.starts_with("one.json: the object: missing `type`"),
+        "{msg}"
+    );
+    assert!(!msg.contains(": :"), "{msg}");
+    // A field of a bare object is named by its key alone.
+    let err = parse_text(
+        "one.json",
+        r#"{"id":"qemu/100","vmid":-1,"node":"pve1","type":"qemu","status":"running"}"#,
+    )
+    .unwrap_err();
+    assert!(
+        err.0[0].message.starts_with("one.json: vmid: "),
+        "{}",
+        err.0[0].message
+    );
+}
+
+#[test]
+fn proxmox_vmid_from_id_when_a_client_dropped_it() {
+    let text = r#"[{"id":"qemu/100","maxmem":1073741824,"name":"a","node":"pve1","status":"running","type":"qemu"},
+{"id":"lxc/102","maxmem":1073741824,"name":"b","node":"pve1","status":"stopped","type":"lxc"}]"#;
+    let inv = parse_text("x.json", text).unwrap().inventory;
+    assert_eq!(vm(&inv, "a").id.as_deref(), Some("100"));
+    assert_eq!(vm(&inv, "b").id.as_deref(), Some("102"));
+    let err = parse_text(
+        "x.json",
+        r#"[{"id":"storage/pve1/x","name":"a","node":"pve1","status":"running","type":"qemu"}]"#,
+    )
+    .unwrap_err();
+    assert!(err.0[0].message.contains("vmid"), "{}", err.0[0].message);
 }

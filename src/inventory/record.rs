@@ -88,7 +88,12 @@ impl<'a> Record<'a> {
     /// The path of a field, e.g. `[3].Status`, spelled as the file spells the key.
     pub fn path_of(&self, key: &str) -> String {
         let spelled = self.spelled(key).map_or(key, |(k, _)| k);
-        format!("{}.{spelled}", self.path)
+        if self.path.is_empty() {
+            // A bare top-level object: the key alone names the field.
+            spelled.to_string()
+        } else {
+            format!("{}.{spelled}", self.path)
+        }
     }
 
     /// Where the object starts, for problems about the object as a whole.
