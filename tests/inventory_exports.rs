@@ -578,3 +578,120 @@ fn proxmox_vmid_from_id_when_a_client_dropped_it() {
     .unwrap_err();
     assert!(err.0[0].message.contains("vmid"), "{}", err.0[0].message);
 }
+
+#[test]
+fn scvmm_host_overall_state_numbers_from_ps51() {
+    let p = ok("scvmm-hosts-ps51.json");
+    let state = |name: &str| p.inventory.host(name).unwrap().state;
+    assert_eq!(state("HV11.fabrikam.test"), HostState::Up, "0 is OK");
+    assert_eq!(
+        state("HV12.fabrikam.test"),
+        HostState::Maintenance,
+        "9 is MaintenanceMode, and such a host offers no room"
+    );
+    assert_eq!(state("HV13.fabrikam.test"), HostState::Down);
+    // Not known: never up, and said.
+    assert_eq!(state("HV14.fabrikam.test"), HostState::Down);
+    assert_eq!(state("HV15.fabrikam.test"), HostState::Down);
+    let warned: Vec<_> = p
+        .warnings
+        .iter()
+        .map(|w| (w.code, w.line_col().map(|(l, _)| l)))
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            (Code::InventoryUnknownState, Some(29)),
+            (Code::InventoryUnknownState, Some(37))
+        ],
+        "HV13 is explained by CommunicationStateString; HV14 and HV15 are not"
+    );
+    snap!("scvmm_hosts_ps51", "scvmm-hosts-ps51.json");
+}
+
+#[test]
+fn scvmm_host_listed_twice_with_other_facts_is_located_at_the_second() {
+    let err = read("scvmm-hosts-duplicate.json").unwrap_err();
+    assert_eq!(err.0.len(), 1, "{}", render_err(&err));
+    let d = &err.0[0];
+    assert_eq!(d.code, Code::InventoryHostConflict);
+    assert_eq!(d.line_col(), Some((23, 5)), "the second listing of HV21");
+    assert!(d.message.contains("[3]"), "{}", d.message);
+    assert!(
+        d.message.contains("memory 262144 MiB and 256 MiB"),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.message.contains("state up and maintenance"),
+        "{}",
+        d.message
+    );
+}
+
+#[test]
+fn scvmm_combined_node_contradicting_its_host_entry_is_an_error() {
+    let text = r#"{"vms": [{"Name": "A", "HostName": "hv31", "VirtualMachineStateString": "Running"}],
+"hosts": [{"Name": "hv31", "OverallState": 0, "CommunicationStateString": "Responding", "TotalMemory": 68719476736}],
+"clusters": [{"ClusterName": "CL", "Nodes": [{"Name": "HV31", "OverallState": 9, "TotalMemory": 68719476736}]}]}"#;
+    let err = parse_text("inv.json", text).unwrap_err();
+    assert_eq!(
+        err.0[0].code,
+        Code::InventoryHostConflict,
+        "{}",
+        render_err(&err)
+    );
+    assert!(
+        err.0[0].message.contains("clusters[0].Nodes[0]"),
+        "{}",
+        err.0[0].message
+    );
+    // Agreeing listings are one host, with the cluster from the cluster list.
+    let text = text.replace("\"OverallState\": 9", "\"OverallState\": 0");
+    let inv = parse_text("inv.json", &text).unwrap().inventory;
+    assert_eq!(inv.hosts.len(), 1);
+    assert_eq!(inv.hosts[0].cluster.as_deref(), Some("CL"));
+    assert_eq!(inv.hosts[0].memory_mb, Some(65536));
+}
+
+#[test]
+fn native_hosts_differing_in_case_and_memory_do_not_collapse() {
+    // One file lists `hv01` and `HV01`: one host on Windows, with two memory sizes. The first
+    // used to win silently, so the verdict depended on the order of the list.
+    let text = r#"{"hosts": [{"name": "hv01", "memory_mb": 65536}, {"name": "HV01", "memory_mb": 64}],
+"vms": [{"name": "A", "host": "hv01", "state": "running", "ha": true, "memory_mb": 65536}]}"#;
+    let p = parse_text("inv.json", text).unwrap();
+    let err = inventory::merge(vec![("inv.json".to_string(), p.inventory)]).unwrap_err();
+    assert_eq!(err.0.len(), 1);
+    assert_eq!(err.0[0].code, Code::InventoryHostConflict);
+    assert!(
+        err.0[0].message.contains("memory 65536 MiB and 64 MiB"),
+        "{}",
+        err.0[0].message
+    );
+    // Across files, in either order.
+    let a = r#"{"hosts": [{"name": "HV01", "memory_mb": 65536}], "vms": []}"#;
+    let b =
+        r#"{"hosts": [{"name": "hv01", "memory_mb": 65536, "state": "maintenance"}], "vms": []}"#;
+    for (x, y) in [(a, b), (b, a)] {
+        let err = inventory::merge(vec![
+            (
+                "x.json".to_string(),
+                parse_text("x.json", x).unwrap().inventory,
+            ),
+            (
+                "y.json".to_string(),
+                parse_text("y.json", y).unwrap().inventory,
+            ),
+        ])
+        .unwrap_err();
+        assert_eq!(err.0[0].code, Code::InventoryHostConflict);
+        assert!(
+            err.0[0]
+                .message
+                .contains("differs between x.json and y.json"),
+            "{}",
+            err.0[0].message
+        );
+    }
+}
