@@ -255,33 +255,53 @@ fn scvmm_hosts_and_merge_with_vms() {
 }
 
 #[test]
-fn scvmm_real_manageiq_capture() {
-    let p = ok("scvmm-get-inventory-manageiq.json");
+fn scvmm_combined_inventory_object() {
+    // The shape an inventory script writes: vms, hosts and clusters lists beside others that
+    // are ignored, statuses as strings, no IsHighlyAvailable, VHD paths, one line.
+    let p = ok("scvmm-get-inventory-combined.json");
     assert_eq!(p.format, Format::Scvmm);
     let inv = &p.inventory;
-    assert_eq!(inv.vms.len(), 28);
+    assert_eq!(inv.vms.len(), 13);
     assert!(inv.vms.iter().all(|v| v.ha.is_none()));
-    assert!(
-        inv.vms.iter().all(|v| inv.host(&v.host).is_some()),
-        "every VM on a listed host"
-    );
     assert_eq!(inv.gaps.len(), 1);
-    assert_eq!((inv.gaps[0].field.as_str(), inv.gaps[0].count), ("ha", 28));
-    // StatusString `UnsupportedCluster` is a status: the power state comes from
+    assert_eq!((inv.gaps[0].field.as_str(), inv.gaps[0].count), ("ha", 13));
+    // Two VMs share a name; their ids tell them apart.
+    let clones: Vec<_> = inv.vms.iter().filter(|v| v.name == "clone-me").collect();
+    assert_eq!(clones.len(), 2);
+    assert_ne!(clones[0].key(), clones[1].key());
+    assert_eq!(
+        (clones[0].host.as_str(), clones[1].host.as_str()),
+        ("hv-a.lab.example", "hv-b.lab.example")
+    );
+    // VMs on a host the export does not list: that host is implied later, capacity unknown.
+    assert!(inv.host("lib01.lab.example").is_none());
+    assert_eq!(vm(inv, "lib-probe").host, "lib01.lab.example");
+    // `StatusString` UnsupportedCluster is a status: the power state comes from
     // VirtualMachineStateString, the status is kept as evidence.
-    let v = vm(inv, "ag_test_0003");
+    let v = vm(inv, "build-agent");
     assert_eq!(v.state, VmState::Running);
     assert_eq!(v.evidence["status"], "UnsupportedCluster");
-    let host = inv
-        .host("qeblade26.cfme-qe-vmm-ad.rhq.lab.eng.bos.redhat.com")
-        .unwrap();
+    // No power state anywhere: unknown, without a warning (the value is known).
+    assert_eq!(vm(inv, "broken-cfg").state, VmState::Unknown);
+    assert_eq!(vm(inv, "ghost").state, VmState::Off);
+    assert_eq!(vm(inv, "ghost").evidence["status"], "Missing");
+    // 5.1 escapes the apostrophe as \u0027.
+    assert_eq!(vm(inv, "bob's-desk").state, VmState::Running);
+    let host = inv.host("hv-a.lab.example").unwrap();
     assert_eq!(host.memory_mb, Some(73716));
-    assert_eq!(host.cluster.as_deref(), Some("hyperv_cluster"));
+    assert_eq!(host.cluster.as_deref(), Some("labclus"));
+    assert_eq!(inv.host("hv-b.lab.example").unwrap().cpus, Some(16));
     assert_eq!(
-        inv.host("dhcp129-212.brq.redhat.com").unwrap().state,
+        inv.host("hv-old.lab.example").unwrap().state,
         HostState::Down
     );
-    snap!("scvmm_manageiq", "scvmm-get-inventory-manageiq.json");
+    assert_eq!(
+        inv.hosts.len(),
+        3,
+        "a cluster node that agrees is the same host"
+    );
+    assert!(p.warnings.is_empty());
+    snap!("scvmm_combined", "scvmm-get-inventory-combined.json");
 }
 
 #[test]
