@@ -413,6 +413,12 @@ fn proxmox_nodes_and_odd_guests() {
         "no RRD data: no name, status unknown"
     );
     assert_eq!(vm(inv, "odd01").evidence["raw_state"], "status=hibernating");
+    assert_eq!(
+        vm(inv, "err01").ha,
+        Some(false),
+        "hastate error: HA will not move it"
+    );
+    assert!(vm(inv, "tmpl-base").template);
     assert_eq!(p.warnings.len(), 1);
     snap!("proxmox_cluster_full", "proxmox-cluster-full.json");
 }
