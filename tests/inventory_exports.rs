@@ -644,12 +644,12 @@ fn scvmm_host_listed_twice_with_other_facts_is_located_at_the_second() {
     assert_eq!(d.line_col(), Some((23, 5)), "the second listing of HV21");
     assert!(d.message.contains("[3]"), "{}", d.message);
     assert!(
-        d.message.contains("memory 262144 MiB and 256 MiB"),
+        d.message.contains("memory 262144 MiB, then 256 MiB"),
         "{}",
         d.message
     );
     assert!(
-        d.message.contains("state up and maintenance"),
+        d.message.contains("state up, then maintenance"),
         "{}",
         d.message
     );
@@ -691,7 +691,7 @@ fn native_hosts_differing_in_case_and_memory_do_not_collapse() {
     assert_eq!(err.0.len(), 1);
     assert_eq!(err.0[0].code, Code::InventoryHostConflict);
     assert!(
-        err.0[0].message.contains("memory 65536 MiB and 64 MiB"),
+        err.0[0].message.contains("memory 65536 MiB, then 64 MiB"),
         "{}",
         err.0[0].message
     );

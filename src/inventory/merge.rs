@@ -88,36 +88,37 @@ fn host_conflict_message(file: &str, first_file: &str, a: &Host, b: &Host, what:
         format!("`{}` (and `{}`)", a.name, b.name)
     };
     if file == first_file {
-        format!("{file}: host {spelled} is listed twice with different {what}")
+        format!("{file}: host {spelled} is listed twice with different facts: {what}")
     } else {
         format!("host {spelled} differs between {first_file} and {file}: {what}")
     }
 }
 
-/// The facts two listings of one host disagree on, worded for a message (`memory 1024 MiB
-/// and 2048 MiB`), or `None` when they agree wherever both say something. An implied host
-/// (one only a VM named) has no state of its own to disagree with.
+/// The facts two listings of one host disagree on, worded for a message (`memory 1024 MiB,
+/// then 2048 MiB`: the first listing's value, then the second's), or `None` when they agree
+/// wherever both say something. An implied host (one only a VM named) has no state of its
+/// own to disagree with.
 pub(crate) fn contradiction(a: &Host, b: &Host) -> Option<String> {
     let mut found: Vec<String> = Vec::new();
     if let (Some(x), Some(y)) = (a.memory_mb, b.memory_mb)
         && x != y
     {
-        found.push(format!("memory {x} MiB and {y} MiB"));
+        found.push(format!("memory {x} MiB, then {y} MiB"));
     }
     if let (Some(x), Some(y)) = (a.cpus, b.cpus)
         && x != y
     {
-        found.push(format!("CPUs {x} and {y}"));
+        found.push(format!("CPUs {x}, then {y}"));
     }
     if let (Some(x), Some(y)) = (&a.cluster, &b.cluster)
         && !x.eq_ignore_ascii_case(y)
     {
-        found.push(format!("cluster {x} and {y}"));
+        found.push(format!("cluster {x}, then {y}"));
     }
     if !a.implied && !b.implied && a.state != b.state {
-        found.push(format!("state {} and {}", a.state, b.state));
+        found.push(format!("state {}, then {}", a.state, b.state));
     }
-    (!found.is_empty()).then(|| found.join(", "))
+    (!found.is_empty()).then(|| found.join("; "))
 }
 
 /// Folds a second listing that agrees with the first into it (see [`contradiction`]). The
@@ -240,7 +241,10 @@ mod tests {
             assert_eq!(err.0[0].code, Code::InventoryHostConflict);
             let msg = &err.0[0].message;
             assert!(msg.starts_with("inv.json: host `"), "{msg}");
-            assert!(msg.contains("listed twice with different memory"), "{msg}");
+            assert!(
+                msg.contains("listed twice with different facts: memory"),
+                "{msg}"
+            );
         }
     }
 
@@ -255,8 +259,8 @@ mod tests {
             let err = merge(parts).unwrap_err();
             assert_eq!(err.0[0].code, Code::InventoryHostConflict);
             assert!(
-                err.0[0].message.contains("state up and maintenance")
-                    || err.0[0].message.contains("state maintenance and up"),
+                err.0[0].message.contains("state up, then maintenance")
+                    || err.0[0].message.contains("state maintenance, then up"),
                 "{}",
                 err.0[0].message
             );

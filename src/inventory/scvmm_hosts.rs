@@ -68,7 +68,7 @@ pub fn hosts(ctx: &mut Ctx, recs: &[Record], clusters: &[Record]) -> Vec<Host> {
                         .diag(
                             Code::InventoryHostConflict,
                             &Row::path(rec),
-                            &format!("host `{}` is listed again with different {what}", h.name),
+                            &format!("host `{}` is listed again with other facts: {what}", h.name),
                             rec.head(),
                         )
                         .with_help(HOST_CONFLICT_HELP);
