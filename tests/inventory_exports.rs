@@ -721,3 +721,39 @@ fn native_hosts_differing_in_case_and_memory_do_not_collapse() {
         );
     }
 }
+
+#[test]
+fn proxmox_node_states_not_known_offer_no_room() {
+    let text = r#"[
+{"hastate":"online","id":"node/a","maxmem":68719476736,"node":"a","status":"online","type":"node"},
+{"id":"node/b","maxmem":68719476736,"node":"b","status":"online","type":"node"},
+{"hastate":"unknown","id":"node/c","maxmem":68719476736,"node":"c","status":"online","type":"node"},
+{"hastate":"fence","id":"node/d","maxmem":68719476736,"node":"d","status":"online","type":"node"},
+{"id":"node/e","maxmem":68719476736,"node":"e","status":"degraded","type":"node"},
+{"id":"node/f","maxmem":68719476736,"node":"f","type":"node"},
+{"hastate":"maintenance","id":"node/g","maxmem":68719476736,"node":"g","status":"online","type":"node"}
+]"#;
+    let p = parse_text("nodes.json", text).unwrap();
+    let states: Vec<(&str, HostState)> = p
+        .inventory
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), h.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("a", HostState::Up),
+            ("b", HostState::Up),
+            ("c", HostState::Down),
+            ("d", HostState::Down),
+            ("e", HostState::Down),
+            ("f", HostState::Down),
+            ("g", HostState::Maintenance),
+        ]
+    );
+    let warned: Vec<_> = p.warnings.iter().map(|w| w.message.clone()).collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    assert!(warned[0].contains("[4].status: degraded"), "{warned:?}");
+    assert!(warned[1].contains("[5].status: missing"), "{warned:?}");
+}

@@ -235,10 +235,32 @@ fn node(ctx: &mut Ctx, rec: &Record) -> Option<Host> {
     let name = ctx.name(rec, &["node"], HELP)?;
     let status = ctx.text(rec, "status");
     let hastate = ctx.text(rec, "hastate");
+    // Only an online node the HA stack knows offers room; any other or unknown state, none.
     let state = match (hastate.as_deref(), status.as_deref()) {
         (Some("maintenance"), _) => HostState::Maintenance,
-        (Some("fence" | "gone"), _) | (_, Some("offline" | "unknown")) => HostState::Down,
-        _ => HostState::Up,
+        (None | Some("online"), Some("online")) => HostState::Up,
+        (
+            None | Some("online" | "unknown" | "fence" | "gone"),
+            Some("online" | "offline" | "unknown"),
+        ) => HostState::Down,
+        (hastate, status) => {
+            let (key, raw) = match (hastate, status) {
+                (Some(h), _) if !matches!(h, "online" | "unknown" | "fence" | "gone") => {
+                    ("hastate", h)
+                }
+                (_, Some(s)) => ("status", s),
+                _ => ("status", "missing"),
+            };
+            let span = Row::cell(rec, key).map_or(rec.head(), |c| c.span);
+            let d = ctx.diag(
+                Code::InventoryUnknownState,
+                &rec.path_of(key),
+                &format!("{raw} is not a node state preflight knows; read as down, so the node offers no room to the drain"),
+                span,
+            ).with_help(HELP);
+            ctx.warn(d);
+            HostState::Down
+        }
     };
     // An offline node reports 0: capacity unknown.
     let memory_mb = ctx
