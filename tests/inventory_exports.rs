@@ -757,3 +757,21 @@ fn proxmox_node_states_not_known_offer_no_room() {
     assert!(warned[0].contains("[4].status: degraded"), "{warned:?}");
     assert!(warned[1].contains("[5].status: missing"), "{warned:?}");
 }
+
+#[test]
+fn a_vm_listed_twice_in_one_export_is_located_at_the_second() {
+    // The same VM on two hosts: which one counts would depend on the order of the list.
+    let scvmm = "[{\"Name\":\"A\",\"ID\":\"1\",\"HostName\":\"H1\",\"Status\":0,\"Memory\":1024},\n{\"Name\":\"B\",\"ID\":\"2\",\"HostName\":\"H1\",\"Status\":1,\"Memory\":1024},\n{\"Name\":\"A\",\"ID\":\"1\",\"HostName\":\"H2\",\"Status\":0,\"Memory\":1024}]";
+    let csv = "\"Name\",\"Id\",\"State\",\"ComputerName\"\r\n\"A\",\"1\",\"Running\",\"N1\"\r\n\"A\",\"1\",\"Running\",\"N2\"\r\n";
+    let proxmox = "[{\"id\":\"qemu/100\",\"name\":\"a\",\"node\":\"p1\",\"status\":\"running\",\"type\":\"qemu\",\"vmid\":100},\n{\"id\":\"qemu/101\",\"name\":\"b\",\"node\":\"p1\",\"status\":\"running\",\"type\":\"qemu\",\"vmid\":101},\n{\"id\":\"qemu/100\",\"name\":\"a\",\"node\":\"p2\",\"status\":\"running\",\"type\":\"qemu\",\"vmid\":100}]";
+    for (name, text, line) in [
+        ("x.json", scvmm, 3),
+        ("x.csv", csv, 3),
+        ("p.json", proxmox, 3),
+    ] {
+        let err = parse_text(name, text).unwrap_err();
+        assert_eq!(err.0.len(), 1, "{name}: {}", render_err(&err));
+        assert_eq!(err.0[0].code, Code::InventoryDuplicate, "{name}");
+        assert_eq!(err.0[0].line_col().map(|(l, _)| l), Some(line), "{name}");
+    }
+}

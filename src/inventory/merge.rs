@@ -1,8 +1,9 @@
 //! Merging several parsed inventories into one.
 
-use crate::diag::{Code, Diagnostics, SourceDiag};
-use crate::model::{Host, Inventory};
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
+use crate::model::{Host, Inventory, Vm};
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// Merges inventories: hosts by name (case-insensitive), VMs side by side (the same VM in two
 /// files is an error), the oldest `collected_at`, and the platform they agree on. `names` are
@@ -136,8 +137,45 @@ pub(crate) fn absorb(into: &mut Host, from: Host) {
     into.cpus = into.cpus.or(from.cpus);
 }
 
+/// An error at every VM of one export whose key (id, else name) an earlier VM of the same
+/// export used; `heads` are where each VM's record starts. The platforms' exports list each VM
+/// once, so a repeat is a damaged or concatenated file, and counting the VM twice (or once on
+/// whichever host came last) would make capacity depend on the order of the list.
+pub(crate) fn repeated_vms(file: &SourceFile, vms: &[Vm], heads: &[Range<usize>]) -> Diagnostics {
+    let mut first: HashMap<&str, usize> = HashMap::with_capacity(vms.len());
+    let mut diags = Diagnostics::default();
+    for (i, vm) in vms.iter().enumerate() {
+        if let Some(&j) = first.get(vm.key()) {
+            let (Some(at), Some(before)) = (heads.get(i), heads.get(j)) else {
+                continue;
+            };
+            let what = if vm.id.is_some() {
+                "id"
+            } else {
+                "name (and no id)"
+            };
+            diags.push(
+                SourceDiag::at(
+                    Code::InventoryDuplicate,
+                    format!("{}: two VMs share the {what} `{}`", file.name, vm.key()),
+                    file,
+                    at.clone(),
+                    "listed again here",
+                )
+                .with_label(before.clone(), "first listed here")
+                .with_help(
+                    "export each VM once; a file put together from several exports may repeat one",
+                ),
+            );
+        } else {
+            first.insert(vm.key(), i);
+        }
+    }
+    diags
+}
+
 /// Per part, the VMs whose key a part of another name listed before it. One file alone
-/// cannot clash with another (its parser checks its own duplicates), so it costs nothing.
+/// cannot clash with another (each reader checks its own file), so it costs nothing.
 fn duplicate_vms(parts: &[(String, Inventory)]) -> Vec<Vec<SourceDiag>> {
     let mut found = vec![Vec::new(); parts.len()];
     if parts.len() < 2 {

@@ -13,6 +13,7 @@
 //! resources they would hide guests or invent HA, so each is an error naming what the file
 //! seems to be.
 
+use super::merge::repeated_vms;
 use super::read::{Ctx, Row, bytes_to_mib, text};
 use super::record::{self, Field, Record};
 use super::states::{Reading, proxmox_status};
@@ -50,10 +51,17 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
         platform: Some(Platform::Proxmox),
         ..Inventory::default()
     };
+    // Where each guest's entry starts, to locate a guest listed twice.
+    let mut heads = Vec::new();
     for rec in &recs {
         let kind = rec.cell("type").and_then(|c| text(&c.value));
         match kind.as_deref() {
-            Some("qemu" | "lxc") => inv.vms.extend(guest(&mut ctx, rec)),
+            Some("qemu" | "lxc") => {
+                if let Some(v) = guest(&mut ctx, rec) {
+                    inv.vms.push(v);
+                    heads.push(rec.head());
+                }
+            }
             Some("node") => inv.hosts.extend(node(&mut ctx, rec)),
             Some(_) => {}
             None => {
@@ -69,6 +77,7 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
             }
         }
     }
+    ctx.errors.extend(repeated_vms(file, &inv.vms, &heads));
     let no_mem = inv.vms.iter().filter(|v| v.memory_mb.is_none()).count();
     if no_mem > 0 {
         inv.gaps.push(Gap {

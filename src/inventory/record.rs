@@ -327,7 +327,11 @@ mod tests {
         );
         let rec = record(&file, parse_top(&file).unwrap(), String::new()).unwrap();
         assert_eq!(rec.get("NAME").unwrap().raw.get(), "1");
-        assert_eq!(rec.path_of("NAME"), ".name");
+        assert_eq!(
+            rec.path_of("NAME"),
+            "name",
+            "a bare object's field is named by its key"
+        );
         assert_eq!(rec.get("b").unwrap().raw.get(), "5");
         assert_eq!(
             rec.get("ba").unwrap().raw.get(),
