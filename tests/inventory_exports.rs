@@ -775,3 +775,31 @@ fn a_vm_listed_twice_in_one_export_is_located_at_the_second() {
         assert_eq!(err.0[0].line_col().map(|(l, _)| l), Some(line), "{name}");
     }
 }
+
+#[test]
+fn thousands_of_repeated_vm_names_are_all_located() {
+    // 10,000 names each used twice: finding each pair by reading the text from the start took
+    // minutes; one pass takes a moment.
+    let n = 10_000;
+    let vms: Vec<String> = (0..2 * n)
+        .map(|i| {
+            format!(
+                "{{\"name\": \"vm{}\", \"host\": \"H\", \"state\": \"off\"}}",
+                i % n
+            )
+        })
+        .collect();
+    let text = format!("{{\"vms\": [\n{}\n]}}", vms.join(",\n"));
+    let err = parse_text("dup.json", &text).unwrap_err();
+    assert_eq!(err.0.len(), n);
+    for (i, d) in err.0.iter().enumerate().step_by(1999) {
+        assert_eq!(d.code, Code::InventoryDuplicate);
+        // The second use of vm{i} is on line n + i + 2, the first on line i + 2.
+        assert_eq!(
+            d.line_col().map(|(l, _)| l),
+            Some(n + i + 2),
+            "{}",
+            d.message
+        );
+    }
+}
