@@ -803,3 +803,37 @@ fn thousands_of_repeated_vm_names_are_all_located() {
         );
     }
 }
+
+#[test]
+fn scvmm_cluster_node_status_numbers_and_names() {
+    let hosts: Vec<String> = ["0", "1", "2", "3", "\"Paused\"", "\"Up\"", "\"Draining\""]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "{{\"Name\": \"HV{i}\", \"OverallState\": 0, \"TotalMemory\": 68719476736, \"ClusterNodeStatus\": {s}}}"
+            )
+        })
+        .collect();
+    let text = format!("[{}]", hosts.join(",\n"));
+    let p = parse_text("hosts.json", &text).unwrap();
+    let states: Vec<HostState> = p.inventory.hosts.iter().map(|h| h.state).collect();
+    assert_eq!(
+        states,
+        [
+            HostState::Up,
+            HostState::Down,
+            HostState::Paused,
+            HostState::Down,
+            HostState::Paused,
+            HostState::Up,
+            HostState::Down
+        ]
+    );
+    assert_eq!(
+        p.warnings.len(),
+        1,
+        "only the state not known is warned about"
+    );
+    assert!(p.warnings[0].message.contains("[6].ClusterNodeStatus"));
+}

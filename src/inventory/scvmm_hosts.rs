@@ -180,7 +180,33 @@ fn state(ctx: &mut Ctx, rec: &Record) -> HostState {
         })
         .collect();
     let comm = word("CommunicationStateString").or_else(|| word("CommunicationState"));
-    let node = word("ClusterNodeStatus");
+    // The failover cluster's node state (CLUSTER_NODE_STATE: Up 0, Down 1, Paused 2, Joining
+    // 3, Unknown -1), by number or name. Only Up (or no cluster) leaves the host usable;
+    // Joining and values not known offer no room.
+    let node = word("ClusterNodeStatus").map(|w| match w.as_str() {
+        "0" | "up" => "up".to_string(),
+        "1" | "down" | "3" | "joining" | "-1" | "unknown" => "down".to_string(),
+        "2" | "paused" => "paused".to_string(),
+        _ => w,
+    });
+    if let Some(other) = node
+        .as_deref()
+        .filter(|n| !matches!(*n, "up" | "down" | "paused"))
+        && let Some(cell) = rec.cell("ClusterNodeStatus")
+    {
+        let d = ctx
+            .diag(
+                Code::InventoryUnknownState,
+                &rec.path_of("ClusterNodeStatus"),
+                &format!(
+                    "{other} is not a cluster node state preflight knows; read as down, so the host offers no room to the drain"
+                ),
+                cell.span,
+            )
+            .with_help("ClusterNodeStatus is read as Up, Down, Paused or Joining (0 to 3)");
+        ctx.warn(d);
+        return HostState::Down;
+    }
     if overall
         .iter()
         .any(|(_, _, r)| *r == Some(HostState::Maintenance))
