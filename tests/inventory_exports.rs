@@ -837,3 +837,24 @@ fn scvmm_cluster_node_status_numbers_and_names() {
     );
     assert!(p.warnings[0].message.contains("[6].ClusterNodeStatus"));
 }
+
+#[test]
+fn scvmm_host_cluster_contradicting_the_cluster_list_is_an_error() {
+    let text = r#"{"hosts": [{"Name": "hv41", "HostCluster": "CL-A", "OverallState": 0}],
+"clusters": [{"ClusterName": "CL-B", "Nodes": [{"Name": "HV41", "OverallState": 0}]}],
+"vms": [{"Name": "A", "HostName": "hv41", "VirtualMachineStateString": "Running"}]}"#;
+    let err = parse_text("inv.json", text).unwrap_err();
+    assert_eq!(
+        err.0[0].code,
+        Code::InventoryHostConflict,
+        "{}",
+        render_err(&err)
+    );
+    assert!(err.0[0].message.contains("CL-A"), "{}", err.0[0].message);
+    assert!(err.0[0].message.contains("CL-B"), "{}", err.0[0].message);
+    assert_eq!(
+        err.0[0].line_col(),
+        Some((1, 44)),
+        "at the host's HostCluster"
+    );
+}

@@ -128,7 +128,7 @@ fn read_rows(file: &SourceFile, lines: &mut Lines) -> Result<Vec<CsvRow>, Diagno
 }
 
 /// The offset of a record's first field. The csv crate counts a CRLF's `\n` as the start of
-/// the next record, so skip line ends (and its line number is recomputed from the offset).
+/// the next record, so skip line ends (the line number is that of the offset past them).
 fn record_start(text: &str, byte: u64) -> usize {
     let mut at = (byte as usize).min(text.len());
     while matches!(text.as_bytes().get(at), Some(b'\r' | b'\n')) {

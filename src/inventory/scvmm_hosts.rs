@@ -53,12 +53,31 @@ pub fn hosts(ctx: &mut Ctx, recs: &[Record], clusters: &[Record]) -> Vec<Host> {
         let Some(mut h) = host(ctx, rec) else {
             continue;
         };
-        if let Some(c) = cluster.or_else(|| {
+        let listed_in = cluster.or_else(|| {
             cluster_of
                 .get(&h.name.as_str().to_ascii_lowercase())
                 .cloned()
-        }) {
-            h.cluster = Some(c.into());
+        });
+        match (&h.cluster, listed_in) {
+            (None, Some(c)) => h.cluster = Some(c.into()),
+            // The host's own HostCluster and the cluster list that names it disagree.
+            (Some(own), Some(c)) if !own.eq_ignore_ascii_case(&c) => {
+                let span = rec.cell("HostCluster").map_or(rec.head(), |c| c.span);
+                let d = ctx
+                    .diag(
+                        Code::InventoryHostConflict,
+                        &rec.path_of("HostCluster"),
+                        &format!(
+                            "host `{}` says cluster {own}, but cluster {c} lists it as a node",
+                            h.name
+                        ),
+                        span,
+                    )
+                    .with_help(HOST_CONFLICT_HELP);
+                ctx.error(d);
+                continue;
+            }
+            _ => {}
         }
         let key = h.name.as_str().to_ascii_lowercase();
         match seen.get(&key) {
