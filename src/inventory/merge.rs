@@ -112,7 +112,7 @@ pub(crate) fn contradiction(a: &Host, b: &Host) -> Option<String> {
         found.push(format!("CPUs {x}, then {y}"));
     }
     if let (Some(x), Some(y)) = (&a.cluster, &b.cluster)
-        && !x.eq_ignore_ascii_case(y)
+        && !same_name(x, y)
     {
         found.push(format!("cluster {x}, then {y}"));
     }
@@ -120,6 +120,16 @@ pub(crate) fn contradiction(a: &Host, b: &Host) -> Option<String> {
         found.push(format!("state {}, then {}", a.state, b.state));
     }
     (!found.is_empty()).then(|| found.join("; "))
+}
+
+/// Whether two spellings name the same host or cluster: equal without case, or one is the
+/// other's first DNS label (VMM writes a cluster's name as `CL01` in one place and
+/// `CL01.contoso.local` in another).
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    let short = |s: &str| s.split('.').next().unwrap_or(s).to_string();
+    a.eq_ignore_ascii_case(b)
+        || (!a.contains('.') && a.eq_ignore_ascii_case(&short(b)))
+        || (!b.contains('.') && b.eq_ignore_ascii_case(&short(a)))
 }
 
 /// Folds a second listing that agrees with the first into it (see [`contradiction`]). The
@@ -339,6 +349,16 @@ mod tests {
         .unwrap();
         assert_eq!(merged.hosts[0].state, HostState::Maintenance);
         assert!(!merged.hosts[0].implied);
+    }
+
+    #[test]
+    fn a_short_and_a_full_name_are_the_same() {
+        assert!(same_name("CL01", "cl01.contoso.local"));
+        assert!(same_name("cl01.contoso.local", "CL01"));
+        assert!(same_name("CL01.contoso.local", "cl01.CONTOSO.local"));
+        assert!(!same_name("CL01", "CL02.contoso.local"));
+        assert!(!same_name("CL01.a.local", "CL01.b.local"));
+        assert!(!same_name("CL0", "CL01"));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! `OverallStateString`, `CommunicationStateString` and `ClusterNodeStatus`. A state value
 //! not known reads as down, with a warning: a host whose state is not known offers no room.
 
-use super::merge::{HOST_CONFLICT_HELP, absorb, contradiction};
+use super::merge::{HOST_CONFLICT_HELP, absorb, contradiction, same_name};
 use super::read::{Ctx, Row, bytes_to_mib, text};
 use super::record::{Record, is_type_name, records};
 use crate::diag::Code;
@@ -59,9 +59,12 @@ pub fn hosts(ctx: &mut Ctx, recs: &[Record], clusters: &[Record]) -> Vec<Host> {
                 .cloned()
         });
         match (&h.cluster, listed_in) {
+            // The cluster list's spelling, whatever the host's own (`CL01` and
+            // `CL01.contoso.local` are one cluster), so that its nodes agree.
             (None, Some(c)) => h.cluster = Some(c.into()),
+            (Some(own), Some(c)) if same_name(own, &c) => h.cluster = Some(c.into()),
             // The host's own HostCluster and the cluster list that names it disagree.
-            (Some(own), Some(c)) if !own.eq_ignore_ascii_case(&c) => {
+            (Some(own), Some(c)) => {
                 let span = rec.cell("HostCluster").map_or(rec.head(), |c| c.span);
                 let d = ctx
                     .diag(
