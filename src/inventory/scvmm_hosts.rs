@@ -202,15 +202,15 @@ fn state(ctx: &mut Ctx, rec: &Record) -> HostState {
         })
         .collect();
     let comm = word("CommunicationStateString").or_else(|| word("CommunicationState"));
-    // The failover cluster's node state (CLUSTER_NODE_STATE: Up 0, Down 1, Paused 2, Joining
-    // 3, Unknown -1), by number or name. Only Up (or no cluster) leaves the host usable;
-    // Joining and values not known offer no room.
-    let node = word("ClusterNodeStatus").map(|w| match w.as_str() {
-        "0" | "up" => "up".to_string(),
-        "1" | "down" | "3" | "joining" | "-1" | "unknown" => "down".to_string(),
-        "2" | "paused" => "paused".to_string(),
-        _ => w,
-    });
+    // The cluster node's state, by name (Up, Down, Paused, Joining). Its numbers are VMM's
+    // own and not documented (real captures show 3 on healthy nodes), so a number says
+    // nothing here and the other properties decide. A name not known offers no room.
+    let node = word("ClusterNodeStatus")
+        .filter(|w| w.parse::<i64>().is_err())
+        .map(|w| match w.as_str() {
+            "joining" | "unknown" => "down".to_string(),
+            _ => w,
+        });
     if let Some(other) = node
         .as_deref()
         .filter(|n| !matches!(*n, "up" | "down" | "paused"))
@@ -225,7 +225,7 @@ fn state(ctx: &mut Ctx, rec: &Record) -> HostState {
                 ),
                 cell.span,
             )
-            .with_help("ClusterNodeStatus is read as Up, Down, Paused or Joining (0 to 3)");
+            .with_help("ClusterNodeStatus is read as Up, Down, Paused or Joining");
         ctx.warn(d);
         return HostState::Down;
     }
