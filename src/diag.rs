@@ -66,6 +66,7 @@ codes! {
     RenderTarget => "render::target", "the plan's platform is not one the render target drives";
     RenderUnwritable => "render::unwritable", "a value cannot be written into a script safely";
     OutputWrite => "output::write", "an output file could not be written";
+    InventoryHostConflict => "inventory::host-conflict", "a host is listed twice with facts that contradict each other";
 }
 
 impl fmt::Display for Code {

@@ -103,8 +103,24 @@ fn proxmox_collector_writes_a_native_inventory() {
     assert_eq!(inv.vms.len(), direct.vms.len());
     for (a, b) in inv.vms.iter().zip(&direct.vms) {
         assert_eq!(
-            (&a.name, &a.id, &a.host, a.ha, a.memory_mb, a.vcpus),
-            (&b.name, &b.id, &b.host, b.ha, b.memory_mb, b.vcpus)
+            (
+                &a.name,
+                &a.id,
+                &a.host,
+                a.ha,
+                a.memory_mb,
+                a.vcpus,
+                a.template
+            ),
+            (
+                &b.name,
+                &b.id,
+                &b.host,
+                b.ha,
+                b.memory_mb,
+                b.vcpus,
+                b.template
+            )
         );
         assert_eq!(a.state, b.state, "{}", a.name);
     }

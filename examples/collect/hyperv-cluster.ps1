@@ -17,7 +17,7 @@ $ErrorActionPreference = 'Stop'
 $MiB = 1048576
 Import-Module FailoverClusters, Hyper-V
 
-# VMState names to the contract's VM states (the ...Critical variants carry the same state).
+# VMState names to preflight's VM states (the ...Critical variants carry the same state).
 $vmStates = @{
     Running = 'running'; Off = 'off'; Stopping = 'stopping'; Saving = 'stopping'
     FastSaving = 'stopping'; Saved = 'saved'; FastSaved = 'saved'; Paused = 'paused'

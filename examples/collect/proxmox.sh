@@ -4,7 +4,9 @@
 # Usage: proxmox.sh [OUTPUT]     (default: inventory.json; run as root on any cluster node)
 #
 # Reads `pvesh get /cluster/resources` and converts it with jq: qemu and lxc guests become VMs
-# (templates are skipped; a guest is HA-managed when it has `hastate`), nodes become hosts.
+# (templates too, stopped, with template = true; a guest is HA-protected when it has a
+# `hastate` other than error, disabled or ignored, which the HA manager does not move), nodes
+# become hosts.
 # Memory is written in MiB, collected_at in UTC.
 set -euo pipefail
 
@@ -32,12 +34,14 @@ printf '%s' "$resources" | jq --arg now "$now" --arg cluster "$cluster" '
       memory_mb: (.maxmem | mib),
       cpus: (if (.maxcpu // 0) == 0 then null else .maxcpu end)
     }],
-    vms: [.[] | select((.type == "qemu" or .type == "lxc") and (.template // 0) != 1) | {
+    vms: [.[] | select(.type == "qemu" or .type == "lxc")
+      | ((.template // 0) == 1 or .template == true) as $template | {
       name: (.name // (.vmid | tostring)),
       id: (.vmid | tostring),
       host: .node,
-      state: (.status | vm_state),
-      ha: has("hastate"),
+      state: (if $template then "off" else (.status | vm_state) end),
+      ha: (.hastate != null and (.hastate | IN("error", "disabled", "ignored") | not)),
+      template: $template,
       memory_mb: (.maxmem | mib),
       vcpus: .maxcpu,
       tags: ((.tags // "") | split(";") | map(select(. != "")))

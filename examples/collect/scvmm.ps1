@@ -2,8 +2,8 @@
 .SYNOPSIS
     Writes a preflight inventory (native format) of every VM and host an SCVMM server manages.
 .DESCRIPTION
-    Reads Get-SCVirtualMachine and Get-SCVMHost and writes hosts and VMs with the contract's
-    state words, memory in MiB, collected_at in UTC, as UTF-8 without a byte-order mark.
+    Reads Get-SCVirtualMachine and Get-SCVMHost and writes hosts and VMs with preflight's
+    state words (hosts: up, maintenance, down; VMs: running, off, saved, ...), memory in MiB, collected_at in UTC, as UTF-8 without a byte-order mark.
     Runs in Windows PowerShell 5.1 and PowerShell 7 with the VirtualMachineManager module.
 .EXAMPLE
     .\scvmm.ps1 -VMMServer vmm01 -Path inventory.json
@@ -17,7 +17,7 @@ $ErrorActionPreference = 'Stop'
 $MiB = 1048576
 Import-Module VirtualMachineManager
 
-# VMComputerSystemState names to the contract's VM states; every other status is 'unknown'.
+# VMComputerSystemState names to preflight's VM states; every other status is 'unknown'.
 $vmStates = @{
     Running = 'running'; PowerOff = 'off'; PoweringOff = 'stopping'; Saving = 'stopping'
     Saved = 'saved'; DiscardSavedState = 'saved'; Paused = 'paused'; Pausing = 'paused'
@@ -27,9 +27,12 @@ $vmStates = @{
 $vmm = Get-SCVMMServer -ComputerName $VMMServer
 
 $hosts = foreach ($h in Get-SCVMHost -VMMServer $vmm) {
+    # A host whose state is not OK (or not known) offers no room to the drain: 'down'.
+    $overall = "$($h.OverallState)"
     $state = 'up'
-    if ("$($h.OverallState)" -match 'Maintenance') { $state = 'maintenance' }
+    if ($overall -match 'Maintenance') { $state = 'maintenance' }
     elseif ("$($h.CommunicationState)" -match 'NotResponding|AccessDenied') { $state = 'down' }
+    elseif ($overall -ne 'OK') { $state = 'down' }
     $cluster = $null
     if ($h.HostCluster) { $cluster = $h.HostCluster.Name }
     [ordered]@{

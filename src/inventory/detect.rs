@@ -32,7 +32,8 @@ pub fn detect(file: &SourceFile) -> Result<Format, Diagnostics> {
     if scvmm_combined && (has("vms") || has("hosts") || has("clusters")) {
         return Ok(Format::Scvmm);
     }
-    if has("vmid") || (has("node") && has("type")) {
+    // `sid` and `type`: Proxmox's HA resources list, which its reader names as the wrong export.
+    if has("vmid") || (has("node") && has("type")) || (has("sid") && has("type")) {
         return Ok(Format::Proxmox);
     }
     if has("IsClustered") || has("State") && has("ComputerName") {

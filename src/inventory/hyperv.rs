@@ -4,6 +4,7 @@
 //! HA flag; `ComputerName` is the host. `MemoryAssigned` is in bytes and 0 when the VM is not
 //! running, so `MemoryStartup` stands in for stopped VMs.
 
+use super::merge::repeated_vms;
 use super::read::{Cell, Ctx, Row, bytes_to_mib, text};
 use super::record;
 use super::states::{Reading, hyperv_name, hyperv_number};
@@ -33,7 +34,11 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
 
 fn build(file: &SourceFile, rows: &[&dyn Row]) -> Result<Parsed, Diagnostics> {
     let mut ctx = Ctx::new(file);
-    let vms: Vec<Vm> = rows.iter().filter_map(|r| vm(&mut ctx, *r)).collect();
+    let (vms, heads): (Vec<Vm>, Vec<_>) = rows
+        .iter()
+        .filter_map(|r| vm(&mut ctx, *r).map(|v| (v, r.head())))
+        .unzip();
+    ctx.errors.extend(repeated_vms(file, &vms, &heads));
     let gaps = missing_fields(
         &vms,
         "add IsClustered to Select-Object in the export",

@@ -1,16 +1,24 @@
 //! Proxmox VE: `pvesh get /cluster/resources [--type vm] --output-format json` (or the REST
 //! API's `{"data": [...]}` around the same list).
 //!
-//! Entries of type `qemu` and `lxc` are guests; `node` entries are hosts; storage, sdn and pool
-//! entries are ignored. A guest is HA-managed when `hastate` is present, whatever its value
-//! (`stopped` is HA-managed but kept stopped). Templates (`template: 1`) are not VMs and are
-//! skipped. `maxmem` is in bytes. The cluster's name is not in the export.
+//! Entries of type `qemu` and `lxc` are guests; `node` entries are hosts; storage, sdn, pool and
+//! network entries are ignored. A guest is HA-protected when it has a `hastate` other than
+//! `error`, `disabled` or `ignored` (the HA manager moves none of those three; the value is kept
+//! as evidence either way); without `hastate` it is not HA-managed. Templates (`template: 1`)
+//! are read as VMs with `template = true`, stopped. `maxmem` is in bytes. The cluster's name is
+//! not in the export.
+//!
+//! Other endpoints answer with lists that look alike (`/cluster/ha/status/current`,
+//! `/cluster/ha/resources`, `/cluster/status`, `/nodes/{node}/qemu`, `/pools/{pool}`); read as
+//! resources they would hide guests or invent HA, so each is an error naming what the file
+//! seems to be.
 
+use super::merge::repeated_vms;
 use super::read::{Ctx, Row, bytes_to_mib, text};
-use super::record::{self, Record};
+use super::record::{self, Field, Record};
 use super::states::{Reading, proxmox_status};
 use super::{Format, Parsed, native};
-use crate::diag::{Code, Diagnostics, SourceFile};
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
 use crate::model::{Gap, Host, HostState, Inventory, Platform, Vm, VmState};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -28,23 +36,39 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
         top = data;
         path = "data";
     }
+    if path.is_empty()
+        && let Some(d) = other_document(file, top)
+    {
+        return Err(d.into());
+    }
     let recs = record::records(file, top, path)?;
+    let any_node = recs.iter().any(|r| r.has("node"));
+    if let Some(d) = recs.iter().find_map(|r| other_endpoint(file, r, any_node)) {
+        return Err(d.into());
+    }
     let mut ctx = Ctx::new(file);
     let mut inv = Inventory {
         platform: Some(Platform::Proxmox),
         ..Inventory::default()
     };
+    // Where each guest's entry starts, to locate a guest listed twice.
+    let mut heads = Vec::new();
     for rec in &recs {
         let kind = rec.cell("type").and_then(|c| text(&c.value));
         match kind.as_deref() {
-            Some("qemu" | "lxc") => inv.vms.extend(guest(&mut ctx, rec)),
+            Some("qemu" | "lxc") => {
+                if let Some(v) = guest(&mut ctx, rec) {
+                    inv.vms.push(v);
+                    heads.push(rec.head());
+                }
+            }
             Some("node") => inv.hosts.extend(node(&mut ctx, rec)),
             Some(_) => {}
             None => {
                 let d = ctx
                     .diag(
                         Code::InventoryField,
-                        &rec.path,
+                        &Row::path(rec),
                         "missing `type`",
                         rec.head(),
                     )
@@ -53,6 +77,7 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
             }
         }
     }
+    ctx.errors.extend(repeated_vms(file, &inv.vms, &heads));
     let no_mem = inv.vms.iter().filter(|v| v.memory_mb.is_none()).count();
     if no_mem > 0 {
         inv.gaps.push(Gap {
@@ -69,20 +94,69 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
     })
 }
 
+/// The `hastate` values of guests the HA manager will not move: `error` (it needs an admin),
+/// `disabled` (kept stopped, not relocated) and `ignored` (HA hands it off).
+const HA_NOT_MOVED: [&str; 3] = ["error", "disabled", "ignored"];
+
+/// What a list whose entries carry `sid`, `type: service` and the like came from.
+const HA_STATUS: &str = "the HA manager's status (/cluster/ha/status/current)";
+
+/// A top-level object that is not `{"data": [...]}` nor a single resource entry.
+fn other_document(file: &SourceFile, top: Field<'_>) -> Option<SourceDiag> {
+    if !top.raw.get().starts_with('{') {
+        return None;
+    }
+    let root = record::record(file, top, String::new()).ok()?;
+    let what = if root.has("members") {
+        "the members of one pool (/pools/{pool}), not every guest of the cluster"
+    } else if root.has("cluster/resources") {
+        "API responses keyed by path; take its \"cluster/resources\" list alone"
+    } else {
+        return None;
+    };
+    Some(wrong(file, "the file", what, root.head()))
+}
+
+/// The entry that shows the list came from another endpoint than /cluster/resources.
+fn other_endpoint(file: &SourceFile, rec: &Record, any_node: bool) -> Option<SourceDiag> {
+    let kind = rec.cell("type").and_then(|c| text(&c.value));
+    let what = match kind.as_deref() {
+        Some("service" | "lrm" | "quorum" | "master" | "fencing") => HA_STATUS,
+        Some("vm" | "ct") if rec.has("sid") => "the HA resources list (/cluster/ha/resources)",
+        Some("cluster") => "the cluster's status (/cluster/status)",
+        // /cluster/resources gives every guest its node; one node's own lists give none.
+        Some("qemu" | "lxc") | None if rec.has("vmid") && !any_node => {
+            "one node's guest list (/nodes/{node}/qemu or /nodes/{node}/lxc), which does not say the node"
+        }
+        _ => return None,
+    };
+    Some(wrong(file, &Row::path(rec), what, rec.head()))
+}
+
+fn wrong(file: &SourceFile, at: &str, what: &str, span: std::ops::Range<usize>) -> SourceDiag {
+    SourceDiag::at(
+        Code::InventoryFormat,
+        format!(
+            "{}: {at}: this looks like {what}; preflight reads the cluster's resources list",
+            file.name
+        ),
+        file,
+        span,
+        "this entry",
+    )
+    .with_help(HELP)
+}
+
 fn guest(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
     let template = rec.cell("template").is_some_and(|c| {
         matches!(c.value, Value::Bool(true)) || text(&c.value).as_deref() == Some("1")
     });
-    if template {
-        return None;
-    }
-    if Row::cell(rec, "vmid").is_none() {
-        ctx.name(rec, &["vmid"], HELP);
-    }
-    let vmid = ctx.count(rec, "vmid", u64::from(u32::MAX));
+    let vmid = vmid(ctx, rec);
     let host = ctx.name(rec, &["node"], HELP);
     let mut evidence = BTreeMap::new();
     let state = state(ctx, rec, &mut evidence);
+    // A template never runs: whatever pvestatd says, it is stopped.
+    let state = if template { VmState::Off } else { state };
     let hastate = ctx.text(rec, "hastate");
     for key in ["lock", "pool", "type"] {
         if let Some(v) = ctx.text(rec, key) {
@@ -103,7 +177,7 @@ fn guest(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
                 .collect()
         })
         .unwrap_or_default();
-    let vmid = vmid?.to_string();
+    let vmid = vmid?;
     // `name` comes from the status data and is missing when a node has not reported.
     let name = ctx.text(rec, "name").filter(|n| !n.trim().is_empty());
     Some(Vm {
@@ -111,13 +185,35 @@ fn guest(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
         id: Some(vmid.into()),
         host: host?.into(),
         state,
-        ha: Some(hastate.is_some()),
+        ha: Some(
+            hastate
+                .as_deref()
+                .is_some_and(|h| !HA_NOT_MOVED.contains(&h)),
+        ),
         memory_mb,
         vcpus,
         tags,
-        template: false,
+        template,
         evidence,
     })
+}
+
+/// `vmid`, or (where an API client dropped it) the number in `id` (`qemu/100`).
+fn vmid(ctx: &mut Ctx, rec: &Record) -> Option<String> {
+    if Row::cell(rec, "vmid").is_some() {
+        return ctx
+            .count(rec, "vmid", u64::from(u32::MAX))
+            .map(|n| n.to_string());
+    }
+    let from_id = ctx.text(rec, "id").and_then(|id| {
+        let (kind, n) = id.split_once('/')?;
+        let n = n.parse::<u32>().ok()?;
+        matches!(kind, "qemu" | "lxc").then(|| n.to_string())
+    });
+    if from_id.is_none() {
+        ctx.name(rec, &["vmid"], HELP);
+    }
+    from_id
 }
 
 fn state(ctx: &mut Ctx, rec: &Record, evidence: &mut BTreeMap<String, String>) -> VmState {
@@ -148,10 +244,32 @@ fn node(ctx: &mut Ctx, rec: &Record) -> Option<Host> {
     let name = ctx.name(rec, &["node"], HELP)?;
     let status = ctx.text(rec, "status");
     let hastate = ctx.text(rec, "hastate");
+    // Only an online node the HA stack knows offers room; any other or unknown state, none.
     let state = match (hastate.as_deref(), status.as_deref()) {
         (Some("maintenance"), _) => HostState::Maintenance,
-        (Some("fence" | "gone"), _) | (_, Some("offline" | "unknown")) => HostState::Down,
-        _ => HostState::Up,
+        (None | Some("online"), Some("online")) => HostState::Up,
+        (
+            None | Some("online" | "unknown" | "fence" | "gone"),
+            Some("online" | "offline" | "unknown"),
+        ) => HostState::Down,
+        (hastate, status) => {
+            let (key, raw) = match (hastate, status) {
+                (Some(h), _) if !matches!(h, "online" | "unknown" | "fence" | "gone") => {
+                    ("hastate", h)
+                }
+                (_, Some(s)) => ("status", s),
+                _ => ("status", "missing"),
+            };
+            let span = Row::cell(rec, key).map_or(rec.head(), |c| c.span);
+            let d = ctx.diag(
+                Code::InventoryUnknownState,
+                &rec.path_of(key),
+                &format!("{raw} is not a node state preflight knows; read as down, so the node offers no room to the drain"),
+                span,
+            ).with_help(HELP);
+            ctx.warn(d);
+            HostState::Down
+        }
     };
     // An offline node reports 0: capacity unknown.
     let memory_mb = ctx

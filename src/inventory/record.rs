@@ -88,7 +88,12 @@ impl<'a> Record<'a> {
     /// The path of a field, e.g. `[3].Status`, spelled as the file spells the key.
     pub fn path_of(&self, key: &str) -> String {
         let spelled = self.spelled(key).map_or(key, |(k, _)| k);
-        format!("{}.{spelled}", self.path)
+        if self.path.is_empty() {
+            // A bare top-level object: the key alone names the field.
+            spelled.to_string()
+        } else {
+            format!("{}.{spelled}", self.path)
+        }
     }
 
     /// Where the object starts, for problems about the object as a whole.
@@ -322,7 +327,11 @@ mod tests {
         );
         let rec = record(&file, parse_top(&file).unwrap(), String::new()).unwrap();
         assert_eq!(rec.get("NAME").unwrap().raw.get(), "1");
-        assert_eq!(rec.path_of("NAME"), ".name");
+        assert_eq!(
+            rec.path_of("NAME"),
+            "name",
+            "a bare object's field is named by its key"
+        );
         assert_eq!(rec.get("b").unwrap().raw.get(), "5");
         assert_eq!(
             rec.get("ba").unwrap().raw.get(),

@@ -8,6 +8,7 @@
 //! (display text). `Status` also carries non-power statuses (`UnsupportedCluster`,
 //! `HostNotResponding`); those are kept as evidence and the next source is tried.
 
+use super::merge::repeated_vms;
 use super::read::{Cell, Ctx, Row, text};
 use super::record::{self, Record, is_type_name};
 use super::states::{Reading, scvmm_name, scvmm_number};
@@ -16,6 +17,7 @@ use crate::diag::{Code, Diagnostics, SourceFile};
 use crate::model::{CompactString, Inventory, Platform, Vm, VmState};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 const NAME_HELP: &str = "select Name in the export: Get-SCVirtualMachine | Select-Object Name, ID, HostName, Status, IsHighlyAvailable, Memory, CPUCount";
 const HOST_HELP: &str = "select HostName (or @{n='VMHost';e={$_.VMHost.Name}}) in the export";
@@ -53,6 +55,8 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
         _ => None,
     };
     let mut diags = Diagnostics::default();
+    // Where each VM's record starts, to locate a VM listed twice.
+    let mut heads: Vec<Range<usize>> = Vec::new();
     if let Some(root) = combined {
         // The combined object: each list read on its own, problems of all collected.
         let mut list = |key: &str| match root.get(key) {
@@ -63,7 +67,10 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
             None => Vec::new(),
         };
         let (vms, hosts, clusters) = (list("vms"), list("hosts"), list("clusters"));
-        inv.vms = vms.iter().filter_map(|r| vm(&mut ctx, r)).collect();
+        (inv.vms, heads) = vms
+            .iter()
+            .filter_map(|r| vm(&mut ctx, r).map(|v| (v, r.head())))
+            .unzip();
         inv.hosts = scvmm_hosts::hosts(&mut ctx, &hosts, &clusters);
     } else {
         // One record at a time: the list of a large VM export is never held as records.
@@ -89,8 +96,9 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
             } else {
                 vec![convert(file, &list, 0..n)]
             };
-            for (vms, part, problems) in halves {
+            for (vms, part_heads, part, problems) in halves {
                 inv.vms.extend(vms);
+                heads.extend(part_heads);
                 ctx.warnings.extend(part.warnings);
                 ctx.errors.extend(part.errors);
                 shape.extend(problems);
@@ -111,6 +119,7 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
         "add Memory to Select-Object in the export",
     );
     ctx.errors.extend(diags);
+    ctx.errors.extend(repeated_vms(file, &inv.vms, &heads));
     let (inventory, warnings) = ctx.finish(inv)?;
     Ok(Parsed {
         inventory,
@@ -154,23 +163,29 @@ fn vm(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
 /// Exports of at least this many records are converted on two threads.
 const PARALLEL_FROM: usize = 20_000;
 
-/// Items `range` of a VM export's list as VMs, with the problems of the VMs (in a context of
-/// their own) and of items that are not objects.
+/// Items `range` of a VM export's list as VMs and where each starts, with the problems of the
+/// VMs (in a context of their own) and of items that are not objects.
 fn convert<'f>(
     file: &'f SourceFile,
     list: &record::List<'_>,
-    range: std::ops::Range<usize>,
-) -> (Vec<Vm>, Ctx<'f>, Diagnostics) {
+    range: Range<usize>,
+) -> (Vec<Vm>, Vec<Range<usize>>, Ctx<'f>, Diagnostics) {
     let mut ctx = Ctx::new(file);
     let mut shape = Diagnostics::default();
     let mut vms = Vec::with_capacity(range.len());
+    let mut heads = Vec::with_capacity(range.len());
     for i in range {
         match list.record(file, i) {
-            Ok(r) => vms.extend(vm(&mut ctx, &r)),
+            Ok(r) => {
+                if let Some(v) = vm(&mut ctx, &r) {
+                    vms.push(v);
+                    heads.push(r.head());
+                }
+            }
             Err(d) => shape.extend(d),
         }
     }
-    (vms, ctx, shape)
+    (vms, heads, ctx, shape)
 }
 
 /// The host from `HostName`, `VMHostName` or `VMHost` (a name, or the Host object when the
@@ -334,7 +349,7 @@ mod tests {
         let file = export(n, &[]);
         let parsed = parse(&file).unwrap();
         let list = record::list(&file, record::parse_top(&file).unwrap(), "").unwrap();
-        let (one_thread, ctx, shape) = convert(&file, &list, 0..n);
+        let (one_thread, _, ctx, shape) = convert(&file, &list, 0..n);
         assert!(ctx.errors.is_empty() && shape.is_empty());
         assert_eq!(parsed.inventory.vms, one_thread);
         assert_eq!(parsed.inventory.vms.len(), n);

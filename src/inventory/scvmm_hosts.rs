@@ -2,23 +2,26 @@
 //! LogicalProcessorCount, ...`, and the `hosts` and `clusters[].Nodes` lists of a combined
 //! inventory object.
 //!
-//! `TotalMemory` is in bytes. The host state is read from the strings VMM gives
-//! (`OverallState(String)`, `CommunicationStateString`, `ClusterNodeStatus`); of the
-//! `OverallState` numbers only 0 (OK) is known for sure.
+//! `TotalMemory` is in bytes. The host state is read from `OverallState` (a number from
+//! Windows PowerShell 5.1: 0 OK, 9 MaintenanceMode; a name with `-EnumsAsStrings`),
+//! `OverallStateString`, `CommunicationStateString` and `ClusterNodeStatus`. A state value
+//! not known reads as down, with a warning: a host whose state is not known offers no room.
 
+use super::merge::{HOST_CONFLICT_HELP, absorb, contradiction, same_name};
 use super::read::{Ctx, Row, bytes_to_mib, text};
 use super::record::{Record, is_type_name, records};
 use crate::diag::Code;
 use crate::model::{Host, HostState};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 const NAME_HELP: &str = "select Name in the export: Get-SCVMHost | Select-Object Name, HostCluster, OverallState, CommunicationStateString, TotalMemory, LogicalProcessorCount";
 /// 64 TiB in bytes: more than any host has.
 const MAX_MEMORY_BYTES: u64 = 64 << 40;
 
 /// Reads host records and, from the combined format, the cluster list that names each node's
-/// cluster. A host listed in both places is one host; the `hosts` entry comes first.
+/// cluster. A host listed twice (in both places, or twice in one) is one host when the
+/// listings agree; listings that contradict each other are an error at the second one.
 pub fn hosts(ctx: &mut Ctx, recs: &[Record], clusters: &[Record]) -> Vec<Host> {
     let mut cluster_of: BTreeMap<String, String> = BTreeMap::new();
     let mut nodes: Vec<(Record, Option<String>)> = Vec::new();
@@ -41,6 +44,7 @@ pub fn hosts(ctx: &mut Ctx, recs: &[Record], clusters: &[Record]) -> Vec<Host> {
         }
     }
     let mut out: Vec<Host> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
     let listed = recs
         .iter()
         .map(|r| (r, None))
@@ -49,23 +53,55 @@ pub fn hosts(ctx: &mut Ctx, recs: &[Record], clusters: &[Record]) -> Vec<Host> {
         let Some(mut h) = host(ctx, rec) else {
             continue;
         };
-        if let Some(c) = cluster.or_else(|| {
+        let listed_in = cluster.or_else(|| {
             cluster_of
                 .get(&h.name.as_str().to_ascii_lowercase())
                 .cloned()
-        }) {
-            h.cluster = Some(c.into());
-        }
-        match out
-            .iter_mut()
-            .find(|o| o.name.eq_ignore_ascii_case(&h.name))
-        {
-            Some(prev) => {
-                prev.cluster = prev.cluster.take().or(h.cluster);
-                prev.memory_mb = prev.memory_mb.or(h.memory_mb);
-                prev.cpus = prev.cpus.or(h.cpus);
+        });
+        match (&h.cluster, listed_in) {
+            // The cluster list's spelling, whatever the host's own (`CL01` and
+            // `CL01.contoso.local` are one cluster), so that its nodes agree.
+            (None, Some(c)) => h.cluster = Some(c.into()),
+            (Some(own), Some(c)) if same_name(own, &c) => h.cluster = Some(c.into()),
+            // The host's own HostCluster and the cluster list that names it disagree.
+            (Some(own), Some(c)) => {
+                let span = rec.cell("HostCluster").map_or(rec.head(), |c| c.span);
+                let d = ctx
+                    .diag(
+                        Code::InventoryHostConflict,
+                        &rec.path_of("HostCluster"),
+                        &format!(
+                            "host `{}` says cluster {own}, but cluster {c} lists it as a node",
+                            h.name
+                        ),
+                        span,
+                    )
+                    .with_help(HOST_CONFLICT_HELP);
+                ctx.error(d);
+                continue;
             }
-            None => out.push(h),
+            _ => {}
+        }
+        let key = h.name.as_str().to_ascii_lowercase();
+        match seen.get(&key) {
+            Some(&i) => match contradiction(&out[i], &h) {
+                Some(what) => {
+                    let d = ctx
+                        .diag(
+                            Code::InventoryHostConflict,
+                            &Row::path(rec),
+                            &format!("host `{}` is listed again with other facts: {what}", h.name),
+                            rec.head(),
+                        )
+                        .with_help(HOST_CONFLICT_HELP);
+                    ctx.error(d);
+                }
+                None => absorb(&mut out[i], h),
+            },
+            None => {
+                seen.insert(key, out.len());
+                out.push(h);
+            }
         }
     }
     out
@@ -119,18 +155,83 @@ fn cluster(ctx: &mut Ctx, rec: &Record) -> Option<String> {
     }
 }
 
+/// `OverallState` by number, as Windows PowerShell 5.1 writes the enum: 0 is OK and 9 is
+/// MaintenanceMode; the other numbers are not pinned down, so they are not trusted.
+fn overall_number(n: i64) -> Option<HostState> {
+    match n {
+        0 => Some(HostState::Up),
+        9 => Some(HostState::Maintenance),
+        _ => None,
+    }
+}
+
+/// `OverallState` by name (`-EnumsAsStrings`, `OverallStateString`), squashed to lower case
+/// without spaces: the names that say the host is usable, in maintenance or unreachable.
+fn overall_name(s: &str) -> Option<HostState> {
+    if s.contains("maintenance") {
+        return Some(HostState::Maintenance);
+    }
+    match s {
+        "ok" => Some(HostState::Up),
+        "notresponding" | "hostnotresponding" | "accessdenied" | "down" | "unreachable" => {
+            Some(HostState::Down)
+        }
+        _ => None,
+    }
+}
+
+/// The host's state from `OverallState(String)`, `CommunicationState(String)` and
+/// `ClusterNodeStatus`. A state value preflight does not know reads as `down` with a warning:
+/// a host whose state is not known offers no room to the drain.
 fn state(ctx: &mut Ctx, rec: &Record) -> HostState {
     let word = |key: &str| {
         rec.cell(key)
             .and_then(|c| text(&c.value))
-            .map(|s| s.to_ascii_lowercase().replace([' ', '_'], ""))
+            .map(|s| s.to_ascii_lowercase().replace([' ', '_', '-'], ""))
     };
-    let overall = word("OverallStateString").or_else(|| word("OverallState"));
+    // Every spelling of the overall state the record has, each read on its own.
+    let overall: Vec<(&str, String, Option<HostState>)> = ["OverallStateString", "OverallState"]
+        .into_iter()
+        .filter_map(|key| {
+            let w = word(key)?;
+            let reading = match w.parse::<i64>() {
+                Ok(n) => overall_number(n),
+                Err(_) => overall_name(&w),
+            };
+            Some((key, w, reading))
+        })
+        .collect();
     let comm = word("CommunicationStateString").or_else(|| word("CommunicationState"));
-    let node = word("ClusterNodeStatus");
-    if overall
+    // The cluster node's state, by name (Up, Down, Paused, Joining). Its numbers are VMM's
+    // own and not documented (real captures show 3 on healthy nodes), so a number says
+    // nothing here and the other properties decide. A name not known offers no room.
+    let node = word("ClusterNodeStatus")
+        .filter(|w| w.parse::<i64>().is_err())
+        .map(|w| match w.as_str() {
+            "joining" | "unknown" => "down".to_string(),
+            _ => w,
+        });
+    if let Some(other) = node
         .as_deref()
-        .is_some_and(|s| s.contains("maintenance"))
+        .filter(|n| !matches!(*n, "up" | "down" | "paused"))
+        && let Some(cell) = rec.cell("ClusterNodeStatus")
+    {
+        let d = ctx
+            .diag(
+                Code::InventoryUnknownState,
+                &rec.path_of("ClusterNodeStatus"),
+                &format!(
+                    "{other} is not a cluster node state preflight knows; read as down, so the host offers no room to the drain"
+                ),
+                cell.span,
+            )
+            .with_help("ClusterNodeStatus is read as Up, Down, Paused or Joining");
+        ctx.warn(d);
+        return HostState::Down;
+    }
+    if overall
+        .iter()
+        .any(|(_, _, r)| *r == Some(HostState::Maintenance))
     {
         return HostState::Maintenance;
     }
@@ -139,31 +240,35 @@ fn state(ctx: &mut Ctx, rec: &Record) -> HostState {
             s.contains("notresponding") || s == "down" || s.contains("accessdenied")
         })
     };
-    if unreachable(&overall) || unreachable(&comm) || node.as_deref() == Some("down") {
+    if overall.iter().any(|(_, _, r)| *r == Some(HostState::Down))
+        || unreachable(&comm)
+        || node.as_deref() == Some("down")
+    {
         return HostState::Down;
     }
     if node.as_deref() == Some("paused") {
         return HostState::Paused;
     }
-    let known_word = |s: &Option<String>| s.as_deref().is_some_and(|s| s.parse::<i64>().is_err());
-    // A number other than 0 (OK) that nothing else explains: say so, read as up.
-    if let Some(o) = &overall
-        && o != "0"
-        && !known_word(&overall)
-        && !known_word(&comm)
-        && let Some(cell) = rec.cell("OverallState")
-    {
+    // Known to be OK by one spelling: the other spelling cannot say more.
+    if overall.is_empty() || overall.iter().any(|(_, _, r)| r.is_some()) {
+        return HostState::Up;
+    }
+    for (key, _, _) in &overall {
+        let Some(cell) = rec.cell(key) else { continue };
+        let raw = text(&cell.value).unwrap_or_default();
         let d = ctx
             .diag(
                 Code::InventoryUnknownState,
-                &rec.path_of("OverallState"),
-                &format!("OverallState {o} is not a state preflight knows; read as up"),
+                &rec.path_of(key),
+                &format!(
+                    "{raw} is not a host state preflight knows; read as down, so the host offers no room to the drain"
+                ),
                 cell.span,
             )
             .with_help(
-                "select OverallStateString or CommunicationStateString too, or use -EnumsAsStrings",
+                "OverallState is known as 0 (OK) and 9 (MaintenanceMode); select OverallStateString too, or use ConvertTo-Json -EnumsAsStrings (PowerShell 7)",
             );
         ctx.warn(d);
     }
-    HostState::Up
+    HostState::Down
 }

@@ -1,4 +1,4 @@
-//! The platforms' state enums, mapped onto the contract's VM states.
+//! The platforms' state enums, mapped onto preflight's VM states ([`VmState`]).
 //!
 //! Each platform numbers its states differently (Running is 0 in SCVMM, 2 in Hyper-V), so a
 //! reader must use its own table. A value is one of three things: a power state we map, a

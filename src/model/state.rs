@@ -1,9 +1,9 @@
-//! The closed sets of states the contract names, and the platforms.
+//! The closed sets of states an inventory may give hosts and VMs, and the platforms.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The state of a VM (CONTRACT 4.1).
+/// The state of a VM, as the native format and the policy language spell it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum VmState {
@@ -65,7 +65,7 @@ impl fmt::Display for VmState {
     }
 }
 
-/// The state of a host (CONTRACT 5.1).
+/// The state of a host, as the native format spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HostState {

@@ -86,6 +86,16 @@ mod tests {
     }
 
     #[test]
+    fn a_proxmox_guest_in_an_ha_state_not_moved_says_which() {
+        let mut v = vm(VmState::Running, Some(false));
+        v.evidence.insert("hastate".into(), "error".into());
+        let p = profile(Platform::Proxmox);
+        assert!(p.fate(&v).contains("HA state is `error`"), "{}", p.fate(&v));
+        assert!(!p.drain_moves(&v));
+        assert!(!p.moves_back(&v));
+    }
+
+    #[test]
     fn only_proxmox_and_failover_clusters_move_back() {
         let v = vm(VmState::Running, Some(true));
         assert!(!profile(Platform::Scvmm).moves_back(&v));

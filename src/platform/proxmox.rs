@@ -1,6 +1,7 @@
 //! Proxmox VE: `ha-manager crm-command node-maintenance enable` migrates running HA guests only
-//! and records their node, moving them back when maintenance is disabled. Stopped HA guests and
-//! guests outside HA stay on the node.
+//! and records their node, moving them back when maintenance is disabled. Stopped HA guests,
+//! guests whose HA state is error, disabled or ignored (read as not HA), and guests outside HA
+//! stay on the node.
 
 use super::{Profile, idle_fate};
 use crate::model::{Platform, Vm, VmState};
@@ -24,10 +25,17 @@ impl Profile for ProxmoxHa {
             (VmState::Running, Some(true)) => {
                 "HA maintenance migrates it and moves it back when maintenance ends".into()
             }
-            (VmState::Running, Some(false)) => {
-                "the HA stack does not touch it: it keeps running until the reboot takes it down"
-                    .into()
-            }
+            (VmState::Running, Some(false)) => match vm.evidence.get("hastate") {
+                // HA-managed, but in a state the HA manager does not move (error, disabled,
+                // ignored): say which, since the admin fixes that state, not the HA flag.
+                Some(h) => format!(
+                    "its HA state is `{h}`, which HA maintenance does not move: it keeps running until the reboot takes it down"
+                ),
+                None => {
+                    "the HA stack does not touch it: it keeps running until the reboot takes it down"
+                        .into()
+                }
+            },
             (VmState::Running, None) => {
                 "if it is not HA-managed, it keeps running until the reboot takes it down".into()
             }

@@ -305,16 +305,26 @@ fn check_duplicates(
     let part = file.text.get(within.clone()).unwrap_or_default();
     let shift = |r: std::ops::Range<usize>| within.start + r.start..within.start + r.end;
     let mut diags = Diagnostics::default();
-    for i in second_uses(vms) {
+    let seconds = second_uses(vms);
+    // Every repeated key located in one pass over the text, not one pass per key.
+    let repeated = |with_id: bool| -> std::collections::HashSet<&str> {
+        let vms = seconds.iter().map(|&i| &vms[i]);
+        vms.filter(|v| v.id.is_some() == with_id)
+            .map(Vm::key)
+            .collect()
+    };
+    let by_id = locate::string_values(part, "id", &repeated(true), 2);
+    let by_name = locate::string_values(part, "name", &repeated(false), 2);
+    for i in seconds {
         let vm = &vms[i];
-        let (key, what) = if vm.id.is_some() {
-            ("id", "id")
+        let (found, what) = if vm.id.is_some() {
+            (by_id.get(vm.key()), "id")
         } else {
-            ("name", "name (and no id)")
+            (by_name.get(vm.key()), "name (and no id)")
         };
-        let first =
-            locate::string_value(part, key, vm.key(), 0).map_or(within.start..within.start, shift);
-        let second = locate::string_value(part, key, vm.key(), 1).map_or(first.clone(), shift);
+        let nth = |n: usize| found.and_then(|f| f.get(n)).cloned();
+        let first = nth(0).map_or(within.start..within.start, shift);
+        let second = nth(1).map_or(first.clone(), shift);
         diags.push(
             SourceDiag::at(
                 Code::InventoryDuplicate,
