@@ -19,7 +19,8 @@ pub use balance::{ClusterBalance, HostSample, cluster_imbalance, imbalance};
 pub use capacity::{HostLoad, Placement, place_largest_first};
 pub use finding::{AppliedWaiver, Finding, WAIVER_EXPIRED, WAIVER_UNUSED, fold_findings};
 pub use index::InventoryIndex;
-pub use restore::{Restored, restore, restore_indexed};
+pub use restore::Restored;
+pub(crate) use restore::restore;
 pub use select::resolve_hosts;
 pub use verdict::{FailOn, Outcome, Verdict, decide};
 pub use waivers::apply_waivers;
@@ -53,30 +54,10 @@ pub struct Evaluation {
     pub notes: Vec<String>,
 }
 
-/// Runs every audit-phase rule for the request.
-pub fn audit(policy: &PolicySet, inventory: &Inventory, request: &Request) -> Evaluation {
-    audit_with(policy, inventory, request, false)
-}
-
-/// [`audit`], with `rolling` draining the target hosts one at a time (capacity is then checked
-/// for each host's drain on its own).
-pub fn audit_with(
-    policy: &PolicySet,
-    inventory: &Inventory,
-    request: &Request,
-    rolling: bool,
-) -> Evaluation {
-    audit_indexed(
-        policy,
-        &InventoryIndex::new(inventory, &request.hosts),
-        request,
-        rolling,
-    )
-}
-
-/// [`audit_with`] over an index the caller built for `request.hosts`, so one index serves the
-/// engine, the planner and the report (building it reads every VM).
-pub fn audit_indexed(
+/// Runs every audit-phase rule for the request over the index built for `request.hosts`;
+/// `rolling` drains the target hosts one at a time (capacity is then checked for each host's
+/// drain on its own). The audit pipeline ([`crate::pipeline::audit`]) is the one caller.
+pub(crate) fn evaluate(
     policy: &PolicySet,
     index: &InventoryIndex<'_>,
     request: &Request,

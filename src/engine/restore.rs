@@ -41,24 +41,9 @@ enum Pending {
     Balance { finding: usize, row: usize },
 }
 
-pub fn restore(
-    policy: &PolicySet,
-    inventory: &Inventory,
-    plan: &Plan,
-    request: &Request,
-    inputs: &[PlanInput],
-) -> Restored {
-    restore_indexed(
-        policy,
-        &InventoryIndex::new(inventory, &[]),
-        plan,
-        request,
-        inputs,
-    )
-}
-
-/// [`restore`] over an index already built.
-pub fn restore_indexed(
+/// Judges the inventory behind `index` against `plan` and plans the move-back; the restore
+/// pipeline ([`crate::pipeline::restore`]) is the one caller.
+pub(crate) fn restore(
     policy: &PolicySet,
     index: &InventoryIndex<'_>,
     plan: &Plan,

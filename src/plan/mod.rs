@@ -12,7 +12,7 @@ mod schedule;
 #[cfg(test)]
 mod tests;
 
-pub use build::{Built, PlanOptions, build_plan, build_plan_indexed};
+pub use build::{Built, PlanOptions, build_plan};
 pub use file::{LoadedPlan, read_plan, write_plan};
 pub use moveback::{MoveBack, move_back_steps, plan_move_back};
 pub use place::{floor_pct, room_above_floor};
