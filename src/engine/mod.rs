@@ -5,6 +5,8 @@
 
 mod balance;
 mod capacity;
+#[cfg(test)]
+mod drain_tests;
 mod finding;
 mod hosts_now;
 mod index;
