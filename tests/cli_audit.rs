@@ -546,3 +546,59 @@ fn a_reader_that_goes_away_is_not_an_error() {
         );
     }
 }
+
+/// The example cluster's hosts, as a hosts-only export lists them: not a single VM.
+const HOSTS_ONLY: &str = r#"{"collected_at":"2026-11-25T16:00:00Z","platform":"hyperv","hosts":[
+  {"name":"HV01","cluster":"CL-PROD","state":"up","memory_mb":262144},
+  {"name":"HV02","cluster":"CL-PROD","state":"up","memory_mb":262144},
+  {"name":"HV03","cluster":"CL-PROD","state":"up","memory_mb":196608}]}"#;
+
+#[test]
+fn an_inventory_without_a_single_vm_proves_nothing() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let hosts = dir.path().join("hosts.json");
+    std::fs::write(&hosts, HOSTS_ONLY).expect("written");
+    let hosts = hosts.to_str().expect("utf-8 temp path");
+    let (code, out, err) = run(&[
+        "audit",
+        "--inventory",
+        hosts,
+        "--host",
+        "HV01",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    let r = json(&out);
+    assert_eq!(r["verdict"], "untrusted");
+    let reason = r["exit_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("not a single VM"), "{reason}");
+    // Merged with a file that has VMs, the same hosts are judged as usual.
+    let (code, _, err) = run(&[
+        "audit",
+        "--inventory",
+        hosts,
+        "--inventory",
+        EXAMPLE,
+        "--host",
+        "HV01",
+        "--now",
+        NOW,
+        "--quiet",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    // The table says why too.
+    let (code, out, _) = run(&[
+        "audit",
+        "--inventory",
+        hosts,
+        "--host",
+        "HV01",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(code, 3);
+    assert!(out.contains("not a single VM"), "{out}");
+}

@@ -100,7 +100,7 @@ pub(crate) fn evaluate(
             capacity::loads_without_rule(index)
         };
     }
-    eval.untrusted = check_age(policy, inventory, request.now);
+    eval.untrusted = no_vms(inventory).or_else(|| check_age(policy, inventory, request.now));
     if request.platform_assumed {
         eval.notes.push(format!(
             "the inventory does not say which platform it came from: findings describe what {} would do (pass --platform to say)",
@@ -116,6 +116,17 @@ pub(crate) fn evaluate(
     apply_waivers(policy, request, &mut eval.findings);
     eval.findings.sort_by(Finding::report_order);
     eval
+}
+
+/// CONTRACT 5.3: an inventory from which not a single VM was read (all files merged) proves
+/// nothing about the hosts, whatever else it lists: exit 3 with that reason.
+pub(crate) fn no_vms(inventory: &Inventory) -> Option<String> {
+    inventory.vms.is_empty().then(|| {
+        format!(
+            "not a single VM was read from the inventory ({} host(s), no VM): it proves nothing about what runs on the hosts; export the VMs too",
+            inventory.hosts.len()
+        )
+    })
 }
 
 /// `max_inventory_age` against `collected_at` (CONTRACT 3: exit 3 when older).
