@@ -602,3 +602,58 @@ fn an_inventory_without_a_single_vm_proves_nothing() {
     assert_eq!(code, 3);
     assert!(out.contains("not a single VM"), "{out}");
 }
+
+#[test]
+fn decommission_stops_for_stopped_non_ha_vms_and_templates() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let inventory = dir.path().join("pve.json");
+    std::fs::write(
+        &inventory,
+        r#"{"collected_at":"2026-11-25T16:00:00Z","platform":"proxmox","hosts":[
+          {"name":"pve1","cluster":"C1","state":"up","memory_mb":131072},
+          {"name":"pve2","cluster":"C1","state":"up","memory_mb":131072}],
+        "vms":[
+          {"name":"web01","host":"pve1","state":"running","ha":true,"memory_mb":8192},
+          {"name":"build-old","host":"pve1","state":"off","ha":false,"memory_mb":4096},
+          {"name":"tpl-debian12","host":"pve1","state":"off","ha":false,"template":true,"memory_mb":2048},
+          {"name":"tpl-running","host":"pve1","state":"running","ha":false,"template":true,"memory_mb":2048}]}"#,
+    )
+    .expect("written");
+    let path = inventory.to_str().expect("utf-8 temp path");
+    let audit = |mode: &str| {
+        let (code, out, err) = run(&[
+            "audit",
+            "--inventory",
+            path,
+            "--host",
+            "pve1",
+            "--mode",
+            mode,
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ]);
+        (code, json(&out), err)
+    };
+    let (code, r, err) = audit("decommission");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        vms_of(&r, "stranded-vm"),
+        ["build-old", "tpl-debian12", "tpl-running"]
+    );
+    // A template is never a running VM without HA to live-migrate.
+    assert!(vms_of(&r, "non-ha-running").is_empty());
+    let template = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["vm"] == "tpl-debian12")
+        .expect("the template's finding");
+    let message = template["message"].as_str().unwrap_or_default();
+    assert!(message.contains("it is a template"), "{message}");
+    assert!(message.contains("lost with the host"), "{message}");
+    // Patching keeps the host: nothing is lost, and a template blocks nothing.
+    let (code, r, err) = audit("patch");
+    assert_eq!(code, 0, "{err}: {r}");
+}

@@ -25,6 +25,7 @@ pub use restore::Restored;
 pub(crate) use restore::restore;
 pub use select::resolve_hosts;
 pub use verdict::{FailOn, Outcome, Verdict, decide};
+pub(crate) use vm_rules::applies_to;
 pub use waivers::apply_waivers;
 
 use crate::model::{Inventory, Platform};

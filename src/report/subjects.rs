@@ -9,7 +9,7 @@
 //! every baseline VM and every target host (is it up again?), `balance` rules every affected
 //! cluster.
 
-use crate::engine::{InventoryIndex, Request, WAIVER_EXPIRED, WAIVER_UNUSED};
+use crate::engine::{InventoryIndex, Request, WAIVER_EXPIRED, WAIVER_UNUSED, applies_to};
 use crate::plan::Plan;
 use crate::policy::{Phase, PolicySet, Rule, RuleKind, Severity};
 use serde::Serialize;
@@ -104,10 +104,10 @@ pub fn checked(
         .filter(|r| r.phase == Phase::Audit && r.applies_in(request.mode))
     {
         match rule.kind {
-            RuleKind::Vm(_) => {
+            RuleKind::Vm(ref when) => {
                 for pos in index.targets() {
                     let host = index.host(pos);
-                    for vm in index.vms_on(pos) {
+                    for vm in index.vms_on(pos).filter(|vm| applies_to(when, vm)) {
                         out.insert(CheckedSubject {
                             rule: rule.id.clone(),
                             cluster: host.cluster.as_deref().map(str::to_string),
