@@ -107,7 +107,7 @@ pub fn audit(
     eval.findings.sort_by(Finding::report_order);
     if options.rolling && request.hosts.len() > 1 {
         eval.notes.push(format!(
-            "--rolling: {} drain one at a time in this order; the host table shows each host at its fullest moment",
+            "--rolling: {} drain one at a time in this order; the host table's after figures show each host at its fullest moment of the sequence (a drained host while it takes another's VMs), not one moment, so they need not add up",
             request.hosts.join(", ")
         ));
     }
