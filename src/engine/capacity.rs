@@ -75,13 +75,15 @@ pub fn place_largest_first(vm_memory: &[u64], room: &mut [i64]) -> Placement {
 
 /// Whether the drain moves this VM, as the capacity rule counts it. A VM whose power state is
 /// unknown may be running: it counts as one that must be placed (erring toward less room).
+/// A template never runs, whatever state an export gives it.
 fn moves(vm: &Vm) -> bool {
-    matches!(vm.state, VmState::Running | VmState::Unknown) && vm.ha != Some(false)
+    !vm.template && matches!(vm.state, VmState::Running | VmState::Unknown) && vm.ha != Some(false)
 }
 
-/// Whether the VM's memory counts as load on its host: an unknown power state may be running.
+/// Whether the VM's memory counts as load on its host: an unknown power state may be running;
+/// a template never does.
 fn loads_host(vm: &Vm) -> bool {
-    vm.state.is_active() || vm.state == VmState::Unknown
+    !vm.template && (vm.state.is_active() || vm.state == VmState::Unknown)
 }
 
 struct ClusterSim<'a> {

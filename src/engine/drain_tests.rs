@@ -163,3 +163,15 @@ fn a_rolling_drain_shows_each_host_at_its_fullest_moment() {
     let h3 = load_of(&run, "H3");
     assert_eq!((h3.after_mb, h3.vms_after), (30 * GIB, 1));
 }
+
+#[test]
+fn a_template_takes_no_room_and_needs_none() {
+    // A template read with an unknown state (and no HA flag) is not a guest that may be running.
+    let mut inventory = big_vm_on_h1(VmState::Unknown);
+    inventory.vms[0].template = true;
+    inventory.vms[0].ha = None;
+    let run = audit(inventory, &["H1"], false);
+    assert_eq!(capacity_findings(&run), []);
+    assert_eq!(load_of(&run, "H1").before_mb, 0);
+    assert_eq!(run.outcome.verdict, Verdict::Go, "{:?}", run.eval.findings);
+}
