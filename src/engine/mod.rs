@@ -59,7 +59,8 @@ pub struct Evaluation {
 
 /// Runs every audit-phase rule for the request over the index built for `request.hosts`;
 /// `rolling` drains the target hosts one at a time (capacity is then checked for each host's
-/// drain on its own). The audit pipeline ([`crate::pipeline::audit`]) is the one caller.
+/// drain on its own). Runs are made by the audit pipeline ([`crate::pipeline::audit`]); the
+/// planner's own tests call this stage directly.
 pub(crate) fn evaluate(
     policy: &PolicySet,
     index: &InventoryIndex<'_>,
