@@ -546,3 +546,114 @@ fn a_reader_that_goes_away_is_not_an_error() {
         );
     }
 }
+
+/// The example cluster's hosts, as a hosts-only export lists them: not a single VM.
+const HOSTS_ONLY: &str = r#"{"collected_at":"2026-11-25T16:00:00Z","platform":"hyperv","hosts":[
+  {"name":"HV01","cluster":"CL-PROD","state":"up","memory_mb":262144},
+  {"name":"HV02","cluster":"CL-PROD","state":"up","memory_mb":262144},
+  {"name":"HV03","cluster":"CL-PROD","state":"up","memory_mb":196608}]}"#;
+
+#[test]
+fn an_inventory_without_a_single_vm_proves_nothing() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let hosts = dir.path().join("hosts.json");
+    std::fs::write(&hosts, HOSTS_ONLY).expect("written");
+    let hosts = hosts.to_str().expect("utf-8 temp path");
+    let (code, out, err) = run(&[
+        "audit",
+        "--inventory",
+        hosts,
+        "--host",
+        "HV01",
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    let r = json(&out);
+    assert_eq!(r["verdict"], "untrusted");
+    let reason = r["exit_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("not a single VM"), "{reason}");
+    // Merged with a file that has VMs, the same hosts are judged as usual.
+    let (code, _, err) = run(&[
+        "audit",
+        "--inventory",
+        hosts,
+        "--inventory",
+        EXAMPLE,
+        "--host",
+        "HV01",
+        "--now",
+        NOW,
+        "--quiet",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    // The table says why too.
+    let (code, out, _) = run(&[
+        "audit",
+        "--inventory",
+        hosts,
+        "--host",
+        "HV01",
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(code, 3);
+    assert!(out.contains("not a single VM"), "{out}");
+}
+
+#[test]
+fn decommission_stops_for_stopped_non_ha_vms_and_templates() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let inventory = dir.path().join("pve.json");
+    std::fs::write(
+        &inventory,
+        r#"{"collected_at":"2026-11-25T16:00:00Z","platform":"proxmox","hosts":[
+          {"name":"pve1","cluster":"C1","state":"up","memory_mb":131072},
+          {"name":"pve2","cluster":"C1","state":"up","memory_mb":131072}],
+        "vms":[
+          {"name":"web01","host":"pve1","state":"running","ha":true,"memory_mb":8192},
+          {"name":"build-old","host":"pve1","state":"off","ha":false,"memory_mb":4096},
+          {"name":"tpl-debian12","host":"pve1","state":"off","ha":false,"template":true,"memory_mb":2048},
+          {"name":"tpl-running","host":"pve1","state":"running","ha":false,"template":true,"memory_mb":2048}]}"#,
+    )
+    .expect("written");
+    let path = inventory.to_str().expect("utf-8 temp path");
+    let audit = |mode: &str| {
+        let (code, out, err) = run(&[
+            "audit",
+            "--inventory",
+            path,
+            "--host",
+            "pve1",
+            "--mode",
+            mode,
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ]);
+        (code, json(&out), err)
+    };
+    let (code, r, err) = audit("decommission");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        vms_of(&r, "stranded-vm"),
+        ["build-old", "tpl-debian12", "tpl-running"]
+    );
+    // A template is never a running VM without HA to live-migrate.
+    assert!(vms_of(&r, "non-ha-running").is_empty());
+    let template = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["vm"] == "tpl-debian12")
+        .expect("the template's finding");
+    let message = template["message"].as_str().unwrap_or_default();
+    assert!(message.contains("it is a template"), "{message}");
+    assert!(message.contains("lost with the host"), "{message}");
+    // Patching keeps the host: nothing is lost, and a template blocks nothing.
+    let (code, r, err) = audit("patch");
+    assert_eq!(code, 0, "{err}: {r}");
+}

@@ -53,13 +53,17 @@ fn decommission_plan_for_hv01() {
     assert_eq!(code, 1);
     let plan = plan_json(&text);
     let steps = plan["steps"].as_array().expect("steps");
-    // FS01 (off) and BUILD01 (saved) are HA and would be stranded: they move too.
+    // FS01 (off) and BUILD01 (saved) are HA and would be stranded, TPL-W2022 (off, not HA)
+    // would be lost with the host: they move too.
     let moved: Vec<&str> = steps
         .iter()
         .filter(|s| s["phase"] == "pre" && s["action"] == "migrate")
         .filter_map(|s| s["vm"].as_str())
         .collect();
-    assert_eq!(moved, ["BUILD01", "FS01", "LAB-TEST01", "SQL01"]);
+    assert_eq!(
+        moved,
+        ["BUILD01", "FS01", "LAB-TEST01", "SQL01", "TPL-W2022"]
+    );
     assert!(steps.iter().all(|s| s["phase"] != "post"));
     insta::assert_snapshot!("decommission_hv01", text);
 }

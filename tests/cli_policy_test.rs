@@ -256,3 +256,116 @@ fn an_invalid_policy_under_test_is_exit_2_and_nothing_runs() {
         )))
         .stderr(predicate::str::contains("did you mean `error`?"));
 }
+
+/// Runs `preflight` from the crate root; returns the exit code and stdout.
+fn cli(args: &[&str]) -> (i32, String) {
+    let out = Command::cargo_bin("preflight")
+        .expect("binary built")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// `(rule, vm)` of every unwaived finding a case must match, sorted (unused-waiver notes are
+/// not findings a case lists).
+fn unwaived(report: &serde_json::Value) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["waived"] != true && f["rule"] != "waiver-unused")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["vm"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A case file's verdict is the command line's: every shipped case, run as an operator runs
+/// it (`audit`, or `audit --plan` then `restore`), gives the verdict and the findings the case
+/// pins. `preflight test` and the command line go through the same pipeline.
+#[test]
+fn shipped_case_verdicts_are_the_command_lines() {
+    let text = std::fs::read_to_string("policies/baseline.cases.toml").expect("the cases");
+    let file: toml::Table = text.parse().expect("valid TOML");
+    let cases = file["case"].as_array().expect("cases");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let mut compared = 0;
+    for (n, case) in cases.iter().enumerate() {
+        let case = case.as_table().expect("a case table");
+        let name = case["name"].as_str().unwrap_or_default();
+        let write = |key: &str| {
+            let path = dir.path().join(format!("{n}-{key}.toml"));
+            let inventory = case[key].as_table().expect("an inventory table");
+            std::fs::write(&path, toml::to_string(inventory).expect("serializes")).unwrap();
+            path.to_str().expect("utf-8 temp path").to_string()
+        };
+        let now = case["now"].as_str().expect("now");
+        let mode = case.get("mode").and_then(|m| m.as_str()).unwrap_or("patch");
+        let mut hosts = Vec::new();
+        for h in case["hosts"].as_array().expect("hosts") {
+            hosts.extend(["--host", h.as_str().expect("a host name")]);
+        }
+        let restore = case.get("phase").and_then(|p| p.as_str()) == Some("restore");
+        let (code, out) = if restore {
+            let (before, after) = (write("before"), write("inventory"));
+            let plan = dir.path().join(format!("{n}-plan.json"));
+            let plan = plan.to_str().expect("utf-8 temp path");
+            let mut args = vec!["audit", "--inventory", &before, "--mode", mode];
+            args.extend(&hosts);
+            args.extend(["--now", now, "--plan", plan, "--quiet"]);
+            cli(&args);
+            cli(&[
+                "restore",
+                "--plan",
+                plan,
+                "--inventory",
+                &after,
+                "--now",
+                now,
+                "--format",
+                "json",
+            ])
+        } else {
+            let inventory = write("inventory");
+            let mut args = vec!["audit", "--inventory", &inventory, "--mode", mode];
+            args.extend(&hosts);
+            args.extend(["--now", now, "--format", "json"]);
+            cli(&args)
+        };
+        let report: serde_json::Value = serde_json::from_str(&out).expect("a JSON report");
+        if let Some(verdict) = case.get("verdict").and_then(|v| v.as_str()) {
+            assert_eq!(report["verdict"], verdict, "{name}");
+            let want = match verdict {
+                "go" => 0,
+                "no-go" => 1,
+                _ => 3,
+            };
+            assert_eq!(code, want, "{name}");
+        }
+        let mut expected: Vec<(String, Option<String>)> = case["expect"]
+            .as_array()
+            .expect("expect")
+            .iter()
+            .map(|e| {
+                (
+                    e["rule"].as_str().unwrap_or_default().to_string(),
+                    e.get("vm").and_then(|v| v.as_str()).map(String::from),
+                )
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(unwaived(&report), expected, "{name}");
+        compared += 1;
+    }
+    assert_eq!(compared, cases.len());
+}

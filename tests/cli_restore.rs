@@ -254,3 +254,39 @@ fn trusting_the_platforms_failback_leaves_ha_vms_to_it() {
     );
     assert!(run.report.get("balance").is_none());
 }
+
+#[test]
+fn an_inventory_without_a_single_vm_is_untrusted_and_says_why() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let plan = plan_in(dir.path());
+    // The cluster's own hosts, up again, but a hosts-only export: it proves nothing.
+    let hosts = dir.path().join("hosts.json");
+    std::fs::write(
+        &hosts,
+        r#"{"platform":"hyperv","hosts":[
+          {"name":"HV01","cluster":"CL-PROD","state":"up","memory_mb":262144},
+          {"name":"HV02","cluster":"CL-PROD","state":"up","memory_mb":262144},
+          {"name":"HV03","cluster":"CL-PROD","state":"up","memory_mb":196608}]}"#,
+    )
+    .expect("written");
+    let run = restore(&plan, hosts.to_str().expect("utf-8 temp path"), &[]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.report["verdict"], "untrusted");
+    let reason = run.report["exit_reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("not a single VM"), "{reason}");
+    assert!(run.move_back.is_none());
+}
+
+#[test]
+fn the_report_records_the_plan_it_judged() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let plan = plan_in(dir.path());
+    let run = restore(&plan, "tests/fixtures/restore/after-hv01-up.json", &[]);
+    let recorded = &run.report["inputs"]["plan"];
+    assert_eq!(recorded["path"], plan.to_str().expect("utf-8 temp path"));
+    let bytes = std::fs::read(&plan).expect("the plan");
+    assert_eq!(
+        recorded["sha256"].as_str(),
+        Some(preflight::digest::sha256_hex(&bytes).as_str())
+    );
+}

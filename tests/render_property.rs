@@ -9,9 +9,10 @@
 
 mod support;
 
-use preflight::engine::{Request, audit_with};
+use preflight::engine::Request;
 use preflight::model::{Host, HostState, Inventory, Platform, Vm, VmState};
-use preflight::plan::{Plan, PlanOptions, StepPhase, build_plan, read_plan, write_plan};
+use preflight::pipeline::{AuditOptions, Prepared, audit};
+use preflight::plan::{Plan, StepPhase, read_plan, write_plan};
 use preflight::policy::{Mode, builtin_sources, load};
 use preflight::render::{Options, Phases, Target, render};
 use proptest::prelude::*;
@@ -144,16 +145,20 @@ fn plan_of(case: &Case) -> Plan {
         now: "2026-11-25T17:00:00Z".parse().unwrap(),
         no_waivers: false,
     };
-    let eval = audit_with(&policy, &case.inventory, &request, case.rolling);
-    let options = PlanOptions {
+    let options = AuditOptions {
         rolling: case.rolling,
-        inputs: vec![],
+        ..AuditOptions::default()
     };
-    let built = build_plan(&policy, &case.inventory, &request, &eval.findings, &options);
+    let run = audit(
+        &policy,
+        &Prepared::new(case.inventory.clone()),
+        &request,
+        &options,
+    );
     let mut bytes = Vec::new();
-    write_plan(&built.plan, &mut bytes).unwrap();
+    write_plan(&run.plan, &mut bytes).unwrap();
     let read = read_plan("plan.json", &bytes).unwrap_or_else(|e| panic!("{e:?}"));
-    assert_eq!(read.plan, built.plan, "the plan reads back as written");
+    assert_eq!(read.plan, run.plan, "the plan reads back as written");
     read.plan
 }
 

@@ -1,9 +1,10 @@
 //! Property: the order of rules, of policy files and of VMs in the inventory never changes
-//! what an audit finds. The whole pipeline runs: parse, merge, canonicalise, evaluate.
+//! what an audit finds. The whole pipeline runs: parse, merge, prepare, evaluate, plan, decide.
 
 use preflight::diag::SourceFile;
-use preflight::engine::{Request, audit};
+use preflight::engine::Request;
 use preflight::model::Platform;
+use preflight::pipeline::{self, AuditOptions, Prepared};
 use preflight::policy::{Mode, load};
 use proptest::prelude::*;
 
@@ -80,10 +81,9 @@ fn run(rules: &[String], split: usize, inventory: &str, targets: &[String], mode
     let policy = load(files).expect("the policy is valid");
     let parsed = preflight::inventory::parse("inv.json", inventory.as_bytes(), None)
         .expect("the inventory is valid");
-    let mut inv =
-        preflight::inventory::merge(vec![("inv.json".into(), parsed.inventory)]).expect("merges");
-    inv.imply_missing_hosts();
-    inv.canonicalize();
+    let inv = Prepared::new(
+        preflight::inventory::merge(vec![("inv.json".into(), parsed.inventory)]).expect("merges"),
+    );
     let request = Request {
         hosts: targets.to_vec(),
         mode,
@@ -92,8 +92,16 @@ fn run(rules: &[String], split: usize, inventory: &str, targets: &[String], mode
         now: "2026-11-25T17:00:00Z".parse().unwrap(),
         no_waivers: false,
     };
-    let eval = audit(&policy, &inv, &request);
-    serde_json::to_string(&(&eval.findings, &eval.loads, &eval.notes)).unwrap()
+    let run = pipeline::audit(&policy, &inv, &request, &AuditOptions::default());
+    let eval = &run.eval;
+    serde_json::to_string(&(
+        &eval.findings,
+        &eval.loads,
+        &eval.notes,
+        &run.plan,
+        run.outcome.exit_code,
+    ))
+    .unwrap()
 }
 
 proptest! {
@@ -253,9 +261,12 @@ proptest! {
             );
             outputs.push((audit, restore));
         }
-        // The inventory's file name is part of the record: make it the same for comparing.
+        // The inventory's and the plan's file names are part of the record: make them the same
+        // for comparing.
         let same_names = |bytes: &Vec<u8>| {
-            String::from_utf8_lossy(bytes).replace("-1.json", "-0.json")
+            String::from_utf8_lossy(bytes)
+                .replace("plan-0.json", "plan.json")
+                .replace("-1.json", "-0.json")
         };
         let digest_free = |s: String| {
             s.lines().filter(|l| !l.contains("sha256")).collect::<Vec<_>>().join("\n")

@@ -1,18 +1,21 @@
-//! `preflight audit`: inputs → engine → report → exit code.
+//! `preflight audit`: inputs → the audit pipeline → report, plan file → exit code.
 
 use super::inputs::{load_inventories, load_policy, parse_now, record_inputs};
 use super::output::{write_atomically, write_report};
 use super::{AuditArgs, Cli, ModeArg, PlatformArg, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
-use crate::engine::{self, Finding, Request, decide, resolve_hosts};
+use crate::engine::{Request, resolve_hosts};
 use crate::model::Platform;
-use crate::plan::{PlanInput, PlanOptions, build_plan_indexed, write_plan};
+use crate::pipeline::{self, AuditOptions, Prepared};
+use crate::plan::{PlanInput, write_plan};
 use crate::platform;
 use crate::policy::{Mode, Phase};
 use crate::report::{Report, RequestInfo, subjects};
 use std::io::IsTerminal;
 
-pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
+/// Runs `preflight audit`; the inventory it read is handed to `keep`, for the binary to leave
+/// to the OS at exit.
+pub fn run(args: &AuditArgs, cli: &Cli, keep: &mut Option<Prepared>) -> Result<i32, Diagnostics> {
     let now = parse_now(args.report.now.as_deref());
     let policy = load_policy(&args.policy);
     let inventories = load_inventories(&args.inventory);
@@ -45,7 +48,6 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         ModeArg::Patch => Mode::Patch,
         ModeArg::Decommission => Mode::Decommission,
     };
-    let fail_on = args.report.fail_on.threshold();
     let request = Request {
         hosts: hosts.clone(),
         mode,
@@ -54,13 +56,9 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         now,
         no_waivers: args.report.no_waivers,
     };
-    // One index of the inventory serves the engine, the planner and the report.
-    let index = engine::InventoryIndex::with_layout(&inventory, inventories.layout, &request.hosts);
-    let mut eval = engine::audit_indexed(&policy, &index, &request, args.rolling);
-    // The plan is always worked out: a VM the policy wants moved that fits nowhere is a finding
-    // whether or not the plan is written, so the verdict does not depend on --plan.
-    let options = PlanOptions {
+    let options = AuditOptions {
         rolling: args.rolling,
+        fail_on: args.report.fail_on.threshold(),
         inputs: inventories
             .inputs
             .iter()
@@ -70,22 +68,7 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
             })
             .collect(),
     };
-    let built = build_plan_indexed(&policy, &index, &request, &eval.findings, &options);
-    engine::fold_findings(&mut eval.findings, built.findings, "plan");
-    eval.findings.sort_by(Finding::report_order);
-    if args.rolling && hosts.len() > 1 {
-        eval.notes.push(format!(
-            "--rolling: {} drain one at a time in this order; the host table shows each host at its fullest moment",
-            hosts.join(", ")
-        ));
-    }
-    if request.no_waivers && !policy.waivers.is_empty() {
-        eval.notes.push(format!(
-            "--no-waivers: {} waiver(s) ignored",
-            policy.waivers.len()
-        ));
-    }
-    let outcome = decide(&eval, fail_on);
+    let run = pipeline::audit(&policy, &inventory, &request, &options);
     let info = RequestInfo {
         command: "audit".into(),
         hosts,
@@ -98,7 +81,7 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
     };
     let inputs = record_inputs(inventories.inputs, &policy);
     if let Some(path) = &args.plan {
-        write_atomically(std::path::Path::new(path), |w| write_plan(&built.plan, w)).map_err(
+        write_atomically(std::path::Path::new(path), |w| write_plan(&run.plan, w)).map_err(
             |e| {
                 SourceDiag::plain(
                     Code::OutputWrite,
@@ -107,13 +90,10 @@ pub fn run(args: &AuditArgs, cli: &Cli) -> Result<i32, Diagnostics> {
             },
         )?;
     }
-    let mut report = Report::new(info, inputs, &eval, &outcome);
+    let mut report = Report::new(info, inputs, &run.eval, &run.outcome);
     report.rules = subjects::rules_run(&policy, &request, Phase::Audit);
-    report.checked = subjects::checked_indexed(&policy, &index, &request);
+    report.checked = run.checked;
     write_report(&args.report, &report, cli)?;
-    // The process exits right after this. Freeing a provider-scale inventory (millions of small
-    // allocations) took about 8% of a 1M-VM run in profiles, so its memory is left to the OS.
-    std::mem::forget(index);
-    std::mem::forget(inventory);
-    Ok(outcome.exit_code)
+    *keep = Some(inventory);
+    Ok(run.outcome.exit_code)
 }

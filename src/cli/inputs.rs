@@ -4,17 +4,16 @@ use super::progress::Progress;
 use super::{InventoryArgs, InventoryFormatArg, PolicyArgs};
 use crate::diag::{Code, Diagnostics, SourceDiag};
 use crate::inventory::{self, Format};
-use crate::model::{Inventory, Layout};
+use crate::model::Inventory;
+use crate::pipeline::Prepared;
 use crate::policy::{self, PolicySet};
 use crate::report::{Inputs, InventoryInput, PolicyInput};
 use std::io::IsTerminal;
 
 /// The merged inventory, a record of each file, and warnings raised while reading.
 pub struct Inventories {
-    pub inventory: Inventory,
-    /// Where the VMs are, from [`Inventory::prepare`], for the index: the VMs themselves
-    /// stay in the order they were read.
-    pub layout: Layout,
+    /// Prepared once: the VMs stay in the order they were read, the index orders them.
+    pub inventory: Prepared,
     pub inputs: Vec<InventoryInput>,
     pub warnings: Diagnostics,
 }
@@ -59,17 +58,14 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
     }
     if !diags.is_empty() {
         return diags.into_result(Inventories {
-            inventory: Inventory::default(),
-            layout: Layout::default(),
+            inventory: Prepared::new(Inventory::default()),
             inputs,
             warnings,
         });
     }
-    let mut inventory = inventory::merge(parts)?;
-    let layout = inventory.prepare();
+    let inventory = Prepared::new(inventory::merge(parts)?);
     Ok(Inventories {
         inventory,
-        layout,
         inputs,
         warnings,
     })
@@ -91,6 +87,7 @@ pub fn record_inputs(inventory: Vec<InventoryInput>, set: &PolicySet) -> Inputs 
         })
         .collect();
     Inputs {
+        plan: None,
         inventory,
         policies,
         tool_version: env!("CARGO_PKG_VERSION").into(),

@@ -259,8 +259,18 @@ impl FailOnArg {
     }
 }
 
-/// Runs preflight with these arguments and returns the process exit code.
-pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+/// Runs preflight with these arguments: the process exit code, and the inventory the command
+/// read (left to the binary, which exits next).
+pub fn run(args: impl IntoIterator<Item = OsString>) -> crate::Finished {
+    let mut inputs = None;
+    let code = run_command(args, &mut inputs);
+    crate::Finished { code, inputs }
+}
+
+fn run_command(
+    args: impl IntoIterator<Item = OsString>,
+    inputs: &mut Option<crate::pipeline::Prepared>,
+) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -274,8 +284,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         std::io::IsTerminal::is_terminal(&std::io::stderr()),
     );
     let result = match &cli.command {
-        Command::Audit(a) => audit::run(a, &cli),
-        Command::Restore(r) => restore::run(r, &cli),
+        Command::Audit(a) => audit::run(a, &cli, inputs),
+        Command::Restore(r) => restore::run(r, &cli, inputs),
         Command::Validate(p) => policy_cmds::validate(p),
         Command::Rules(r) => policy_cmds::rules(r, &cli),
         Command::Explain(e) => policy_cmds::explain(e),

@@ -4,19 +4,23 @@ use super::inputs::{load_inventories, load_policy, parse_now, record_inputs};
 use super::output::{write_atomically, write_report};
 use super::{Cli, RestoreArgs, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
-use crate::engine::{self, Request, decide};
+use crate::digest::sha256_hex;
+use crate::engine::Request;
+use crate::pipeline::{self, Prepared, RestoreRun};
 use crate::plan::{LoadedPlan, PlanInput, read_plan, write_plan};
 use crate::policy::Phase;
 use crate::report::{Report, RequestInfo, subjects};
 use std::io::IsTerminal;
 
-pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
+/// Runs `preflight restore`; the inventory it read is handed to `keep`, for the binary to
+/// leave to the OS at exit.
+pub fn run(args: &RestoreArgs, cli: &Cli, keep: &mut Option<Prepared>) -> Result<i32, Diagnostics> {
     let now = parse_now(args.report.now.as_deref());
     let policy = load_policy(&args.policy);
     let inventories = load_inventories(&args.inventory);
     let plan = load_plan(&args.plan);
     // Every input problem at once, as audit does.
-    let (now, policy, mut inventories, loaded) = match (now, policy, inventories, plan) {
+    let (now, policy, inventories, (loaded, plan_digest)) = match (now, policy, inventories, plan) {
         (Ok(n), Ok(p), Ok(i), Ok(l)) => (n, p, i, l),
         (n, p, i, l) => {
             let mut all = Diagnostics::default();
@@ -37,7 +41,6 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         mode,
         platform,
     } = loaded;
-    let fail_on = args.report.fail_on.threshold();
     let request = Request {
         hosts: plan.request.hosts.clone(),
         mode,
@@ -54,13 +57,20 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
             sha256: i.sha256.clone(),
         })
         .collect();
-    let index = engine::InventoryIndex::with_layout(
+    let fail_on = args.report.fail_on.threshold();
+    let run = pipeline::restore(
+        &policy,
         &inventories.inventory,
-        std::mem::take(&mut inventories.layout),
-        &[],
+        &plan,
+        &request,
+        fail_on,
+        &inputs,
     );
-    let mut restored = engine::restore_indexed(&policy, &index, &plan, &request, &inputs);
-    let outcome = decide(&restored.eval, fail_on);
+    let RestoreRun {
+        mut restored,
+        outcome,
+        checked,
+    } = run;
     if let Some(path) = &args.plan_out {
         if outcome.exit_code == 3 {
             restored.eval.notes.push(format!(
@@ -88,30 +98,29 @@ pub fn run(args: &RestoreArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         waivers: !args.report.no_waivers,
         now: now.to_string(),
     };
-    let inputs = record_inputs(inventories.inputs, &policy);
+    let mut inputs = record_inputs(inventories.inputs, &policy);
+    inputs.plan = Some(plan_digest);
     let mut report = Report::new(info, inputs, &restored.eval, &outcome);
     report.balance = restored.balance;
     report.set_move_back_loads(&restored.hosts_after);
     report.rules = subjects::rules_run(&policy, &request, Phase::Restore);
-    // Another cluster's export is not judged at all (exit 3): then no subject was checked, and
-    // none may show as passed.
-    if !restored.hosts_after.is_empty() {
-        report.checked = subjects::checked_restore(&policy, &plan, &request);
-    }
+    report.checked = checked;
     write_report(&args.report, &report, cli)?;
-    // As in `audit`: the process exits next, so a provider-scale inventory is left to the OS
-    // instead of being freed one allocation at a time.
-    std::mem::forget(index);
-    std::mem::forget(inventories.inventory);
+    *keep = Some(inventories.inventory);
     Ok(outcome.exit_code)
 }
 
-fn load_plan(path: &str) -> Result<LoadedPlan, Diagnostics> {
+/// The plan file, read and checked, with the record of it the report keeps.
+fn load_plan(path: &str) -> Result<(LoadedPlan, PlanInput), Diagnostics> {
     let bytes = std::fs::read(path).map_err(|e| {
         Diagnostics::from(SourceDiag::plain(
             Code::PlanRead,
             format!("cannot read plan {path}: {e}"),
         ))
     })?;
-    read_plan(path, &bytes)
+    let record = PlanInput {
+        path: path.to_string(),
+        sha256: sha256_hex(&bytes),
+    };
+    Ok((read_plan(path, &bytes)?, record))
 }

@@ -2,7 +2,9 @@
 //!
 //! The drain (CONTRACT 4.3.1) moves the running HA VMs of the target hosts onto the other hosts
 //! of the same cluster that are up, largest VM first, each to the host with the most free
-//! memory. A VM whose HA flag is unknown is counted as moving: that errs toward less room.
+//! memory. A VM whose HA flag or power state is unknown is counted as moving (and as load on
+//! its host): that errs toward less room. A VM that fits nowhere stays on its host, in the
+//! loads as in the findings; a drain that moves nothing asks nothing of the other hosts.
 
 use super::finding::Finding;
 use super::index::InventoryIndex;
@@ -71,9 +73,17 @@ pub fn place_largest_first(vm_memory: &[u64], room: &mut [i64]) -> Placement {
     Placement { destination }
 }
 
-/// Whether the drain moves this VM, as the capacity rule counts it.
+/// Whether the drain moves this VM, as the capacity rule counts it. A VM whose power state is
+/// unknown may be running: it counts as one that must be placed (erring toward less room).
+/// A template never runs, whatever state an export gives it.
 fn moves(vm: &Vm) -> bool {
-    vm.state == VmState::Running && vm.ha != Some(false)
+    !vm.template && matches!(vm.state, VmState::Running | VmState::Unknown) && vm.ha != Some(false)
+}
+
+/// Whether the VM's memory counts as load on its host: an unknown power state may be running;
+/// a template never does.
+fn loads_host(vm: &Vm) -> bool {
+    !vm.template && (vm.state.is_active() || vm.state == VmState::Unknown)
 }
 
 struct ClusterSim<'a> {
@@ -116,7 +126,7 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
                 if target && moves(vm) {
                     sim.moving.push(vm);
                 }
-                if vm.state.is_active() {
+                if loads_host(vm) {
                     used += vm.memory_mb.unwrap_or(0);
                     count += 1;
                     if vm.memory_mb.is_none() {
@@ -157,7 +167,10 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
             })
             .collect();
         let placement = place_largest_first(&sizes, &mut room);
+        // A VM that fits nowhere stays where it is: the after column still counts it on its
+        // drained host, so the VMs before and after add up.
         for (vm, dest) in sim.moving.iter().zip(&placement.destination) {
+            let Some(d) = dest else { continue };
             let mem = vm.memory_mb.unwrap_or(0);
             if let Some(load) = sim
                 .loads
@@ -167,11 +180,9 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
                 load.after_mb -= mem;
                 load.vms_after -= 1;
             }
-            if let Some(d) = dest {
-                let l = &mut sim.loads[sim.receivers[*d]];
-                l.after_mb += mem;
-                l.vms_after += 1;
-            }
+            let l = &mut sim.loads[sim.receivers[*d]];
+            l.after_mb += mem;
+            l.vms_after += 1;
         }
         sim.destination = placement.destination;
         out.push(sim);
@@ -218,6 +229,11 @@ pub(super) fn evaluate(
                 waiver: None,
             }
         };
+        if sim.moving.is_empty() {
+            // Nothing leaves the drained hosts: the rest of the cluster has nothing to absorb,
+            // whatever its memory is (or whether it is known).
+            continue;
+        }
         if !sim.unknown_hosts.is_empty() || sim.moving.iter().any(|vm| vm.memory_mb.is_none()) {
             let vms_unknown = sim
                 .moving

@@ -5,6 +5,8 @@
 
 mod balance;
 mod capacity;
+#[cfg(test)]
+mod drain_tests;
 mod finding;
 mod hosts_now;
 mod index;
@@ -19,9 +21,11 @@ pub use balance::{ClusterBalance, HostSample, cluster_imbalance, imbalance};
 pub use capacity::{HostLoad, Placement, place_largest_first};
 pub use finding::{AppliedWaiver, Finding, WAIVER_EXPIRED, WAIVER_UNUSED, fold_findings};
 pub use index::InventoryIndex;
-pub use restore::{Restored, restore, restore_indexed};
+pub use restore::Restored;
+pub(crate) use restore::restore;
 pub use select::resolve_hosts;
 pub use verdict::{FailOn, Outcome, Verdict, decide};
+pub(crate) use vm_rules::applies_to;
 pub use waivers::apply_waivers;
 
 use crate::model::{Inventory, Platform};
@@ -53,30 +57,11 @@ pub struct Evaluation {
     pub notes: Vec<String>,
 }
 
-/// Runs every audit-phase rule for the request.
-pub fn audit(policy: &PolicySet, inventory: &Inventory, request: &Request) -> Evaluation {
-    audit_with(policy, inventory, request, false)
-}
-
-/// [`audit`], with `rolling` draining the target hosts one at a time (capacity is then checked
-/// for each host's drain on its own).
-pub fn audit_with(
-    policy: &PolicySet,
-    inventory: &Inventory,
-    request: &Request,
-    rolling: bool,
-) -> Evaluation {
-    audit_indexed(
-        policy,
-        &InventoryIndex::new(inventory, &request.hosts),
-        request,
-        rolling,
-    )
-}
-
-/// [`audit_with`] over an index the caller built for `request.hosts`, so one index serves the
-/// engine, the planner and the report (building it reads every VM).
-pub fn audit_indexed(
+/// Runs every audit-phase rule for the request over the index built for `request.hosts`;
+/// `rolling` drains the target hosts one at a time (capacity is then checked for each host's
+/// drain on its own). Runs are made by the audit pipeline ([`crate::pipeline::audit`]); the
+/// planner's own tests call this stage directly.
+pub(crate) fn evaluate(
     policy: &PolicySet,
     index: &InventoryIndex<'_>,
     request: &Request,
@@ -117,7 +102,7 @@ pub fn audit_indexed(
             capacity::loads_without_rule(index)
         };
     }
-    eval.untrusted = check_age(policy, inventory, request.now);
+    eval.untrusted = no_vms(inventory).or_else(|| check_age(policy, inventory, request.now));
     if request.platform_assumed {
         eval.notes.push(format!(
             "the inventory does not say which platform it came from: findings describe what {} would do (pass --platform to say)",
@@ -133,6 +118,17 @@ pub fn audit_indexed(
     apply_waivers(policy, request, &mut eval.findings);
     eval.findings.sort_by(Finding::report_order);
     eval
+}
+
+/// CONTRACT 5.3: an inventory from which not a single VM was read (all files merged) proves
+/// nothing about the hosts, whatever else it lists: exit 3 with that reason.
+pub(crate) fn no_vms(inventory: &Inventory) -> Option<String> {
+    inventory.vms.is_empty().then(|| {
+        format!(
+            "not a single VM was read from the inventory ({} host(s), no VM): it proves nothing about what runs on the hosts; export the VMs too",
+            inventory.hosts.len()
+        )
+    })
 }
 
 /// `max_inventory_age` against `collected_at` (CONTRACT 3: exit 3 when older).

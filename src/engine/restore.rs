@@ -12,7 +12,7 @@ use super::finding::Finding;
 use super::hosts_now::{cluster_of, clusters, host_loads, sample_of, samples_after, samples_now};
 use super::index::InventoryIndex;
 use super::waivers::apply_waivers;
-use super::{Evaluation, Request, check_age};
+use super::{Evaluation, Request, check_age, no_vms};
 use crate::model::{HostKey, HostMap, HostState, Inventory, NameHasher, Vm};
 use crate::plan::{
     BaselineVm, MoveBack, PLAN_SCHEMA, Plan, PlanInput, PlanRequest, floor_pct, move_back_steps,
@@ -41,24 +41,9 @@ enum Pending {
     Balance { finding: usize, row: usize },
 }
 
-pub fn restore(
-    policy: &PolicySet,
-    inventory: &Inventory,
-    plan: &Plan,
-    request: &Request,
-    inputs: &[PlanInput],
-) -> Restored {
-    restore_indexed(
-        policy,
-        &InventoryIndex::new(inventory, &[]),
-        plan,
-        request,
-        inputs,
-    )
-}
-
-/// [`restore`] over an index already built.
-pub fn restore_indexed(
+/// Judges the inventory behind `index` against `plan` and plans the move-back; the restore
+/// pipeline ([`crate::pipeline::restore`]) is the one caller.
+pub(crate) fn restore(
     policy: &PolicySet,
     index: &InventoryIndex<'_>,
     plan: &Plan,
@@ -72,7 +57,8 @@ pub fn restore_indexed(
         .filter(|r| r.phase == Phase::Restore && r.applies_in(request.mode))
         .collect();
     let found = find_baseline(index, &plan.baseline);
-    let misfit = misfit(inventory, plan, &found);
+    // An inventory without a single VM proves nothing; else one that is another cluster's.
+    let misfit = no_vms(inventory).or_else(|| misfit(inventory, plan, &found));
     let mut eval = Evaluation {
         untrusted: misfit
             .clone()

@@ -1,8 +1,9 @@
 //! Tests of `restore`: matching VMs by id or name, trust in the platform's failback, balance.
 
 use super::*;
+use crate::engine::FailOn;
 use crate::model::{Host, Platform, VmState};
-use crate::plan::{PlanOptions, build_plan};
+use crate::pipeline::{self, Prepared};
 use crate::policy::{Mode, builtin_sources, load};
 
 fn host(name: &str, state: HostState) -> Host {
@@ -57,8 +58,9 @@ fn request(platform: Platform) -> Request {
 fn run(platform: Platform, after: &Inventory) -> Restored {
     let policy = load(builtin_sources()).expect("baseline");
     let req = request(platform);
-    let plan = build_plan(&policy, &before(), &req, &[], &PlanOptions::default()).plan;
-    restore(&policy, after, &plan, &req, &[])
+    let plan = pipeline::audit(&policy, &Prepared::new(before()), &req, &Default::default()).plan;
+    let after = Prepared::new(after.clone());
+    pipeline::restore(&policy, &after, &plan, &req, FailOn::Error, &[]).restored
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //!
 //! Each host's drain is simulated on its own (so the second host's VMs may go to the first,
 //! which is back by then). A problem seen in several steps of the sequence is reported once.
-//! The loads shown are each host at its fullest moment: a target as it is when drained, every
-//! other host at the most memory any step leaves on it.
+//! The loads shown are each host at its fullest moment: the most memory any step of the
+//! sequence leaves on it (a drained host is fullest while it takes the next host's VMs).
 
 use super::capacity::{self, HostLoad};
 use super::finding::Finding;
@@ -44,16 +44,20 @@ pub(super) fn loads(index: &InventoryIndex<'_>, hosts: &[String]) -> Vec<HostLoa
     merged
 }
 
+/// Folds one step's loads into the sequence's: each host keeps the after figures of the step
+/// that leaves the most memory on it, its fullest moment (a drained host's is usually a later
+/// step, when it takes the next host's VMs), and is marked drained if any step drains it.
 fn merge(merged: &mut Vec<HostLoad>, step: Vec<HostLoad>) {
     for l in step {
         match merged.iter_mut().find(|m| m.host == l.host) {
             None => merged.push(l),
-            Some(m) if l.target => *m = l,
-            Some(m) if !m.target && l.after_mb > m.after_mb => {
-                m.after_mb = l.after_mb;
-                m.vms_after = l.vms_after;
+            Some(m) => {
+                m.target |= l.target;
+                if l.after_mb > m.after_mb {
+                    m.after_mb = l.after_mb;
+                    m.vms_after = l.vms_after;
+                }
             }
-            Some(_) => {}
         }
     }
 }

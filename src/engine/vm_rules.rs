@@ -30,12 +30,20 @@ pub(super) fn evaluate(
     for pos in index.targets() {
         let host = index.host(pos);
         for vm in index.vms_on(pos) {
+            if !applies_to(when, vm) {
+                continue;
+            }
             let (truth, unknown) = judge(when, vm);
             if truth == Truth::No {
                 continue;
             }
             let mut evidence = evidence(when, vm);
-            let fate = profile.fate(vm);
+            let fate = if vm.template {
+                // Whatever the platform does to guests, a template never runs: nothing moves it.
+                "it is a template, and nothing moves a template off its host".to_string()
+            } else {
+                profile.fate(vm)
+            };
             let (message, remediation) = if truth == Truth::Yes {
                 (
                     render(rule, vm, host.cluster.as_deref(), &fate),
@@ -82,6 +90,33 @@ pub(super) fn evaluate(
     }
 }
 
+/// Whether a rule judges this VM at all: templates only by rules whose `when` names
+/// `template` (anywhere, `any` included). Templates never run, so rules written for running
+/// guests must not fire on them.
+pub(crate) fn applies_to(when: &VmWhen, vm: &Vm) -> bool {
+    !vm.template || names_template(when)
+}
+
+fn names_template(when: &VmWhen) -> bool {
+    when.template.is_some() || when.any.iter().flatten().any(names_template)
+}
+
+/// `any`: yes when a branch is yes, no when every branch is no, else unknown.
+fn judge_any(branches: &[VmWhen], vm: &Vm) -> (Truth, Vec<&'static str>) {
+    let mut unknown = Vec::new();
+    for b in branches {
+        match judge(b, vm) {
+            (Truth::Yes, _) => return (Truth::Yes, Vec::new()),
+            (Truth::No, _) => {}
+            (Truth::Unknown(_), fields) => unknown.extend(fields),
+        }
+    }
+    match unknown.first() {
+        None => (Truth::No, unknown),
+        Some(&f) => (Truth::Unknown(f), unknown),
+    }
+}
+
 /// The verdict of `when` on one VM, and the fields it could not judge.
 fn judge(when: &VmWhen, vm: &Vm) -> (Truth, Vec<&'static str>) {
     let checks = [
@@ -117,6 +152,7 @@ fn judge(when: &VmWhen, vm: &Vm) -> (Truth, Vec<&'static str>) {
             vm.vcpus
                 .map_or(Truth::Unknown("vcpus"), |c| truth(c >= min))
         }),
+        when.template.map(|want| truth(vm.template == want)),
     ];
     let mut unknown = Vec::new();
     for check in checks.into_iter().flatten() {
@@ -126,6 +162,20 @@ fn judge(when: &VmWhen, vm: &Vm) -> (Truth, Vec<&'static str>) {
             Truth::Yes => {}
         }
     }
+    if let Some(branches) = &when.any {
+        match judge_any(branches, vm) {
+            (Truth::No, _) => return (Truth::No, Vec::new()),
+            (Truth::Unknown(_), fields) => unknown.extend(fields),
+            (Truth::Yes, _) => {}
+        }
+    }
+    let mut seen = Vec::new();
+    unknown.retain(|f| {
+        !seen.contains(f) && {
+            seen.push(*f);
+            true
+        }
+    });
     if unknown.is_empty() {
         (Truth::Yes, unknown)
     } else {
@@ -154,6 +204,14 @@ fn evidence(when: &VmWhen, vm: &Vm) -> BTreeMap<String, Value> {
     }
     if when.tags.is_some() {
         e.insert("tags".into(), json!(vm.tags));
+    }
+    if when.template.is_some() || vm.template {
+        e.insert("template".into(), json!(vm.template));
+    }
+    for branch in when.any.iter().flatten() {
+        for (k, v) in evidence(branch, vm) {
+            e.entry(k).or_insert(v);
+        }
     }
     for (k, v) in &vm.evidence {
         e.insert(k.clone(), json!(v));
@@ -268,5 +326,85 @@ mod tests {
         let mut v = vm(VmState::Off, None);
         v.vcpus = None;
         assert_eq!(judge(&w, &v).0, Truth::Unknown("vcpus"));
+    }
+
+    #[test]
+    fn templates_are_judged_only_by_rules_that_name_them() {
+        let mut template = vm(VmState::Running, Some(false));
+        template.template = true;
+        let running_non_ha = when(&[VmState::Running], Some(false));
+        assert!(!applies_to(&running_non_ha, &template));
+        assert!(applies_to(
+            &running_non_ha,
+            &vm(VmState::Running, Some(false))
+        ));
+        let templates = VmWhen {
+            template: Some(true),
+            ..VmWhen::default()
+        };
+        assert!(applies_to(&templates, &template));
+        assert_eq!(judge(&templates, &template).0, Truth::Yes);
+        assert_eq!(judge(&templates, &vm(VmState::Off, None)).0, Truth::No);
+        // Named inside `any` counts too.
+        let either = VmWhen {
+            any: Some(vec![running_non_ha.clone(), templates.clone()]),
+            ..VmWhen::default()
+        };
+        assert!(applies_to(&either, &template));
+    }
+
+    #[test]
+    fn any_holds_when_one_branch_holds_and_is_unknown_only_when_undecided() {
+        let either = VmWhen {
+            any: Some(vec![
+                when(&[VmState::Off, VmState::Saved], Some(false)),
+                VmWhen {
+                    template: Some(true),
+                    ..VmWhen::default()
+                },
+            ]),
+            ..VmWhen::default()
+        };
+        assert_eq!(judge(&either, &vm(VmState::Off, Some(false))).0, Truth::Yes);
+        assert_eq!(judge(&either, &vm(VmState::Off, Some(true))).0, Truth::No);
+        assert_eq!(judge(&either, &vm(VmState::Running, None)).0, Truth::No);
+        // Off with no HA flag: the first branch cannot tell, the second says no.
+        assert_eq!(
+            judge(&either, &vm(VmState::Off, None)),
+            (Truth::Unknown("ha"), vec!["ha"])
+        );
+        // A template is one whatever the rest says.
+        let mut template = vm(VmState::Running, None);
+        template.template = true;
+        assert_eq!(judge(&either, &template).0, Truth::Yes);
+        // Keys beside `any` must hold as well.
+        let named = VmWhen {
+            name: Some(regex::Regex::new("^DB").unwrap()),
+            ..either.clone()
+        };
+        assert_eq!(judge(&named, &vm(VmState::Off, Some(false))).0, Truth::No);
+    }
+
+    #[test]
+    fn any_must_be_a_non_empty_list_of_when_tables() {
+        let policy = |when: &str| {
+            let text = format!(
+                "[[rule]]\nid = \"r\"\ntitle = \"t\"\nseverity = \"error\"\nkind = \"vm\"\nwhen = {when}\n"
+            );
+            crate::policy::load(vec![crate::diag::SourceFile::new("p.toml", text)])
+        };
+        let loaded = policy("{ any = [{ template = true }, { ha = false }] }").expect("valid");
+        let crate::policy::RuleKind::Vm(when) = &loaded.rules[0].kind else {
+            panic!("a vm rule")
+        };
+        assert_eq!(when.any.as_ref().map(Vec::len), Some(2));
+        for bad in [
+            "{ any = [] }",
+            "{ any = { ha = false } }",
+            "{ any = [{ hostname = \"x\" }] }",
+            "{ template = \"yes\" }",
+        ] {
+            assert!(policy(bad).is_err(), "{bad} must be refused");
+        }
     }
 }

@@ -13,7 +13,7 @@ use super::{
     StepPhase, VmRef,
 };
 use crate::engine::{Finding, InventoryIndex, Request};
-use crate::model::{Inventory, Vm, VmState};
+use crate::model::{Vm, VmState};
 use crate::platform::profile;
 use crate::policy::{Action, Mode, Phase, PolicySet, RuleKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -34,20 +34,9 @@ pub struct Built {
     pub findings: Vec<Finding>,
 }
 
-/// Builds the plan for `request` from the audit's `findings` (waivers already applied).
+/// Builds the plan for `request` from the audit's `findings` (waivers already applied), over
+/// the index the audit used.
 pub fn build_plan(
-    policy: &PolicySet,
-    inventory: &Inventory,
-    request: &Request,
-    findings: &[Finding],
-    options: &PlanOptions,
-) -> Built {
-    let index = InventoryIndex::new(inventory, &request.hosts);
-    build_plan_indexed(policy, &index, request, findings, options)
-}
-
-/// [`build_plan`] over an index the caller already built for `request.hosts`.
-pub fn build_plan_indexed(
     policy: &PolicySet,
     index: &InventoryIndex<'_>,
     request: &Request,

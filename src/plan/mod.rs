@@ -13,7 +13,7 @@ mod step_doc;
 #[cfg(test)]
 mod tests;
 
-pub use build::{Built, PlanOptions, build_plan, build_plan_indexed};
+pub use build::{Built, PlanOptions, build_plan};
 pub use file::{LoadedPlan, read_plan, read_plan_located, write_plan};
 pub use moveback::{MoveBack, move_back_steps, plan_move_back};
 pub use place::{floor_pct, room_above_floor};

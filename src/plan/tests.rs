@@ -2,7 +2,7 @@
 //! and a property test over generated inventories.
 
 use super::*;
-use crate::engine::{Finding, Request, audit_with};
+use crate::engine::{Finding, InventoryIndex, Request, evaluate};
 use crate::model::{Host, Inventory, Platform, Vm};
 use crate::policy::{Mode, PolicySet, builtin_sources, load};
 use proptest::prelude::*;
@@ -51,12 +51,13 @@ fn request(hosts: &[&str], mode: Mode, platform: Platform) -> Request {
 
 /// Audit, then plan, as `preflight audit --plan` does.
 fn run(policy: &PolicySet, inv: &Inventory, req: &Request, rolling: bool) -> (Plan, Vec<Finding>) {
-    let eval = audit_with(policy, inv, req, rolling);
+    let index = InventoryIndex::new(inv, &req.hosts);
+    let eval = evaluate(policy, &index, req, rolling);
     let options = PlanOptions {
         rolling,
         inputs: vec![],
     };
-    let built = build_plan(policy, inv, req, &eval.findings, &options);
+    let built = build_plan(policy, &index, req, &eval.findings, &options);
     (built.plan, built.findings)
 }
 
@@ -402,7 +403,7 @@ proptest! {
                 claims.extend(s.because.iter().map(|r| (r.clone(), name.clone())));
             }
             let req = Request { hosts: round, ..req.clone() };
-            let again = audit_with(&policy, &after, &req, false);
+            let again = evaluate(&policy, &InventoryIndex::new(&after, &req.hosts), &req, false);
             for f in again.findings.iter().filter(|f| !f.waived) {
                 let fixed = claims.iter().any(|(r, v)| *r == f.rule && f.vm.as_ref() == Some(v));
                 prop_assert!(!fixed, "still found after the move: {:?}", f);

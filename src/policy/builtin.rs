@@ -34,6 +34,7 @@ mod tests {
         for id in [
             "non-ha-running",
             "stranded-ha-vm",
+            "stranded-vm",
             "capacity",
             "not-restored",
             "imbalance",

@@ -115,6 +115,11 @@ pub struct VmWhen {
     pub min_memory_mb: Option<u64>,
     pub max_memory_mb: Option<u64>,
     pub min_vcpus: Option<u32>,
+    /// Whether the VM is a template. A rule whose `when` never names `template` does not apply
+    /// to templates (they never run; only rules written for them judge them).
+    pub template: Option<bool>,
+    /// Holds when one of these holds (CONTRACT 7.2 `any`).
+    pub any: Option<Vec<VmWhen>>,
 }
 
 #[derive(Debug, Clone)]

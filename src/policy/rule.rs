@@ -1,6 +1,6 @@
 //! Validating one `[[rule]]` table into a [`Rule`].
 
-use super::walk::{TableReader, content_offset};
+use super::walk::{TableReader, array_items, content_offset, type_error};
 use super::{Action, Metric, Mode, Origin, Phase, Rule, RuleKind, Severity, Template, VmWhen};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, did_you_mean};
 use crate::model::VmState;
@@ -37,6 +37,8 @@ const WHEN_KEYS: &[&str] = &[
     "min_memory_mb",
     "max_memory_mb",
     "min_vcpus",
+    "template",
+    "any",
 ];
 const KINDS: &[&str] = &["vm", "capacity", "placement", "balance"];
 /// More memory than any host has had: 64 TiB in MiB.
@@ -276,8 +278,43 @@ fn validate_when(
         min_vcpus: t
             .count("min_vcpus", 4096, diags)
             .map(|v| v.into_inner() as u32),
+        template: t.boolean("template", diags).map(Spanned::into_inner),
+        any: t.get("any").and_then(|v| validate_any(file, v, diags)),
     };
     (diags.0.len() == before).then_some(when)
+}
+
+/// `any = [ {…}, {…} ]`: a non-empty array of `when` tables.
+fn validate_any(
+    file: &SourceFile,
+    value: &Spanned<DeValue<'_>>,
+    diags: &mut Diagnostics,
+) -> Option<Vec<VmWhen>> {
+    let DeValue::Array(items) = value.get_ref() else {
+        diags.push(type_error(
+            file,
+            value.span(),
+            "`any`",
+            "an array of `when` tables",
+            value.get_ref(),
+        ));
+        return None;
+    };
+    if items.is_empty() {
+        diags.push(SourceDiag::at(
+            Code::PolicyValue,
+            "`any` lists no condition: the rule could never match",
+            file,
+            value.span(),
+            "give at least one `when` table",
+        ));
+        return None;
+    }
+    let before = diags.0.len();
+    let branches: Vec<VmWhen> = array_items(items)
+        .filter_map(|item| validate_when(file, item, diags))
+        .collect();
+    (diags.0.len() == before).then_some(branches)
 }
 
 /// Compiles a regex; a syntax error is labelled at its own column inside the string.

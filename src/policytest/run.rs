@@ -6,9 +6,9 @@
 //! after it against that plan.
 
 use super::{Case, Expected};
-use crate::engine::{self, Evaluation, FailOn, Finding, Request, Verdict, WAIVER_UNUSED, decide};
+use crate::engine::{Evaluation, FailOn, Finding, Request, Verdict, WAIVER_UNUSED, decide};
 use crate::model::Inventory;
-use crate::plan::{PlanOptions, build_plan};
+use crate::pipeline::{self, AuditOptions, Prepared};
 use crate::platform;
 use crate::policy::{Phase, PolicySet};
 
@@ -30,33 +30,32 @@ pub struct Mismatch {
     pub verdict: Option<(Verdict, Verdict)>,
 }
 
-/// Runs one case against the policy.
+/// Runs one case against the policy, through the pipeline the command line runs, so the
+/// verdict a case pins is the verdict `preflight audit` (or `restore`) gives.
 pub fn run_case(policy: &PolicySet, case: &Case) -> Status {
+    let request = request(case);
     let eval = match (case.phase, &case.before) {
-        (Phase::Restore, Some(before)) => restore(policy, before, case),
+        (Phase::Restore, Some(before)) => restore(policy, before, case, &request),
         // The parser requires `[case.before]` of every restore case; without one there is no
         // baseline, and judging the case as an audit is what it would mean.
         (Phase::Audit, _) | (Phase::Restore, None) => {
-            engine::audit(policy, &case.inventory, &request(case))
+            let inventory = Prepared::new(case.inventory.clone());
+            pipeline::audit(policy, &inventory, &request, &AuditOptions::default()).eval
         }
     };
     compare(case, &eval)
 }
 
-/// `audit --plan` on `before`, then `restore` of `case.inventory` against that plan. The plan
-/// is built from the audit's findings as the CLI builds it, so the baseline and host loads
-/// are exactly those a real plan file would record.
-fn restore(policy: &PolicySet, before: &Inventory, case: &Case) -> Evaluation {
-    let request = request(case);
-    let audit = engine::audit(policy, before, &request);
-    let built = build_plan(
-        policy,
-        before,
-        &request,
-        &audit.findings,
-        &PlanOptions::default(),
-    );
-    engine::restore(policy, &case.inventory, &built.plan, &request, &[]).eval
+/// `audit --plan` on `before`, then `restore` of `case.inventory` against that plan, as an
+/// operator runs the two commands: the baseline and host loads are exactly those a real plan
+/// file would record.
+fn restore(policy: &PolicySet, before: &Inventory, case: &Case, request: &Request) -> Evaluation {
+    let before = Prepared::new(before.clone());
+    let audit = pipeline::audit(policy, &before, request, &AuditOptions::default());
+    let after = Prepared::new(case.inventory.clone());
+    pipeline::restore(policy, &after, &audit.plan, request, FailOn::Error, &[])
+        .restored
+        .eval
 }
 
 /// The request a case stands for: its hosts, mode, platform (else the inventory's, else the

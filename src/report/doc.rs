@@ -345,6 +345,13 @@ fn balance(rows: &[ClusterBalance]) -> Vec<Block> {
 
 fn inputs(report: &Report) -> Vec<Block> {
     let mut rows = Vec::new();
+    if let Some(p) = &report.inputs.plan {
+        rows.push(vec![
+            Inline::Text("plan".into()),
+            Inline::Text(p.path.clone()),
+            Inline::Code(p.sha256.clone()),
+        ]);
+    }
     for i in &report.inputs.inventory {
         rows.push(vec![
             Inline::Text(format!("inventory ({})", i.format)),

@@ -181,6 +181,12 @@ fn verdict_suite(report: &Report) -> TestSuite {
     ] {
         suite.add_property(Property::new(k, v));
     }
+    if let Some(p) = &report.inputs.plan {
+        suite.add_property(Property::new(
+            format!("plan:{}", p.path),
+            format!("sha256:{}", p.sha256),
+        ));
+    }
     for i in &report.inputs.inventory {
         suite.add_property(Property::new(
             format!("inventory:{}", i.path),

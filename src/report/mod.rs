@@ -19,6 +19,7 @@ pub use subjects::{CheckedSubject, RuleInfo};
 pub use table::{FIXED_WIDTH as TABLE_WIDTH, Table};
 
 use crate::engine::{ClusterBalance, Evaluation, Finding, HostLoad, HostSample, Outcome, Verdict};
+use crate::plan::PlanInput;
 use crate::policy::Severity;
 use serde::Serialize;
 use std::io::{self, Write};
@@ -68,6 +69,9 @@ pub struct RequestInfo {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Inputs {
+    /// `restore`: the plan it judged the inventory against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanInput>,
     pub inventory: Vec<InventoryInput>,
     pub policies: Vec<PolicyInput>,
     pub tool_version: String,

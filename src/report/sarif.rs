@@ -322,12 +322,20 @@ fn artifacts(report: &Report) -> Vec<Artifact> {
         roles: Some(vec![json!(role)]),
         ..Artifact::default()
     };
+    // `restore`: the plan it judged the inventory against, as given on the command line.
     let mut out: Vec<Artifact> = report
         .inputs
-        .inventory
+        .plan
         .iter()
-        .map(|i| one(&i.path, &i.sha256, "analysisTarget"))
+        .map(|p| one(&p.path, &p.sha256, "referencedOnCommandLine"))
         .collect();
+    out.extend(
+        report
+            .inputs
+            .inventory
+            .iter()
+            .map(|i| one(&i.path, &i.sha256, "analysisTarget")),
+    );
     out.extend(
         report
             .inputs

@@ -2,15 +2,14 @@
 //! rule metadata that SARIF puts under `tool.driver.rules`.
 //!
 //! Findings only say what went wrong. A pipeline's test tab should also list what was checked
-//! and passed, so the CLI asks [`checked`] for every subject each rule judged. This is a pure
+//! and passed, so the audit pipeline asks [`checked`] for every subject each rule judged. This is a pure
 //! function of (policy, inventory, request) and mirrors the engine's selection: `vm` rules
 //! judge every VM on the target hosts, `capacity` rules every host of the affected clusters.
 //! For `restore`, [`checked_restore`] does the same from the plan: `placement` rules judge
 //! every baseline VM and every target host (is it up again?), `balance` rules every affected
 //! cluster.
 
-use crate::engine::{InventoryIndex, Request, WAIVER_EXPIRED, WAIVER_UNUSED};
-use crate::model::Inventory;
+use crate::engine::{InventoryIndex, Request, WAIVER_EXPIRED, WAIVER_UNUSED, applies_to};
 use crate::plan::Plan;
 use crate::policy::{Phase, PolicySet, Rule, RuleKind, Severity};
 use serde::Serialize;
@@ -91,21 +90,9 @@ fn waiver_rule(id: &str, title: &str, remediation: &str) -> RuleInfo {
     }
 }
 
-/// Every subject each audit-phase rule of the request looked at, sorted and without repeats.
+/// Every subject each audit-phase rule of the request looked at, sorted and without repeats,
+/// over the index the audit used.
 pub fn checked(
-    policy: &PolicySet,
-    inventory: &Inventory,
-    request: &Request,
-) -> Vec<CheckedSubject> {
-    checked_indexed(
-        policy,
-        &InventoryIndex::new(inventory, &request.hosts),
-        request,
-    )
-}
-
-/// [`checked`] over an index the caller already built for `request.hosts`.
-pub fn checked_indexed(
     policy: &PolicySet,
     index: &InventoryIndex<'_>,
     request: &Request,
@@ -117,10 +104,10 @@ pub fn checked_indexed(
         .filter(|r| r.phase == Phase::Audit && r.applies_in(request.mode))
     {
         match rule.kind {
-            RuleKind::Vm(_) => {
+            RuleKind::Vm(ref when) => {
                 for pos in index.targets() {
                     let host = index.host(pos);
-                    for vm in index.vms_on(pos) {
+                    for vm in index.vms_on(pos).filter(|vm| applies_to(when, vm)) {
                         out.insert(CheckedSubject {
                             rule: rule.id.clone(),
                             cluster: host.cluster.as_deref().map(str::to_string),
@@ -197,7 +184,8 @@ pub fn checked_restore(policy: &PolicySet, plan: &Plan, request: &Request) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Host, HostState, Platform, Vm, VmState};
+    use crate::model::{Host, HostState, Inventory, Platform, Vm, VmState};
+    use crate::pipeline::{self, Prepared};
     use crate::policy::{self, Mode};
 
     fn host(name: &str, cluster: &str) -> Host {
@@ -245,7 +233,11 @@ mod tests {
             ..Inventory::default()
         };
         let policy = policy::load(policy::builtin_sources()).unwrap();
-        let got = checked(&policy, &inventory, &request(Mode::Patch));
+        let audit = |mode| {
+            let prepared = Prepared::new(inventory.clone());
+            pipeline::audit(&policy, &prepared, &request(mode), &Default::default()).checked
+        };
+        let got = audit(Mode::Patch);
         let names: Vec<String> = got
             .iter()
             .map(|s| {
@@ -258,7 +250,7 @@ mod tests {
             names,
             ["capacity:A1/-", "capacity:A2/-", "non-ha-running:A1/v1"]
         );
-        let decommission = checked(&policy, &inventory, &request(Mode::Decommission));
+        let decommission = audit(Mode::Decommission);
         assert!(decommission.iter().any(|s| s.rule == "stranded-ha-vm"));
     }
 
@@ -271,8 +263,9 @@ mod tests {
         };
         let policy = policy::load(policy::builtin_sources()).unwrap();
         let req = request(Mode::Patch);
-        let plan = crate::plan::build_plan(&policy, &inventory, &req, &[], &Default::default());
-        let got: Vec<String> = checked_restore(&policy, &plan.plan, &req)
+        let prepared = Prepared::new(inventory);
+        let run = pipeline::audit(&policy, &prepared, &req, &Default::default());
+        let got: Vec<String> = checked_restore(&policy, &run.plan, &req)
             .iter()
             .map(|s| {
                 let part = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
@@ -296,7 +289,7 @@ mod tests {
         );
         // An audit checks none of these: restore rules are not audit rules and back.
         assert!(
-            checked(&policy, &inventory, &req)
+            run.checked
                 .iter()
                 .all(|s| s.rule != "imbalance" && s.rule != "not-restored")
         );

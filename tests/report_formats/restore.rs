@@ -58,10 +58,18 @@ fn every_restore_format_is_snapshotted_and_byte_identical() {
             restore(&a, AFTER, format).0,
             "{format} differs on rerun"
         );
-        // A plan written elsewhere by another run gives the same bytes: no temp path leaks.
+        // The record names the plan it judged, by the path given and its digest (every
+        // format that lists the inputs: the table lists none); a plan written elsewhere by
+        // another run gives the same bytes but for that path.
+        assert_eq!(
+            out.contains(&a),
+            *format != "table",
+            "{format} and the plan {a}"
+        );
+        let out = out.replace(&a, "plan.json");
         assert_eq!(
             out,
-            restore(&b, AFTER, format).0,
+            restore(&b, AFTER, format).0.replace(&b, "plan.json"),
             "{format} depends on the plan"
         );
         // Beside the audit's snapshots, so every report snapshot is in one folder.
