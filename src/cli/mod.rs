@@ -9,6 +9,7 @@ mod policy_cmds;
 mod policytest;
 mod progress;
 mod render;
+mod replace;
 mod restore;
 
 use crate::diag::Diagnostics;

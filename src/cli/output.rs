@@ -1,4 +1,5 @@
-//! Writing output: to stdout (a closed pipe is not an error) or to a file replaced atomically.
+//! Writing output: to stdout (a closed pipe is not an error) or to a file replaced atomically
+//! (a device or FIFO is written to in place).
 
 use super::{Cli, FormatArg, ReportArgs, color_enabled};
 use crate::diag::{Code, Diagnostics, SourceDiag};
@@ -7,8 +8,8 @@ use std::io::IsTerminal;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Writes what `render` produces to `path` (atomically: a temporary file in the same folder,
-/// renamed over the target) or to stdout when `path` is `None`.
+/// Writes what `render` produces to `path` (see [`write_atomically`]) or to stdout when `path`
+/// is `None`.
 pub fn emit(
     path: Option<&str>,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -49,24 +50,13 @@ fn is_broken_pipe(e: &io::Error) -> bool {
             .is_some_and(is_broken_pipe)
 }
 
-/// Replaces `path` with the rendered bytes so a reader never sees half a file.
+/// Writes the rendered bytes to `path`: a regular file is replaced atomically so a reader never
+/// sees half of it; a device or FIFO is written to in place (see [`super::replace`]).
 pub fn write_atomically(
     path: &Path,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    {
-        let mut w = io::BufWriter::new(tmp.as_file_mut());
-        render(&mut w)?;
-        w.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    super::replace::write_file(path, render)
 }
 
 /// Writes the report in the format asked for, to `--output` or stdout; with `--quiet`, stdout
