@@ -77,6 +77,8 @@ codes! {
     RenderTarget => "render::target", "the plan's platform is not one the render target drives";
     RenderUnwritable => "render::unwritable", "a value cannot be written into a script safely";
     OutputWrite => "output::write", "an output file could not be written";
+    UsageSameFile => "usage::same-file", "an output file is one of the run's inputs or another of its outputs";
+    UsageArguments => "usage::arguments", "the command line could not be parsed";
 }
 
 impl fmt::Display for Code {

@@ -11,6 +11,7 @@ mod progress;
 mod render;
 mod replace;
 mod restore;
+mod same_file;
 
 use crate::diag::Diagnostics;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -262,11 +263,15 @@ impl FailOnArg {
 
 /// Runs preflight with these arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
+            if code == 2 {
+                output::record_unparsed(&args, &e);
+            }
             return code;
         }
     };
@@ -274,6 +279,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         cli.color,
         std::io::IsTerminal::is_terminal(&std::io::stderr()),
     );
+    // Before anything is read: an output that is an input would destroy it.
+    let (inputs, outputs) = same_file::files_of(&cli.command);
+    if let Err(diags) = same_file::check(&inputs, &outputs) {
+        print_diagnostics(&diags, color);
+        return 2;
+    }
     let result = match &cli.command {
         Command::Audit(a) => audit::run(a, &cli),
         Command::Restore(r) => restore::run(r, &cli),
@@ -289,6 +300,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(code) => code,
         Err(diags) => {
             print_diagnostics(&diags, color);
+            // The report's place gets this run's record, never an earlier run's verdict.
+            output::write_error_record(&cli.command, &diags, color);
             2
         }
     }
