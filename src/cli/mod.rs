@@ -46,7 +46,6 @@ pub enum Command {
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to stdout: preflight(1), or a subcommand's.
-    #[command(hide = true)]
     Man(completions::ManArgs),
 }
 
@@ -337,5 +336,16 @@ pub(crate) fn print_diagnostics(diags: &Diagnostics, color: bool) {
     let n = diags.0.iter().filter(|d| !d.warning).count();
     if n > 1 {
         let _ = writeln!(err, "error: {n} problems; nothing was evaluated");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_argument_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }
