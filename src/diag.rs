@@ -322,7 +322,10 @@ impl SourceFile {
 
     /// The 0-based line holding a byte offset.
     fn line_of(&self, offset: usize) -> usize {
-        self.position(offset).0
+        match self.index() {
+            Some(index) => index.line_of(offset),
+            None => self.position(offset).0,
+        }
     }
 
     /// The bytes of a 0-based line, without its line break.
@@ -358,6 +361,12 @@ impl SourceFile {
         let (line, column) = self.position(offset);
         (line + 1, column + 1)
     }
+}
+
+/// How many line indexes this thread has built, for tests that pin "once per file".
+#[cfg(test)]
+pub fn indexes_built() -> usize {
+    index::BUILT.with(|b| b.get())
 }
 
 /// `(line, column)`, 1-based, of a byte offset into `text`; the column counts characters.

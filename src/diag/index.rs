@@ -45,7 +45,7 @@ impl LineIndex {
         let mut count = 0u32;
         for chunk in bytes.chunks(CHECKPOINT) {
             chars.push(count);
-            count += chunk.iter().filter(|b| !is_continuation(**b)).count() as u32;
+            count += count_chars(chunk) as u32;
         }
         chars.push(count);
         Some(LineIndex { starts, chars })
@@ -76,10 +76,7 @@ impl LineIndex {
         let k = offset / CHECKPOINT;
         let base = self.chars.get(k).map_or(0, |c| *c as usize);
         let from = (k * CHECKPOINT).min(offset);
-        base + text.as_bytes()[from..offset]
-            .iter()
-            .filter(|b| !is_continuation(**b))
-            .count()
+        base + count_chars(&text.as_bytes()[from..offset])
     }
 
     /// `(line, column)`, both 0-based, of byte `offset`; the column counts characters.
@@ -87,15 +84,22 @@ impl LineIndex {
         let offset = floor_boundary(text, offset);
         let line = self.line_of(offset);
         let start = self.starts[line] as usize;
-        (
-            line,
-            self.chars_before(text, offset) - self.chars_before(text, start),
-        )
+        let column = if offset - start <= CHECKPOINT {
+            count_chars(&text.as_bytes()[start..offset])
+        } else {
+            self.chars_before(text, offset) - self.chars_before(text, start)
+        };
+        (line, column)
     }
 }
 
 fn is_continuation(b: u8) -> bool {
-    (0x80..0xC0).contains(&b)
+    (b as i8) < -0x40
+}
+
+/// The characters in `bytes`: those that are not UTF-8 continuation bytes.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| !is_continuation(**b)).count()
 }
 
 /// The nearest character boundary at or before `offset`, within `text`.
