@@ -74,8 +74,7 @@ fn replace(
         // Created with 0666: the kernel takes the umask off, as for any file the user makes.
         builder.permissions(fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder.tempfile_in(dir)?;
-    let _cleanup = cleanup::Registered::new(tmp.path());
+    let (mut tmp, _cleanup) = cleanup::Registered::create(|| builder.tempfile_in(dir))?;
     if let Some(perms) = keep {
         tmp.as_file().set_permissions(perms)?;
     }
@@ -92,6 +91,7 @@ fn replace(
 /// The temporary files being written, removed when SIGINT or SIGTERM ends the run.
 mod cleanup {
     use super::PathBuf;
+    #[cfg(test)]
     use std::path::Path;
     use std::sync::{Mutex, PoisonError};
 
@@ -101,12 +101,18 @@ mod cleanup {
     pub struct Registered(PathBuf);
 
     impl Registered {
-        pub fn new(path: &Path) -> Registered {
+        /// Creates a temporary file with `create` and lists it. The signal handler is in place
+        /// first, and the list stays locked from creation to listing, so a signal at any
+        /// moment finds the file on the list.
+        pub fn create(
+            create: impl FnOnce() -> std::io::Result<tempfile::NamedTempFile>,
+        ) -> std::io::Result<(tempfile::NamedTempFile, Registered)> {
             install();
-            LIVE.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(path.to_path_buf());
-            Registered(path.to_path_buf())
+            let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+            let tmp = create()?;
+            live.push(tmp.path().to_path_buf());
+            let registered = Registered(tmp.path().to_path_buf());
+            Ok((tmp, registered))
         }
     }
 
