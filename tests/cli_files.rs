@@ -268,3 +268,31 @@ fn now_refuses_an_offset_of_24_hours() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("usage::now"), "{err}");
 }
+
+#[test]
+fn the_sarif_error_record_passes_the_2_1_0_schema() {
+    // The vendored schema's two `language` patterns need the repair report_formats.rs explains.
+    let text = include_str!("fixtures/schemas/sarif-schema-2.1.0.json").replace(
+        r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#,
+        r#""^[a-zA-Z]{2}$|^[a-zA-Z]{2}-[a-zA-Z]{2}$""#,
+    );
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let (dir, inv) = workspace();
+    let report = dir.path().join("report.sarif");
+    let (code, _, err) = run(&audit_args(
+        s(&inv),
+        &["--now", "soon", "--format", "sarif", "--output", s(&report)],
+    ));
+    assert_eq!(code, 2, "{err}");
+    let doc: serde_json::Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(
+        doc["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+}
