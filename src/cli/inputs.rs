@@ -33,7 +33,10 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
     let mut inputs = Vec::new();
     let on_terminal = std::io::stderr().is_terminal();
     for path in &args.inventory {
-        let _progress = Progress::start(format!("reading {path}"), on_terminal);
+        let _progress = Progress::start(
+            format!("reading {}", crate::diag::escape_controls_inline(path)),
+            on_terminal,
+        );
         let (sha256, parsed) = match inventory::read_and_parse(path, forced) {
             Ok(read) => read,
             Err(e) => {
