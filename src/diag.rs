@@ -578,6 +578,27 @@ mod tests {
         assert_eq!(index::BUILT.with(|b| b.get()) - before, 1);
     }
 
+    proptest::proptest! {
+        /// Any text, any labels (past the end, inside a character, over line breaks): the
+        /// rendering never panics and points at a line and column of the file.
+        #[test]
+        fn rendering_never_panics(
+            text in "[a-zé✓\n\r\t\u{1b}\u{7f}]{0,3000}",
+            spans in proptest::collection::vec((0usize..3200, 0usize..3200), 1..4),
+        ) {
+            // Half the cases on one long line, cut to windows.
+            let text = if spans[0].1 % 2 == 0 { text.replace('\n', " ").repeat(3) } else { text };
+            let file = SourceFile::new("any", text);
+            let mut d = SourceDiag::at(Code::InventoryField, "m", &file, spans[0].0..spans[0].0 + spans[0].1, "a");
+            for (start, len) in &spans[1..] {
+                d = d.with_label(*start..start + len, "b");
+            }
+            let out = render(&d);
+            proptest::prop_assert!(out.contains("any:"), "{}", out);
+            proptest::prop_assert!(!out.contains('\u{1b}'), "an ESC was sent");
+        }
+    }
+
     #[test]
     fn did_you_mean_finds_close_names_only() {
         assert_eq!(

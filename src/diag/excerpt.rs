@@ -177,11 +177,14 @@ impl SourceCode for Excerpt {
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let piece = self.piece(span).ok_or(MietteError::OutOfBounds)?;
-        let shown = &self.text[piece.range.clone()];
+        // Spans come from this excerpt's own labels; anything else is out of bounds, never a
+        // panic while an error is being reported.
+        let slice = |r: Range<usize>| self.text.get(r).ok_or(MietteError::OutOfBounds);
+        let shown = slice(piece.range.clone())?;
         let lines = shown.matches('\n').count();
         if context_lines_before == 0 && context_lines_after == 0 {
             // The renderer asks for the label itself to print its line and column.
-            let before = &self.text[piece.range.start..span.offset()];
+            let before = slice(piece.range.start..span.offset())?;
             let (line, column) = match before.rfind('\n') {
                 None => (piece.line, piece.column + before.chars().count()),
                 Some(i) => (
@@ -189,7 +192,7 @@ impl SourceCode for Excerpt {
                     before[i + 1..].chars().count(),
                 ),
             };
-            let data = &self.text[span.offset()..span.offset() + span.len()];
+            let data = slice(span.offset()..span.offset() + span.len())?;
             return Ok(Box::new(MietteSpanContents::new_named(
                 self.name.clone(),
                 data.as_bytes(),
