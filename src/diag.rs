@@ -5,7 +5,7 @@
 //! help line (the did-you-mean). [`Diagnostics`] carries all problems of a run at once.
 //!
 //! Rendering never echoes a whole long line nor sends a control character from the inputs to
-//! the terminal: see [`excerpt`] and [`terminal`].
+//! the terminal: see the `excerpt` and `terminal` modules, and [`escape_controls`].
 
 mod excerpt;
 mod index;
