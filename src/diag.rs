@@ -3,11 +3,22 @@
 //! Every input error (policy, inventory, plan, flag) becomes a [`SourceDiag`]: a code from
 //! [`Code`], a message, the file it came from, labels under the offending text and an optional
 //! help line (the did-you-mean). [`Diagnostics`] carries all problems of a run at once.
+//!
+//! Rendering never echoes a whole long line nor sends a control character from the inputs to
+//! the terminal: see the `excerpt` and `terminal` modules, and [`escape_controls`].
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+mod excerpt;
+mod index;
+mod terminal;
+
+pub use terminal::{escape_controls, escape_controls_inline};
+
+use excerpt::Excerpt;
+use index::LineIndex;
+use miette::{Diagnostic, LabeledSpan, SourceSpan};
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 macro_rules! codes {
     ($($variant:ident => $code:literal, $desc:literal;)*) => {
@@ -67,6 +78,8 @@ codes! {
     RenderUnwritable => "render::unwritable", "a value cannot be written into a script safely";
     OutputWrite => "output::write", "an output file could not be written";
     InventoryHostConflict => "inventory::host-conflict", "a host is listed twice with facts that contradict each other";
+    UsageSameFile => "usage::same-file", "an output file is one of the run's inputs or another of its outputs";
+    UsageArguments => "usage::arguments", "the command line could not be parsed";
 }
 
 impl fmt::Display for Code {
@@ -80,12 +93,14 @@ impl fmt::Display for Code {
 pub struct SourceDiag {
     pub code: Code,
     pub message: String,
-    pub src: Option<NamedSource<Arc<String>>>,
+    pub src: Option<SourceFile>,
     pub labels: Vec<LabeledSpan>,
     pub help: Option<String>,
     pub warning: bool,
     /// Other places that belong to this problem (e.g. a duplicate's first definition).
     pub related: Vec<SourceDiag>,
+    /// What the renderer is shown of `src`, made from `labels` the first time it is rendered.
+    shown: OnceLock<Excerpt>,
 }
 
 impl SourceDiag {
@@ -99,6 +114,7 @@ impl SourceDiag {
             help: None,
             warning: false,
             related: Vec::new(),
+            shown: OnceLock::new(),
         }
     }
 
@@ -114,7 +130,7 @@ impl SourceDiag {
         SourceDiag {
             code,
             message: message.into(),
-            src: Some(file.named()),
+            src: Some(file.clone()),
             labels: vec![LabeledSpan::new_with_span(
                 Some(label.into()),
                 SourceSpan::from(span),
@@ -122,6 +138,7 @@ impl SourceDiag {
             help: None,
             warning: false,
             related: Vec::new(),
+            shown: OnceLock::new(),
         }
     }
 
@@ -135,6 +152,7 @@ impl SourceDiag {
             Some(label.into()),
             SourceSpan::from(span),
         ));
+        self.shown = OnceLock::new();
         self
     }
 
@@ -142,7 +160,13 @@ impl SourceDiag {
     pub fn line_col(&self) -> Option<(usize, usize)> {
         let src = self.src.as_ref()?;
         let offset = self.labels.first()?.offset();
-        Some(line_col(src.inner(), offset))
+        Some(src.line_col(offset))
+    }
+
+    /// The excerpt of the file the renderer is shown, if the diagnostic points into one.
+    fn shown(&self) -> Option<&Excerpt> {
+        let src = self.src.as_ref()?;
+        Some(self.shown.get_or_init(|| Excerpt::new(src, &self.labels)))
     }
 
     fn first_offset(&self) -> usize {
@@ -152,7 +176,7 @@ impl SourceDiag {
 
 impl fmt::Display for SourceDiag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&escape_controls(&self.message))
     }
 }
 
@@ -174,18 +198,20 @@ impl Diagnostic for SourceDiag {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+            .map(|h| Box::new(escape_controls(h)) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.shown().map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         if self.labels.is_empty() {
-            None
-        } else {
-            Some(Box::new(self.labels.iter().cloned()))
+            return None;
+        }
+        match self.shown() {
+            Some(shown) => Some(Box::new(shown.labels.iter().cloned())),
+            None => Some(Box::new(self.labels.iter().cloned())),
         }
     }
 
@@ -218,8 +244,8 @@ impl Diagnostics {
     /// Orders diagnostics by file and position so the output does not depend on map order.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
-            let an = a.src.as_ref().map(|s| s.name().to_string());
-            let bn = b.src.as_ref().map(|s| s.name().to_string());
+            let an = a.src.as_ref().map(|s| s.name.as_str());
+            let bn = b.src.as_ref().map(|s| s.name.as_str());
             an.cmp(&bn)
                 .then(a.first_offset().cmp(&b.first_offset()))
                 .then(a.message.cmp(&b.message))
@@ -260,11 +286,13 @@ impl Diagnostic for Diagnostics {
     }
 }
 
-/// A file's name (as the user gave it) and text, shared by every diagnostic pointing into it.
+/// A file's name (as the user gave it) and text, shared by every diagnostic pointing into it,
+/// with the start of each line worked out once, the first time a position is asked for.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<String>,
+    index: Arc<OnceLock<Option<LineIndex>>>,
 }
 
 impl SourceFile {
@@ -272,11 +300,55 @@ impl SourceFile {
         SourceFile {
             name: name.into(),
             text: Arc::new(text.into()),
+            index: Arc::new(OnceLock::new()),
         }
     }
 
-    pub fn named(&self) -> NamedSource<Arc<String>> {
-        NamedSource::new(self.name.clone(), Arc::clone(&self.text))
+    fn index(&self) -> Option<&LineIndex> {
+        self.index
+            .get_or_init(|| LineIndex::new(&self.text))
+            .as_ref()
+    }
+
+    /// `(line, column)`, both 0-based, of a byte offset; the column counts characters.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        match self.index() {
+            Some(index) => index.position(&self.text, offset),
+            None => {
+                let (line, column) = line_col(&self.text, offset);
+                (line - 1, column - 1)
+            }
+        }
+    }
+
+    /// The 0-based line holding a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        match self.index() {
+            Some(index) => index.line_of(offset),
+            None => self.position(offset).0,
+        }
+    }
+
+    /// The bytes of a 0-based line, without its line break.
+    fn line_range(&self, line: usize) -> Range<usize> {
+        match self.index() {
+            Some(index) => index.line_range(&self.text, line),
+            None => {
+                let text = self.text.as_str();
+                let start = text
+                    .split_inclusive('\n')
+                    .take(line)
+                    .map(str::len)
+                    .sum::<usize>()
+                    .min(text.len());
+                let rest = &text[start..];
+                let mut end = start + rest.find('\n').unwrap_or(rest.len());
+                if end > start && text.as_bytes()[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                start..end
+            }
+        }
     }
 
     fn clamp(&self, span: Range<usize>) -> Range<usize> {
@@ -285,13 +357,22 @@ impl SourceFile {
         start..span.end.clamp(start, len)
     }
 
-    /// `(line, column)`, 1-based, of a byte offset.
+    /// `(line, column)`, 1-based, of a byte offset; the column counts characters.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.text, offset)
+        let (line, column) = self.position(offset);
+        (line + 1, column + 1)
     }
 }
 
+/// How many line indexes this thread has built, for tests that pin "once per file".
+#[cfg(test)]
+pub fn indexes_built() -> usize {
+    index::BUILT.with(|b| b.get())
+}
+
 /// `(line, column)`, 1-based, of a byte offset into `text`; the column counts characters.
+/// This counts from the start of `text` on every call: for more than one position in a file,
+/// use [`SourceFile::line_col`], which indexes the file once.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
@@ -359,6 +440,164 @@ mod tests {
         assert_eq!(line_col(text, 8), (3, 1));
         assert_eq!(offset_of(text, 2, 3), 5);
         assert_eq!(offset_of(text, 3, 1), 8);
+    }
+
+    fn render(d: &SourceDiag) -> String {
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+                .with_width(100);
+        let mut out = String::new();
+        handler.render_report(&mut out, d).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_fault_far_along_one_long_line_shows_a_short_excerpt() {
+        // A one-line export: a fault at byte 200,000, past miette's 65,535-column limit.
+        let mut text = "[".to_string();
+        while text.len() < 200_000 {
+            text.push_str(r#"{"name":"vm","state":"running"},"#);
+        }
+        let at = text.len();
+        text.push_str(r#"{"name":"BAD","state":"melting"}"#);
+        while text.len() < 300_000 {
+            text.push_str(r#",{"name":"vm","state":"running"}"#);
+        }
+        text.push(']');
+        let file = SourceFile::new("pvesh.json", text);
+        let d = SourceDiag::at(
+            Code::InventoryUnknownState,
+            "unknown state",
+            &file,
+            at + 20..at + 29,
+            "this state",
+        )
+        .with_label(at + 9..at + 14, "this guest")
+        .with_label(250_000..250_004, "far away");
+        let out = render(&d);
+        // The header points at the first label in the file.
+        assert!(out.contains(&format!("pvesh.json:1:{}", at + 10)), "{out}");
+        assert!(out.contains("pvesh.json:1:250001"), "{out}");
+        assert!(out.contains(r#"{"name":"BAD","state":"melting"}"#), "{out}");
+        assert!(
+            out.contains("this state") && out.contains("far away"),
+            "{out}"
+        );
+        assert!(out.len() < 3000, "{} bytes: {out}", out.len());
+        assert_eq!(d.line_col(), Some((1, at + 21)));
+    }
+
+    #[test]
+    fn a_label_over_a_whole_long_line_is_cut() {
+        let text = format!("short\n{}\nend\n", "é".repeat(100_000));
+        let file = SourceFile::new("f", text);
+        let d = SourceDiag::at(
+            Code::InventoryField,
+            "bad",
+            &file,
+            0..file.text.len(),
+            "all of it",
+        );
+        let out = render(&d);
+        assert!(out.contains("f:1:1"), "{out}");
+        assert!(out.len() < 3000, "{} bytes", out.len());
+        let d = SourceDiag::at(
+            Code::InventoryField,
+            "bad",
+            &file,
+            6 + 2 * 80_000..6 + 2 * 80_001,
+            "here",
+        );
+        let out = render(&d);
+        assert!(out.contains("f:2:80001"), "{out}");
+        assert!(out.len() < 3000, "{} bytes", out.len());
+    }
+
+    #[test]
+    fn short_files_show_the_lines_around_the_fault() {
+        let file = SourceFile::new(
+            "p.toml",
+            "[[rule]]\nid = \"x\"\nseverty = 1\nkind = \"y\"\n",
+        );
+        let at = file.text.find("severty").unwrap();
+        let d = SourceDiag::at(
+            Code::PolicyUnknownKey,
+            "unknown key",
+            &file,
+            at..at + 7,
+            "this key",
+        );
+        let out = render(&d);
+        assert!(out.contains("p.toml:3:1"), "{out}");
+        for line in ["id = \"x\"", "severty = 1", "kind = \"y\""] {
+            assert!(out.contains(line), "{out}");
+        }
+        assert!(!out.contains("[[rule]]"), "{out}");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let file = SourceFile::new(
+            "inv\u{1b}]0;x\u{7}.json",
+            "{\"name\": \"vm\u{1b}[2J\u{9b}1m\r\"}\r\n",
+        );
+        let d = SourceDiag::at(
+            Code::InventoryField,
+            "VM vm\u{1b}[2J is odd",
+            &file,
+            10..17,
+            "name \u{1b}[31m",
+        )
+        .with_help("rename vm\u{1b}[2J");
+        let out = render(&d);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{9b}') && !out.contains('\u{7}'),
+            "{out:?}"
+        );
+        assert!(out.contains("VM vm\\u{1b}[2J is odd"), "{out}");
+        assert!(out.contains("vm␛[2J"), "{out}");
+        assert!(out.contains("rename vm\\u{1b}[2J"), "{out}");
+        assert!(out.contains(":1:11"), "{out}");
+    }
+
+    #[test]
+    fn a_file_is_indexed_once_for_all_its_diagnostics() {
+        let text: String = (0..20_000).map(|i| format!("key{i} = {i}\n")).collect();
+        let file = SourceFile::new("big.toml", text);
+        let before = index::BUILT.with(|b| b.get());
+        let diags: Vec<SourceDiag> = (0..20_000)
+            .step_by(7)
+            .map(|i| {
+                let at = file.text.find(&format!("key{i} ")).unwrap();
+                SourceDiag::at(Code::PolicyUnknownKey, "unknown", &file, at..at + 3, "here")
+            })
+            .collect();
+        for d in &diags {
+            assert!(d.line_col().is_some());
+            assert!(render(d).contains("big.toml:"));
+        }
+        assert_eq!(index::BUILT.with(|b| b.get()) - before, 1);
+    }
+
+    proptest::proptest! {
+        /// Any text, any labels (past the end, inside a character, over line breaks): the
+        /// rendering never panics and points at a line and column of the file.
+        #[test]
+        fn rendering_never_panics(
+            text in "[a-zé✓\n\r\t\u{1b}\u{7f}]{0,3000}",
+            spans in proptest::collection::vec((0usize..3200, 0usize..3200), 1..4),
+        ) {
+            // Half the cases on one long line, cut to windows.
+            let text = if spans[0].1 % 2 == 0 { text.replace('\n', " ").repeat(3) } else { text };
+            let file = SourceFile::new("any", text);
+            let mut d = SourceDiag::at(Code::InventoryField, "m", &file, spans[0].0..spans[0].0 + spans[0].1, "a");
+            for (start, len) in &spans[1..] {
+                d = d.with_label(*start..start + len, "b");
+            }
+            let out = render(&d);
+            proptest::prop_assert!(out.contains("any:"), "{}", out);
+            proptest::prop_assert!(!out.contains('\u{1b}'), "an ESC was sent");
+        }
     }
 
     #[test]

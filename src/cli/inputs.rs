@@ -32,7 +32,10 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
     let mut inputs = Vec::new();
     let on_terminal = std::io::stderr().is_terminal();
     for path in &args.inventory {
-        let _progress = Progress::start(format!("reading {path}"), on_terminal);
+        let _progress = Progress::start(
+            format!("reading {}", crate::diag::escape_controls_inline(path)),
+            on_terminal,
+        );
         let (sha256, parsed) = match inventory::read_and_parse(path, forced) {
             Ok(read) => read,
             Err(e) => {
@@ -94,17 +97,142 @@ pub fn record_inputs(inventory: Vec<InventoryInput>, set: &PolicySet) -> Inputs 
     }
 }
 
-/// `--now`, or the system clock.
+/// `--now`, or the system clock. Beyond what the timestamp parser checks, the UTC offset must be
+/// one RFC 3339 allows (at most 23:59 either way; `+24:00` would silently mean a day earlier),
+/// and a time zone annotation (`…+01:00[Europe/Paris]`) must agree with the offset: when they
+/// disagree, which instant was meant is unknown, so the run stops rather than guess.
 pub fn parse_now(now: Option<&str>) -> Result<jiff::Timestamp, Diagnostics> {
-    match now {
-        None => Ok(jiff::Timestamp::now()),
-        Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
-            SourceDiag::plain(
-                Code::UsageNow,
-                format!("--now {s} is not an RFC 3339 timestamp: {e}"),
-            )
-            .with_help("write it like 2026-11-25T08:00:00Z or 2026-11-25T09:00:00+01:00")
-            .into()
-        }),
+    let Some(s) = now else {
+        return Ok(jiff::Timestamp::now());
+    };
+    let bad = |why: String| -> Diagnostics {
+        SourceDiag::plain(
+            Code::UsageNow,
+            format!(
+                "--now {} is not an RFC 3339 timestamp: {why}",
+                s.escape_debug()
+            ),
+        )
+        .with_help("write it like 2026-11-25T08:00:00Z or 2026-11-25T09:00:00+01:00")
+        .into()
+    };
+    let ts = s
+        .parse::<jiff::Timestamp>()
+        .map_err(|e| bad(e.to_string()))?;
+    let (body, annotations) = s.split_at(s.find('[').unwrap_or(s.len()));
+    let offset = offset_seconds(body).map_err(&bad)?;
+    for note in annotations
+        .split(['[', ']'])
+        .filter(|a| !a.is_empty())
+        .map(|a| a.trim_start_matches('!'))
+        // `key=value` tags (a calendar) say nothing about the instant.
+        .filter(|a| !a.contains('='))
+    {
+        let zone_offset = if note.starts_with(['+', '-']) {
+            offset_seconds(note).map_err(&bad)?
+        } else {
+            let tz = jiff::tz::TimeZone::get(note)
+                .map_err(|e| bad(format!("time zone `{}`: {e}", note.escape_debug())))?;
+            Some(tz.to_offset(ts).seconds())
+        };
+        // `Z` says the UTC instant is known and the local offset is not: any zone fits it.
+        if let (Some(given), Some(zone)) = (offset, zone_offset)
+            && given != zone
+        {
+            return Err(bad(format!(
+                "its offset {} is not {}'s offset at that time ({})",
+                hhmm(given),
+                note.escape_debug(),
+                hhmm(zone)
+            )));
+        }
+    }
+    Ok(ts)
+}
+
+/// The UTC offset at the end of `text` in seconds: `None` for `Z`, an error past ±23:59.
+fn offset_seconds(text: &str) -> Result<Option<i32>, String> {
+    if text.ends_with(['Z', 'z']) {
+        return Ok(None);
+    }
+    // The offset starts at the last sign after the time of day (the date has hyphens too).
+    let time_start = text.find(['T', 't', ' ']).map_or(0, |i| i + 1);
+    let Some(sign_at) = text[time_start..].rfind(['+', '-']).map(|i| i + time_start) else {
+        return Err("it has no UTC offset".into());
+    };
+    let digits: String = text[sign_at + 1..].chars().filter(|c| *c != ':').collect();
+    let (h, m) = digits.split_at(digits.len().min(2));
+    let hours: i32 = h
+        .parse()
+        .map_err(|_| format!("bad offset `{}`", &text[sign_at..]))?;
+    let minutes: i32 = if m.is_empty() {
+        0
+    } else {
+        m.get(..2)
+            .and_then(|m| m.parse().ok())
+            .ok_or_else(|| format!("bad offset `{}`", &text[sign_at..]))?
+    };
+    if hours > 23 || minutes > 59 {
+        return Err(format!(
+            "the offset `{}` is out of range (-23:59 to +23:59)",
+            &text[sign_at..]
+        ));
+    }
+    let sign = if text[sign_at..].starts_with('-') {
+        -1
+    } else {
+        1
+    };
+    Ok(Some(sign * (hours * 3600 + minutes * 60)))
+}
+
+fn hhmm(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let s = seconds.abs();
+    format!("{sign}{:02}:{:02}", s / 3600, s % 3600 / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(s: &str) -> Option<Code> {
+        parse_now(Some(s)).err().map(|d| d.0[0].code)
+    }
+
+    #[test]
+    fn now_accepts_rfc3339_and_agreeing_zones() {
+        for ok in [
+            "2026-11-25T08:00:00Z",
+            "2026-11-25T09:00:00+01:00",
+            "2026-11-25T02:00:00-06:00",
+            "2026-11-25T08:00:00+23:59",
+            "2026-11-25T09:00:00+01:00[Europe/Paris]",
+            "2026-07-25T10:00:00+02:00[!Europe/Paris]",
+            "2026-11-25T08:00:00Z[America/New_York]",
+            "2026-11-25T09:00:00+01:00[+01:00]",
+            "2026-11-25T09:00:00+01:00[u-ca=iso8601]",
+        ] {
+            assert_eq!(code(ok), None, "{ok}");
+        }
+        assert_eq!(
+            parse_now(Some("2026-11-25T09:00:00+01:00[Europe/Paris]")).unwrap(),
+            "2026-11-25T08:00:00Z".parse().unwrap()
+        );
+    }
+
+    #[test]
+    fn now_refuses_offsets_out_of_range_and_zones_that_disagree() {
+        for bad in [
+            "2026-11-25T08:00:00+24:00",
+            "2026-11-25T08:00:00-24:00",
+            "2026-11-25T08:00:00+01:00[America/New_York]",
+            "2026-07-25T09:00:00+01:00[Europe/Paris]",
+            "2026-11-25T09:00:00+01:00[+02:00]",
+            "2026-11-25T09:00:00+01:00[Nowhere/Atlantis]",
+            "yesterday",
+        ] {
+            assert_eq!(code(bad), Some(Code::UsageNow), "{bad}");
+        }
     }
 }

@@ -9,7 +9,9 @@ mod policy_cmds;
 mod policytest;
 mod progress;
 mod render;
+mod replace;
 mod restore;
+mod same_file;
 
 use crate::diag::Diagnostics;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -44,7 +46,6 @@ pub enum Command {
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff) to stdout: preflight(1), or a subcommand's.
-    #[command(hide = true)]
     Man(completions::ManArgs),
 }
 
@@ -271,11 +272,15 @@ fn run_command(
     args: impl IntoIterator<Item = OsString>,
     inputs: &mut Option<crate::pipeline::Prepared>,
 ) -> i32 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
+            if code == 2 {
+                output::record_unparsed(&args, &e);
+            }
             return code;
         }
     };
@@ -283,6 +288,12 @@ fn run_command(
         cli.color,
         std::io::IsTerminal::is_terminal(&std::io::stderr()),
     );
+    // Before anything is read: an output that is an input would destroy it.
+    let (read, written) = same_file::files_of(&cli.command);
+    if let Err(diags) = same_file::check(&read, &written) {
+        print_diagnostics(&diags, color);
+        return 2;
+    }
     let result = match &cli.command {
         Command::Audit(a) => audit::run(a, &cli, inputs),
         Command::Restore(r) => restore::run(r, &cli, inputs),
@@ -298,6 +309,8 @@ fn run_command(
         Ok(code) => code,
         Err(diags) => {
             print_diagnostics(&diags, color);
+            // The report's place gets this run's record, never an earlier run's verdict.
+            output::write_error_record(&cli.command, &diags, color);
             2
         }
     }
@@ -333,5 +346,16 @@ pub(crate) fn print_diagnostics(diags: &Diagnostics, color: bool) {
     let n = diags.0.iter().filter(|d| !d.warning).count();
     if n > 1 {
         let _ = writeln!(err, "error: {n} problems; nothing was evaluated");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_argument_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

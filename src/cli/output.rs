@@ -1,14 +1,20 @@
-//! Writing output: to stdout (a closed pipe is not an error) or to a file replaced atomically.
+//! Writing output: to stdout (a closed pipe is not an error) or to a file replaced atomically
+//! (a device or FIFO is written to in place).
 
-use super::{Cli, FormatArg, ReportArgs, color_enabled};
+use super::{Cli, Command, FormatArg, ReportArgs, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
-use crate::report::{Html, Json, Junit, Markdown, Report, Reporter, Sarif, Table, verdict_line};
+use crate::report::{
+    ErrorFormat, ErrorRecord, Html, Json, Junit, Markdown, Report, Reporter, Sarif, Table,
+    verdict_line, write_error,
+};
+use clap::ValueEnum;
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Writes what `render` produces to `path` (atomically: a temporary file in the same folder,
-/// renamed over the target) or to stdout when `path` is `None`.
+/// Writes what `render` produces to `path` (see [`write_atomically`]) or to stdout when `path`
+/// is `None`.
 pub fn emit(
     path: Option<&str>,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -49,24 +55,13 @@ fn is_broken_pipe(e: &io::Error) -> bool {
             .is_some_and(is_broken_pipe)
 }
 
-/// Replaces `path` with the rendered bytes so a reader never sees half a file.
+/// Writes the rendered bytes to `path`: a regular file is replaced atomically so a reader never
+/// sees half of it; a device or FIFO is written to in place (see [`super::replace`]).
 pub fn write_atomically(
     path: &Path,
     render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    {
-        let mut w = io::BufWriter::new(tmp.as_file_mut());
-        render(&mut w)?;
-        w.flush()?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    super::replace::write_file(path, render)
 }
 
 /// Writes the report in the format asked for, to `--output` or stdout; with `--quiet`, stdout
@@ -88,4 +83,98 @@ pub fn write_report(args: &ReportArgs, report: &Report, cli: &Cli) -> Result<(),
         return emit(None, |w| writeln!(w, "{}", verdict_line(report)));
     }
     emit(args.output.as_deref(), |w| reporter.write(report, w))
+}
+
+fn error_format(format: FormatArg) -> ErrorFormat {
+    match format {
+        FormatArg::Table => ErrorFormat::Table,
+        FormatArg::Json => ErrorFormat::Json,
+        FormatArg::Sarif => ErrorFormat::Sarif,
+        FormatArg::Junit => ErrorFormat::Junit,
+        FormatArg::Markdown => ErrorFormat::Markdown,
+        FormatArg::Html => ErrorFormat::Html,
+    }
+}
+
+/// After a run that could not evaluate (exit 2): the record saying so, with the diagnostics,
+/// at `--output` in the format asked for, in place of any earlier report there.
+pub fn write_error_record(command: &Command, diags: &Diagnostics, color: bool) {
+    let (name, report, hosts) = match command {
+        Command::Audit(a) => ("audit", &a.report, a.host.clone()),
+        Command::Restore(r) => ("restore", &r.report, Vec::new()),
+        _ => return,
+    };
+    if let Some(path) = report.output.as_deref() {
+        let record = ErrorRecord::new(name, hosts, diags);
+        let format = error_format(report.format);
+        write_record(path, format, &record, color);
+    }
+}
+
+fn write_record(path: &str, format: ErrorFormat, record: &ErrorRecord, color: bool) {
+    if let Err(e) = write_atomically(Path::new(path), |w| write_error(format, record, w)) {
+        print_diagnostics(
+            &SourceDiag::plain(
+                Code::OutputWrite,
+                format!("cannot write the error record {path}: {e}"),
+            )
+            .into(),
+            color,
+        );
+    }
+}
+
+/// After a command line that could not be parsed: the error record at the `--output` of an
+/// `audit` or `restore`, found by a lenient reading of the words, unless that file is also one
+/// of the words' inputs.
+pub fn record_unparsed(args: &[OsString], error: &clap::Error) {
+    let words: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let Some(command) = words.iter().find(|w| *w == "audit" || *w == "restore") else {
+        return;
+    };
+    let values = |flag: &str| -> Vec<&str> {
+        let eq = format!("{flag}=");
+        let mut found = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            if w == flag {
+                found.extend(words.get(i + 1).map(String::as_str));
+            } else if let Some(v) = w.strip_prefix(&eq) {
+                found.push(v);
+            }
+        }
+        found
+    };
+    let Some(output) = values("--output").last().copied() else {
+        return;
+    };
+    let mut inputs: Vec<(&str, &str)> = Vec::new();
+    for flag in ["--inventory", "--policy", "--plan", "--plan-out"] {
+        inputs.extend(values(flag).into_iter().map(|v| (flag, v)));
+    }
+    let others: Vec<&str> = values("--output");
+    if others.len() > 1 || super::same_file::check(&inputs, &[("--output", output)]).is_err() {
+        return;
+    }
+    let format = values("--format")
+        .last()
+        .and_then(|f| FormatArg::from_str(f, true).ok())
+        .map_or(ErrorFormat::Table, error_format);
+    let text = error.render().to_string();
+    let message = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
+    let diags: Diagnostics = SourceDiag::plain(Code::UsageArguments, message).into();
+    let record = ErrorRecord::new(
+        command,
+        values("--host").into_iter().map(String::from).collect(),
+        &diags,
+    );
+    write_record(output, format, &record, false);
 }

@@ -3,7 +3,9 @@
 use super::inputs::load_policy;
 use super::output::emit;
 use super::{Cli, ExplainArgs, ListFormat, PolicyArgs, RulesArgs};
-use crate::diag::{Code, Diagnostics, SourceDiag, did_you_mean};
+use crate::diag::{
+    Code, Diagnostics, SourceDiag, did_you_mean, escape_controls, escape_controls_inline,
+};
 use crate::policy::{PolicySet, Rule, RuleKind};
 use serde::Serialize;
 
@@ -69,15 +71,16 @@ pub fn rules(args: &RulesArgs, _cli: &Cli) -> Result<i32, Diagnostics> {
             t.set_header([
                 "id", "kind", "severity", "phase", "modes", "title", "source",
             ]);
+            // Ids, titles and file names are the user's text: shown, never sent to the terminal.
             for r in &rows {
                 t.add_row(vec![
-                    r.id.to_string(),
+                    escape_controls_inline(r.id).into_owned(),
                     r.kind.into(),
                     r.severity.into(),
                     r.phase.into(),
                     r.modes.join(", "),
-                    r.title.to_string(),
-                    r.source.clone(),
+                    escape_controls_inline(r.title).into_owned(),
+                    escape_controls_inline(&r.source).into_owned(),
                 ]);
             }
             writeln!(w, "{t}")
@@ -101,7 +104,7 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Diagnostics> {
         return Err(d.into());
     };
     let text = explanation(&set, rule);
-    emit(None, |w| w.write_all(text.as_bytes()))?;
+    emit(None, |w| w.write_all(escape_controls(&text).as_bytes()))?;
     Ok(0)
 }
 
@@ -211,5 +214,51 @@ fn checks(r: &Rule) -> String {
         } => format!(
             "after maintenance, the imbalance of {metric} load across each cluster's up hosts (σ/μ ÷ √(n−1), 0 to 1) above {max_imbalance}"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::{SourceFile, indexes_built};
+
+    fn policy(rules: usize, key: &str) -> SourceFile {
+        let text: String = (0..rules)
+            .map(|i| {
+                format!(
+                    "[[rule]]\nid = \"r{i}\"\ntitle = \"Rule {i}\"\n{key} = \"warning\"\nkind = \"vm\"\nwhen = {{ state = [\"running\"], ha = false }}\nmessage = \"{{vm}} x\"\n\n"
+                )
+            })
+            .collect();
+        SourceFile::new("many.toml", text)
+    }
+
+    /// Where each of 5,000 rules is defined is looked up in one index of the file, built once:
+    /// a lookup that scanned from the start of the file made `rules` quadratic.
+    #[test]
+    fn listing_many_rules_indexes_the_file_once() {
+        let set = crate::policy::load(vec![policy(5_000, "severity")]).unwrap();
+        let before = indexes_built();
+        let rows: Vec<RuleRow> = set.rules.iter().map(|r| row(&set, r)).collect();
+        assert_eq!(rows.len(), 5_000);
+        assert_eq!(rows[4_999].source, "many.toml:39993:1");
+        assert_eq!(indexes_built() - before, 1);
+    }
+
+    /// The same for thousands of errors in one policy file, located and rendered.
+    #[test]
+    fn many_errors_index_the_file_once() {
+        let before = indexes_built();
+        let err = crate::policy::load(vec![policy(3_000, "severty")]).unwrap_err();
+        assert!(err.0.len() >= 3_000);
+        let handler =
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+        let mut out = String::new();
+        for d in err.0.iter().step_by(50) {
+            handler.render_report(&mut out, d).unwrap();
+            assert!(d.line_col().is_some());
+        }
+        assert!(out.contains("many.toml:"));
+        assert_eq!(indexes_built() - before, 1);
     }
 }

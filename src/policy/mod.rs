@@ -1,4 +1,4 @@
-//! The policy language (CONTRACT section 4): checked rules and waivers, and how they load.
+//! The policy language: checked rules and waivers, and how they load.
 //!
 //! Loading happens in two steps, as in cargo-deny: the TOML is parsed into a tree that keeps a
 //! span on every value ([`toml::de::DeTable`]), then [`load`] walks it, validating every key and

@@ -1,9 +1,10 @@
-//! Message templates: `{placeholder}` text checked when the policy loads (CONTRACT 4.2).
+//! Message templates: `{placeholder}` text checked when the policy loads; an unknown
+//! placeholder is a `policy::placeholder` error.
 
 use std::collections::BTreeMap;
 
-/// The placeholders a message may use. `{detail}` and `{title}` are additions to the contract's
-/// list: the kind-specific explanation (e.g. free memory after the drain) and the rule's title.
+/// The placeholders a message may use. `{detail}` is the kind-specific explanation (e.g. free
+/// memory after the drain) and `{title}` the rule's title.
 pub const PLACEHOLDERS: &[&str] = &[
     "vm",
     "host",

@@ -1,4 +1,5 @@
-//! `--format json`: the report document of CONTRACT 6.1, pretty-printed, keys in a fixed order.
+//! `--format json`: the report document (`schema`, `verdict`, `request`, `exit_code`, inputs with
+//! digests, summary, findings, host loads), pretty-printed, keys in a fixed order.
 
 use super::{Report, Reporter};
 use std::io::{self, Write};

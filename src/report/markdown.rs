@@ -5,6 +5,7 @@
 
 use super::doc::{self, Block, Inline};
 use super::{Report, Reporter};
+use crate::diag::escape_controls_inline;
 use std::io::{self, Write};
 
 pub struct Markdown;
@@ -82,6 +83,8 @@ fn inlines(parts: &[Inline], in_table: bool) -> String {
 
 /// Escapes text for an inline context: Markdown's specials get a backslash, line breaks become
 /// spaces (a newline would end a table row), so the value reads as the literal text it is.
+/// Other control characters (an ESC in a VM name) are written as `\u{1b}`, so a report
+/// shown in a terminal cannot drive it.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -91,6 +94,9 @@ pub fn escape(text: &str) -> String {
                 out.push(c);
             }
             '\r' | '\n' => out.push(' '),
+            c if c.is_control() => {
+                out.push_str(&escape_controls_inline(c.encode_utf8(&mut [0; 4])))
+            }
             _ => out.push(c),
         }
     }
@@ -104,6 +110,7 @@ fn code(text: &str, in_table: bool) -> String {
         .chars()
         .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
         .collect();
+    let flat = escape_controls_inline(&flat).into_owned();
     let flat = if in_table {
         flat.replace('|', "\\|")
     } else {
@@ -128,6 +135,8 @@ mod tests {
         assert_eq!(escape("a|b*c_d`e<f>"), r"a\|b\*c\_d\`e\<f\>");
         assert_eq!(escape("x\ny"), "x y");
         assert_eq!(escape("[l](http://x)"), r"\[l\](http://x)");
+        assert_eq!(escape("vm\u{1b}[2J\u{7}"), r"vm\u{1b}\[2J\u{7}");
+        assert_eq!(code("vm\u{1b}]0;x", false), r"`vm\u{1b}]0;x`");
     }
 
     #[test]

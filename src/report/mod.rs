@@ -2,6 +2,7 @@
 //! given. The JSON shape is CONTRACT 6.1; every other format renders the same model.
 
 mod doc;
+mod error;
 mod html;
 mod json;
 mod junit;
@@ -10,6 +11,7 @@ mod sarif;
 pub mod subjects;
 mod table;
 
+pub use error::{ErrorFormat, ErrorRecord, write_error};
 pub use html::Html;
 pub use json::Json;
 pub use junit::Junit;

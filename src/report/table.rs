@@ -1,6 +1,11 @@
 //! `--format table`: the verdict, a findings table and a per-host load table, for a terminal.
+//!
+//! Every value from the inputs passes through [`esc`]: a control character (an ESC in a VM
+//! name) is written as `\u{1b}`, never sent to the terminal, and a line break inside a value
+//! cannot split a row.
 
 use super::{Report, Reporter, verdict_line};
+use crate::diag::{escape_controls, escape_controls_inline};
 use crate::engine::Verdict;
 use crate::policy::Severity;
 use comfy_table::{Cell, Color, ContentArrangement, Table as Grid, presets};
@@ -13,9 +18,8 @@ pub struct Table {
 
 impl Reporter for Table {
     fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{}", verdict_line(report))?;
-        writeln!(
-            out,
+        writeln!(out, "{}", escape_controls(&verdict_line(report)))?;
+        let request = format!(
             "{} of {} ({} mode, {} {})",
             report.request.command,
             report.request.hosts.join(", "),
@@ -26,7 +30,8 @@ impl Reporter for Table {
             } else {
                 "platform"
             }
-        )?;
+        );
+        writeln!(out, "{}", esc(&request))?;
         if report.findings.is_empty() {
             writeln!(out, "\nno findings")?;
         } else {
@@ -46,15 +51,15 @@ impl Reporter for Table {
                         Severity::Info => Color::Cyan,
                     });
                 }
-                let mut text = f.message.clone();
+                let mut text = escape_controls(&f.message).into_owned();
                 if let Some(w) = &f.waiver {
-                    text.push_str(&format!("\nwaived: {}", w.reason));
+                    text.push_str(&format!("\nwaived: {}", escape_controls(&w.reason)));
                 }
                 t.add_row(vec![
                     sev_cell,
-                    Cell::new(&f.rule),
-                    Cell::new(f.host.as_deref().unwrap_or("-")),
-                    Cell::new(f.vm.as_deref().unwrap_or("-")),
+                    Cell::new(esc(&f.rule)),
+                    Cell::new(esc(f.host.as_deref().unwrap_or("-"))),
+                    Cell::new(esc(f.vm.as_deref().unwrap_or("-"))),
                     Cell::new(text),
                 ]);
             }
@@ -77,8 +82,8 @@ impl Reporter for Table {
             let fig = |x: Option<f64>| x.map_or("unknown".to_string(), |v| format!("{v:.3}"));
             for b in &report.balance {
                 t.add_row(vec![
-                    b.cluster.clone().unwrap_or_else(|| "-".into()),
-                    b.rule.clone(),
+                    esc(b.cluster.as_deref().unwrap_or("-")),
+                    esc(&b.rule),
                     b.metric.to_string(),
                     fig(b.before),
                     fig(b.now),
@@ -89,7 +94,7 @@ impl Reporter for Table {
             writeln!(out, "\n{t}")?;
         }
         for n in &report.notes {
-            writeln!(out, "\nnote: {n}")?;
+            writeln!(out, "\nnote: {}", escape_controls(n))?;
         }
         let s = &report.summary;
         let summary = format!(
@@ -142,15 +147,16 @@ impl Table {
             None => format!("? ({} GiB)", gib(mb)),
         };
         for h in &report.hosts {
+            let host = esc(&h.host);
             let name = match (h.target, restore) {
-                (true, true) => format!("{} (maintained)", h.host),
-                (true, false) => format!("{} (drained)", h.host),
-                (false, _) => h.host.clone(),
+                (true, true) => format!("{host} (maintained)"),
+                (true, false) => format!("{host} (drained)"),
+                (false, _) => host,
             };
             let mut row = vec![
                 name,
-                h.cluster.clone().unwrap_or_else(|| "-".into()),
-                h.state.clone(),
+                esc(h.cluster.as_deref().unwrap_or("-")),
+                esc(&h.state),
                 h.memory_mb
                     .map_or("unknown".into(), |m| format!("{} GiB", gib(m))),
                 pct(h.used_before_pct, h.used_before_mb),
@@ -184,6 +190,11 @@ impl Table {
         }
         t
     }
+}
+
+/// A value from the inputs as one line of visible text.
+fn esc(value: &str) -> String {
+    escape_controls_inline(value).into_owned()
 }
 
 /// The width of tables that are not shown on a terminal.
