@@ -80,6 +80,7 @@ codes! {
     InventoryHostConflict => "inventory::host-conflict", "a host is listed twice with facts that contradict each other";
     UsageSameFile => "usage::same-file", "an output file is one of the run's inputs or another of its outputs";
     UsageArguments => "usage::arguments", "the command line could not be parsed";
+    PolicyEmpty => "policy::empty", "a policy file, or the whole policy, holds no rule to judge with";
 }
 
 impl fmt::Display for Code {

@@ -110,3 +110,42 @@ fn rules_and_explain() {
     assert_eq!(code, 2);
     assert!(err.contains("did you mean `non-ha-running`?"), "{err}");
 }
+
+#[test]
+fn an_empty_policy_file_is_refused_not_a_silent_go() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in [
+        ("empty.toml", ""),
+        ("blank.toml", "\n\n   \n"),
+        ("comments.toml", "# rules go here\n"),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let path = path.to_str().unwrap();
+        let (code, out, err) = run(&[
+            "audit",
+            "--inventory",
+            common::EXAMPLE,
+            "--host",
+            "HV01",
+            "--policy",
+            path,
+        ]);
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        assert!(err.contains("policy::empty"), "{name}: {err}");
+        assert!(err.contains(name), "{name}: {err}");
+    }
+}
+
+#[test]
+fn a_policy_without_a_single_rule_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("named.toml");
+    std::fs::write(&path, "[policy]\nname = \"nothing yet\"\n").unwrap();
+    let (code, err) = validate(&[path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("holds no rule"), "{err}");
+    // With rules from another file, a file holding only [policy] settings is fine.
+    let (code, err) = validate(&[path.to_str().unwrap(), "builtin"]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -35,6 +35,22 @@ pub fn load(files: Vec<SourceFile>) -> Result<PolicySet, Diagnostics> {
             set.files.push(policy_file);
             continue;
         }
+        if doc.get_ref().is_empty() {
+            // A truncated copy or a file written by a failed step looks like this: judging with
+            // it would say GO having checked nothing.
+            diags.push(
+                SourceDiag::at(
+                    Code::PolicyEmpty,
+                    format!("{} holds no rule, waiver or [policy] table", source.name),
+                    &source,
+                    0..text.len(),
+                    "empty",
+                )
+                .with_help("a policy file holds [[rule]] tables; remove the file or give it rules"),
+            );
+            set.files.push(policy_file);
+            continue;
+        }
         let doc = Spanned::new(doc.span(), DeValue::Table(doc.into_inner()));
         if let Some(t) = TableReader::new(&source, &doc, "the policy file", &mut diags) {
             t.deny_unknown(TOP_KEYS, &mut diags);
@@ -74,6 +90,22 @@ pub fn load(files: Vec<SourceFile>) -> Result<PolicySet, Diagnostics> {
         set.files.push(policy_file);
     }
     check_duplicate_ids(&set, &mut diags);
+    if diags.is_empty() && set.rules.is_empty() {
+        diags.push(
+            SourceDiag::plain(
+                Code::PolicyEmpty,
+                format!(
+                    "the policy ({}) holds no rule: nothing would be judged",
+                    set.files
+                        .iter()
+                        .map(|f| f.source.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .with_help("add [[rule]] tables, or pass --policy builtin to use the baseline"),
+        );
+    }
     for w in unchecked_waivers {
         if check_waiver_rule(&set, &w, &mut diags) {
             set.waivers.push(w.waiver);
