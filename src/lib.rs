@@ -11,6 +11,7 @@ pub mod digest;
 pub mod engine;
 pub mod inventory;
 pub mod model;
+pub mod par;
 pub mod plan;
 pub mod platform;
 pub mod policy;
