@@ -240,6 +240,27 @@ mod tests {
     }
 
     #[test]
+    fn both_ways_of_reading_recognise_a_file_alike() {
+        // A key past the first 8 KiB but within the first 8,192 characters: whether the file
+        // is read in pieces (a large one) or whole (a small one, or one with a byte-order
+        // mark), it is recognised from the same bytes.
+        let long = "é".repeat(4500);
+        let vms: Vec<String> = (0..150)
+            .map(|i| format!(r#"{{"name":"vm{i}{long}","host":"H","state":"off","HostName":"H"}}"#))
+            .collect();
+        let text = format!(r#"{{"vms":[{}]}}"#, vms.join(","));
+        assert!(text.len() as u64 >= STREAM_FROM);
+        assert!(text.find("HostName").unwrap() > detect::WINDOW);
+        assert!(text.chars().position(|c| c == 'H').unwrap() < 8192);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        let (_, read) = read_and_parse(file.path().to_str().unwrap(), None).unwrap();
+        assert_eq!(read.unwrap().format, Format::Native);
+        let whole = parse("x", text.as_bytes(), None).unwrap();
+        assert_eq!(whole.format, Format::Native);
+    }
+
+    #[test]
     #[cfg(unix)]
     fn an_endless_source_is_read_to_a_bound() {
         let mut zero = File::open("/dev/zero").unwrap();
