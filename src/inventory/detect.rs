@@ -87,13 +87,18 @@ fn from_keys(keys: &Keys) -> Option<Format> {
             return Some(Format::Native);
         }
     }
-    // A list of records, or a single record written bare.
-    let records = if keys.top_is_object {
-        &keys.top
+    // A list of records, a single record written bare, or records in a wrapper (the
+    // Proxmox API's `{"data": [...]}`).
+    if keys.top_is_object {
+        from_records(&keys.top).or_else(|| from_records(&keys.members))
     } else {
-        &keys.records
-    };
-    let has = |k: &str| records.iter().any(|t| t == k);
+        from_records(&keys.records)
+    }
+}
+
+/// The format whose records have these keys.
+fn from_records(keys: &[String]) -> Option<Format> {
+    let has = |k: &str| keys.iter().any(|t| t == k);
     if has("vmid") || (has("node") && has("type")) {
         return Some(Format::Proxmox);
     }
@@ -228,6 +233,10 @@ mod tests {
             ),
             (
                 r#"[{"id":"node/pve1","node":"pve1","type":"node"}]"#,
+                Format::Proxmox,
+            ),
+            (
+                r#"{"data":[{"id":"qemu/100","vmid":100,"node":"pve1"}]}"#,
                 Format::Proxmox,
             ),
             (r#" {"schema":"preflight/inventory/v1"}"#, Format::Native),
