@@ -180,11 +180,12 @@ fn located(file: &SourceFile) -> Result<RawInventory, Diagnostics> {
             Ok(()) => return Ok(raw),
             Err(e) => {
                 let at = offset_of(text, e.line(), e.column().max(1));
+                let first = text.get(at..).and_then(|t| t.chars().next());
                 return Err(SourceDiag::at(
                     Code::InventorySyntax,
                     format!("{}: text after the end of the inventory", file.name),
                     file,
-                    at..at + 1,
+                    at..at + first.map_or(0, char::len_utf8),
                     "the document ended before this",
                 )
                 .with_help("a file holds one inventory: a second document (two files joined), padding or other text after it is refused; give each file with its own --inventory")
@@ -495,6 +496,20 @@ mod tests {
             proptest::prop_assert_eq!(&second_uses(&vms), &expected);
             proptest::prop_assert_eq!(&second_uses_hashed(&vms, |_| 7), &expected);
         }
+    }
+
+    #[test]
+    fn text_after_the_document_is_refused_at_its_first_character() {
+        for (text, at) in [
+            ("{\"vms\": []}\n{\"vms\": []}", (2, 1)),
+            ("{\"vms\": []} \u{e9}t\u{e9}", (1, 13)),
+            ("{\"vms\": []}\0\0", (1, 12)),
+        ] {
+            let err = parse_str(text).unwrap_err();
+            assert_eq!(err.0[0].code, Code::InventorySyntax, "{text:?}");
+            assert_eq!(err.0[0].line_col(), Some(at), "{text:?}");
+        }
+        assert!(parse_str("{\"vms\": []} \r\n\t").is_ok());
     }
 
     #[test]
