@@ -214,6 +214,16 @@ fn an_inventory_can_come_from_a_fifo() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn an_endless_device_is_read_to_a_bound_and_refused() {
+    let (code, _, err) = audit(&["/dev/zero"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("inventory::read"), "{err}");
+    assert!(err.contains("cannot read inventory /dev/zero"), "{err}");
+    assert!(err.contains("more than 1.0 GiB"), "{err}");
+}
+
 #[test]
 fn a_file_larger_than_can_be_read_fails_with_a_message() {
     let dir = tempfile::tempdir().unwrap();

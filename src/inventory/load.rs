@@ -8,7 +8,7 @@
 //! becomes the parser's text as it is, validated and taken over, not copied, and the digest
 //! runs on a second thread over those same bytes.
 //!
-//! What is read whole is bounded: at most [`WHOLE_MAX`] bytes, and the buffer is reserved
+//! What is read whole is bounded ([`WHOLE_MAX`], [`UNSIZED_MAX`]), and the buffer is reserved
 //! with `try_reserve`, so that `/dev/zero` or a file larger than memory is an error naming
 //! the file rather than a process killed for want of memory.
 
@@ -20,9 +20,15 @@ use std::io::{Read, Seek};
 /// Native files from this size on are read a piece at a time.
 const STREAM_FROM: u64 = 1 << 20;
 
-/// The most read whole from one file, pipe or device: 4 GiB, some 25 million VMs in the
-/// native format, more than any export the other readers could hold in memory.
+/// The most read whole from one regular file: 4 GiB, some 25 million VMs in the native
+/// format, more than any export the other readers could hold in memory. A larger file is
+/// refused from its size, before anything is read.
 const WHOLE_MAX: u64 = 4 << 30;
+
+/// The most read from what has no size (a pipe, a device): 1 GiB, some 6 million VMs in the
+/// native format. Each byte is held until the end, so `/dev/zero` costs this much memory
+/// before it is refused.
+const UNSIZED_MAX: u64 = 1 << 30;
 
 /// Reads, parses and digests the inventory file at `path`: the SHA-256 (lowercase hex) of
 /// the bytes parsed, and what parsing found. An error only when the file cannot be read.
@@ -43,7 +49,7 @@ pub fn read_and_parse(
         file.seek(std::io::SeekFrom::Start(0))?;
         read_whole(&mut file, size, WHOLE_MAX)?
     } else {
-        read_whole(&mut file, 0, WHOLE_MAX)?
+        read_whole(&mut file, 0, UNSIZED_MAX)?
     };
     Ok(parse_and_digest(
         path,
