@@ -13,6 +13,7 @@ pub mod digest;
 pub mod engine;
 pub mod inventory;
 pub mod model;
+pub mod par;
 pub mod pipeline;
 pub mod plan;
 pub mod platform;

@@ -1,10 +1,16 @@
-//! Reading an inventory file into an inventory, digesting it meanwhile.
+//! Reading an inventory file into an inventory, and the digest of the bytes judged.
 //!
 //! A large native JSON file is read straight from disk a piece at a time and never held
-//! whole (see `native::stream`); its digest is taken by a second thread reading the file
-//! itself. Any other file is read whole: a UTF-8 file without a byte-order mark (the native
-//! format, most exports) becomes the parser's text as it is, validated and taken over, not
-//! copied, and the digest runs on a second thread over the same bytes.
+//! whole (see `native::stream`); its digest is taken of the pieces as they are parsed. Any
+//! other file is read whole, sequentially, as any Unix tool reads it: so is anything that is
+//! not a regular file (a pipe, `/dev/stdin`, `<(...)`, a FIFO), which cannot be read at
+//! positions. A UTF-8 file without a byte-order mark (the native format, most exports)
+//! becomes the parser's text as it is, validated and taken over, not copied, and the digest
+//! runs on a second thread over those same bytes.
+//!
+//! What is read whole is bounded ([`WHOLE_MAX`], [`UNSIZED_MAX`]), and the buffer is reserved
+//! with `try_reserve`, so that `/dev/zero` or a file larger than memory is an error naming
+//! the file rather than a process killed for want of memory.
 
 use super::{Format, Parsed, detect, native, parse, parse_file};
 use crate::diag::{Diagnostics, SourceFile};
@@ -14,29 +20,97 @@ use std::io::{Read, Seek};
 /// Native files from this size on are read a piece at a time.
 const STREAM_FROM: u64 = 1 << 20;
 
-/// Reads, parses and digests the inventory file at `path`: its SHA-256 (lowercase hex) and
-/// what parsing found. An error only when the file cannot be read.
+/// The most read whole from one regular file: 4 GiB, some 25 million VMs in the native
+/// format, more than any export the other readers could hold in memory. A larger file is
+/// refused from its size, before anything is read.
+const WHOLE_MAX: u64 = 4 << 30;
+
+/// The most read from what has no size (a pipe, a device): 1 GiB, some 6 million VMs in the
+/// native format. Each byte is held until the end, so `/dev/zero` costs this much memory
+/// before it is refused.
+const UNSIZED_MAX: u64 = 1 << 30;
+
+/// Reads, parses and digests the inventory file at `path`: the SHA-256 (lowercase hex) of
+/// the bytes parsed, and what parsing found. An error only when the file cannot be read.
 pub fn read_and_parse(
     path: &str,
     forced: Option<Format>,
 ) -> std::io::Result<(String, Result<Parsed, Diagnostics>)> {
     let mut file = File::open(path)?;
-    let size = file.metadata()?.len();
-    if size >= STREAM_FROM
-        && let Some(read) = streamed(path, &file, size, forced)
-    {
-        return Ok(read);
-    }
-    // On Windows a positional read moves the file's cursor: start from the top again.
-    file.seek(std::io::SeekFrom::Start(0))?;
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.read_to_end(&mut bytes)?;
+    let meta = file.metadata()?;
+    let bytes = if meta.is_file() {
+        let size = meta.len();
+        if size >= STREAM_FROM
+            && let Some(read) = streamed(path, &file, size, forced)
+        {
+            return Ok(read);
+        }
+        // On Windows a positional read moves the file's cursor: start from the top again.
+        file.seek(std::io::SeekFrom::Start(0))?;
+        read_whole(&mut file, size, WHOLE_MAX)?
+    } else {
+        read_whole(&mut file, 0, UNSIZED_MAX)?
+    };
     Ok(parse_and_digest(
         path,
         bytes,
         forced,
         crate::digest::sha256_hex,
     ))
+}
+
+/// Reads `source` to its end: at most `max` bytes, into a buffer reserved for `expected`
+/// (the file's size, when it has one) without aborting when there is no memory for it.
+fn read_whole(source: &mut impl Read, expected: u64, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind};
+    let too_large = || {
+        Error::new(
+            ErrorKind::FileTooLarge,
+            format!(
+                "it holds more than {}, the most preflight reads from one inventory; split the export",
+                size_text(max)
+            ),
+        )
+    };
+    let no_memory = |size: u64| {
+        Error::new(
+            ErrorKind::OutOfMemory,
+            format!(
+                "there is not enough memory to read {} whole",
+                size_text(size)
+            ),
+        )
+    };
+    if expected > max {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    let want = usize::try_from(expected).map_err(|_| no_memory(expected))?;
+    bytes
+        .try_reserve_exact(want)
+        .map_err(|_| no_memory(expected))?;
+    // `read_to_end` grows the buffer with `try_reserve` too, and says so when it cannot.
+    let limit = max.saturating_add(1);
+    match source.take(limit).read_to_end(&mut bytes) {
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::OutOfMemory => {
+            return Err(no_memory(bytes.len() as u64));
+        }
+        Err(e) => return Err(e),
+    }
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// A size in bytes as people say it: `4 GiB`, `512 MiB`, `300 bytes`.
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30)),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1u32 << 20)),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// The native JSON file read a piece at a time, or `None` when it is not one or anything is
@@ -50,7 +124,8 @@ fn streamed(
     if !matches!(forced, None | Some(Format::Native)) {
         return None;
     }
-    let mut head = vec![0u8; 8192];
+    // The bytes the format is recognised from when the file is read whole.
+    let mut head = vec![0u8; detect::WINDOW];
     let n = read_at(file, &mut head, 0).ok()?;
     head.truncate(n);
     if encoding_rs::Encoding::for_bom(&head).is_some() {
@@ -65,31 +140,16 @@ fn streamed(
     if !valid.trim_start().starts_with('{') {
         return None;
     }
-    if forced.is_none() && !matches!(detect(&SourceFile::new(path, valid)), Ok(Format::Native)) {
+    if forced.is_none()
+        && !matches!(
+            detect::detect(&SourceFile::new(path, valid)),
+            Ok(Format::Native)
+        )
+    {
         return None;
     }
-    let (digest, parsed) = both(
-        || digest_file(file, size),
-        || native::parse_streamed(file, size),
-    );
-    Some((digest?, Ok(parsed?)))
-}
-
-/// The SHA-256 of the file's `size` bytes, read in pieces.
-fn digest_file(file: &File, size: u64) -> Option<String> {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut at = 0;
-    while at < size {
-        let n = read_at(file, &mut buf, at).ok()?;
-        if n == 0 {
-            return None;
-        }
-        hasher.update(&buf[..n]);
-        at += n as u64;
-    }
-    Some(crate::digest::hex(&hasher.finalize()))
+    let (parsed, digest) = native::parse_streamed(file, size)?;
+    Some((crate::digest::hex(&digest), Ok(parsed)))
 }
 
 /// Reads at `offset` without moving a shared cursor, so that threads can read one file.
@@ -125,21 +185,16 @@ pub fn parse_and_digest<R: Send>(
             // The text is the file's bytes unchanged, so digesting it digests the file.
             let file = SourceFile::new(name, text);
             let bytes = file.text.as_bytes();
-            both(|| digest(bytes), || parse_file(&file, forced))
+            let (parsed, digest) = crate::par::join(|| parse_file(&file, forced), || digest(bytes));
+            (digest, parsed)
         }
         // A byte-order mark or invalid UTF-8: decode (and report) as `parse` does.
-        Err(bytes) => both(|| digest(&bytes), || parse(name, &bytes, forced)),
+        Err(bytes) => {
+            let (parsed, digest) =
+                crate::par::join(|| parse(name, &bytes, forced), || digest(&bytes));
+            (digest, parsed)
+        }
     }
-}
-
-/// Runs `side` on a scoped thread and `main` on this one; a panic in either is re-raised.
-fn both<A: Send, B>(side: impl FnOnce() -> A + Send, main: impl FnOnce() -> B) -> (A, B) {
-    std::thread::scope(|s| {
-        let side = s.spawn(side);
-        let main = main();
-        let side = side.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (side, main)
-    })
 }
 
 #[cfg(test)]
@@ -188,6 +243,48 @@ mod tests {
         assert!(streamed(path, file.as_file(), size, Some(Format::Scvmm)).is_none());
         let (_, whole) = read_and_parse(path, None).unwrap();
         assert_eq!(whole.unwrap().inventory, expected);
+    }
+
+    #[test]
+    fn both_ways_of_reading_recognise_a_file_alike() {
+        // A key past the first 8 KiB but within the first 8,192 characters: whether the file
+        // is read in pieces (a large one) or whole (a small one, or one with a byte-order
+        // mark), it is recognised from the same bytes.
+        let long = "é".repeat(4500);
+        let vms: Vec<String> = (0..150)
+            .map(|i| format!(r#"{{"name":"vm{i}{long}","host":"H","state":"off","HostName":"H"}}"#))
+            .collect();
+        let text = format!(r#"{{"vms":[{}]}}"#, vms.join(","));
+        assert!(text.len() as u64 >= STREAM_FROM);
+        assert!(text.find("HostName").unwrap() > detect::WINDOW);
+        assert!(text.chars().position(|c| c == 'H').unwrap() < 8192);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        let (_, read) = read_and_parse(file.path().to_str().unwrap(), None).unwrap();
+        assert_eq!(read.unwrap().format, Format::Native);
+        let whole = parse("x", text.as_bytes(), None).unwrap();
+        assert_eq!(whole.format, Format::Native);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn an_endless_source_is_read_to_a_bound() {
+        let mut zero = File::open("/dev/zero").unwrap();
+        let err = read_whole(&mut zero, 0, 1 << 20).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(err.to_string().contains("more than 1.0 MiB"), "{err}");
+        // Up to the bound is fine, and a stated size over it is refused before reading.
+        let mut short = std::io::Read::take(File::open("/dev/zero").unwrap(), 1 << 20);
+        assert_eq!(read_whole(&mut short, 0, 1 << 20).unwrap().len(), 1 << 20);
+        let err = read_whole(&mut std::io::empty(), 1 << 21, 1 << 20).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::FileTooLarge);
+    }
+
+    #[test]
+    fn a_size_beyond_memory_is_an_error_not_an_abort() {
+        let err = read_whole(&mut std::io::empty(), 1 << 60, u64::MAX).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::OutOfMemory);
+        assert!(err.to_string().contains("not enough memory"), "{err}");
     }
 
     #[test]

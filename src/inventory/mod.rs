@@ -25,7 +25,19 @@ pub use load::{parse_and_digest, read_and_parse};
 pub use merge::merge;
 pub use native::from_toml_value as native_from_toml;
 
-use crate::diag::{Diagnostics, SourceDiag, SourceFile};
+/// The native piece reader with pieces of `piece` bytes: the parsed inventory and the SHA-256
+/// of the bytes parsed, or `None` where it leaves the file to the whole-file read. For the fuzz
+/// target that holds it to the whole-file read on small inputs; not part of the interface.
+#[doc(hidden)]
+pub fn read_native_in_pieces(
+    file: &std::fs::File,
+    size: u64,
+    piece: usize,
+) -> Option<(Parsed, [u8; 32])> {
+    native::parse_streamed_in(file, size, piece.max(1))
+}
+
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
 use crate::model::Inventory;
 use serde::Serialize;
 use std::fmt;
@@ -81,6 +93,7 @@ pub fn parse(name: &str, bytes: &[u8], forced: Option<Format>) -> Result<Parsed,
 
 /// Parses one inventory file already decoded to text.
 fn parse_file(file: &SourceFile, forced: Option<Format>) -> Result<Parsed, Diagnostics> {
+    no_output(file)?;
     let format = match forced {
         Some(f) => f,
         None => detect(file)?,
@@ -93,6 +106,38 @@ fn parse_file(file: &SourceFile, forced: Option<Format>) -> Result<Parsed, Diagn
     };
     parsed.format = format;
     Ok(parsed)
+}
+
+/// An export of nothing, whatever the format: an empty (or blank) file, which Windows
+/// PowerShell 5.1 writes when the pipeline had no objects, or `null`, which PowerShell 7's
+/// `ConvertTo-Json` writes then. Read as an inventory without VMs, merged with a host export,
+/// it would clear every host: it is an input error instead.
+fn no_output(file: &SourceFile) -> Result<(), Diagnostics> {
+    let text = file.text.trim();
+    if text.is_empty() {
+        return Err(SourceDiag::plain(
+            Code::InventoryFormat,
+            format!("{}: the file is empty: the command that wrote it had no output", file.name),
+        )
+        .with_help("Windows PowerShell 5.1 writes nothing when the pipeline had no objects (e.g. Get-VM returned nothing); check the cmdlet and its filter")
+        .into());
+    }
+    if text == "null" {
+        let at = file.text.len() - file.text.trim_start().len();
+        return Err(SourceDiag::at(
+            Code::InventoryFormat,
+            format!(
+                "{}: the export is `null`: the command that wrote it had no input, e.g. Get-VM returned nothing",
+                file.name
+            ),
+            file,
+            at..at + 4,
+            "ConvertTo-Json wrote this for no input",
+        )
+        .with_help("check the cmdlet and its filter; an inventory must list the VMs")
+        .into());
+    }
+    Ok(())
 }
 
 /// What an export left out that rules need (the HA flag, the memory size), with the property to

@@ -84,18 +84,12 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
             let n = list.len();
             // A large export's halves are converted on two threads; their problems are
             // joined in order, as one thread would have found them.
-            let halves = if n >= PARALLEL_FROM {
-                std::thread::scope(|s| {
-                    let second = s.spawn(|| convert(file, &list, n / 2..n));
-                    let first = convert(file, &list, 0..n / 2);
-                    let second = second
-                        .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p));
-                    vec![first, second]
-                })
-            } else {
-                vec![convert(file, &list, 0..n)]
-            };
+            let (first, second) = crate::par::join_if(
+                n,
+                || convert(file, &list, 0..n / 2),
+                || convert(file, &list, n / 2..n),
+            );
+            let halves = [first, second];
             for (vms, part_heads, part, problems) in halves {
                 inv.vms.extend(vms);
                 heads.extend(part_heads);
@@ -161,7 +155,8 @@ fn vm(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
 }
 
 /// Exports of at least this many records are converted on two threads.
-const PARALLEL_FROM: usize = 20_000;
+#[cfg(test)]
+const PARALLEL_FROM: usize = crate::par::SPLIT_FROM;
 
 /// Items `range` of a VM export's list as VMs and where each starts, with the problems of the
 /// VMs (in a context of their own) and of items that are not objects.

@@ -138,18 +138,11 @@ impl Inventory {
     /// [`canonicalize`]: Inventory::canonicalize
     pub fn prepare(&mut self) -> Layout {
         // Joining and ordering read different fields of the VMs: at scale, on two threads.
-        let ((mut vm_hosts, implied), order) = if self.vms.len() >= 1 << 16 {
-            std::thread::scope(|s| {
-                let order = s.spawn(|| self.canonical_order());
-                let joined = self.join_hosts();
-                let order = order
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
-                (joined, order)
-            })
-        } else {
-            (self.join_hosts(), self.canonical_order())
-        };
+        let ((mut vm_hosts, implied), order) = crate::par::join_if(
+            self.vms.len(),
+            || self.join_hosts(),
+            || self.canonical_order(),
+        );
         for name in implied {
             self.hosts.push(Host {
                 name,

@@ -1,4 +1,5 @@
-//! The native format (CONTRACT 5.1), in JSON or TOML.
+//! The native format (`schema`, `collected_at`, `platform`, `hosts`, `vms`; see the README), in
+//! JSON or TOML.
 //!
 //! Values are checked while serde reads them (non-empty names, sane sizes, known states), so a
 //! bad value is reported at its own line and column; duplicate VMs are found afterwards and
@@ -116,33 +117,9 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
     let raw: RawInventory = if text.trim_start().starts_with('{') {
         // Tracking the path of every value costs a third of the parse; it is only needed to
         // name the place of an error, so a file that fails is read again with it.
-        let fast = serde_json::from_str(text);
-        let mut de = serde_json::Deserializer::from_str(text);
-        match fast.or_else(|_| serde_path_to_error::deserialize(&mut de)) {
+        match serde_json::from_str(text) {
             Ok(raw) => raw,
-            Err(err) => {
-                let path = err.path().to_string();
-                let inner = err.into_inner();
-                let offset = offset_of(text, inner.line(), inner.column().max(1));
-                // A rejected value is reported after it: label the value itself.
-                let token = locate::token_before(text, offset);
-                let span =
-                    if inner.classify() == serde_json::error::Category::Data && !token.is_empty() {
-                        token
-                    } else {
-                        offset..offset + 1
-                    };
-                let msg = strip_position(&inner.to_string());
-                return Err(SourceDiag::at(
-                    Code::InventoryField,
-                    format!("{}: {msg}", file.name),
-                    file,
-                    span,
-                    format!("at {path}"),
-                )
-                .with_help("see the native format in the README (CONTRACT 5.1)")
-                .into());
-            }
+            Err(_) => located(file)?,
         }
     } else {
         match toml::from_str(text) {
@@ -192,6 +169,53 @@ pub fn from_toml_value(
     build(file, raw, within)
 }
 
+/// Reads a native JSON inventory that failed to read, to say where and why.
+fn located(file: &SourceFile) -> Result<RawInventory, Diagnostics> {
+    let text = file.text.as_str();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let err = match serde_path_to_error::deserialize::<_, RawInventory>(&mut de) {
+        // Only whitespace may follow the document: not a second one (`cat a.json b.json`),
+        // NUL padding or garbage.
+        Ok(raw) => match de.end() {
+            Ok(()) => return Ok(raw),
+            Err(e) => {
+                let at = offset_of(text, e.line(), e.column().max(1));
+                let first = text.get(at..).and_then(|t| t.chars().next());
+                return Err(SourceDiag::at(
+                    Code::InventorySyntax,
+                    format!("{}: text after the end of the inventory", file.name),
+                    file,
+                    at..at + first.map_or(0, char::len_utf8),
+                    "the document ended before this",
+                )
+                .with_help("a file holds one inventory: a second document (two files joined), padding or other text after it is refused; give each file with its own --inventory")
+                .into());
+            }
+        },
+        Err(err) => err,
+    };
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    let offset = offset_of(text, inner.line(), inner.column().max(1));
+    // A rejected value is reported after it: label the value itself.
+    let token = locate::token_before(text, offset);
+    let span = if inner.classify() == serde_json::error::Category::Data && !token.is_empty() {
+        token
+    } else {
+        offset..offset + 1
+    };
+    let msg = strip_position(&inner.to_string());
+    Err(SourceDiag::at(
+        Code::InventoryField,
+        format!("{}: {msg}", file.name),
+        file,
+        span,
+        format!("at {path}"),
+    )
+    .with_help("see the native format in the README")
+    .into())
+}
+
 /// Checks and converts what serde read; `within` is the part of the file the inventory spans,
 /// so values found again by searching the text are found in the right place.
 fn build(
@@ -221,10 +245,21 @@ fn build(
 }
 
 /// Reads a large native JSON inventory from `file` a piece at a time (see `stream`), when it
-/// is valid and good: `None` for anything else, whose problems the ordinary parse of the
-/// whole text then words and locates (a bad `collected_at`, a VM key used twice).
-pub fn parse_streamed(file: &std::fs::File, size: u64) -> Option<Parsed> {
-    let raw = stream::read(file, size)?;
+/// is valid and good, with the SHA-256 of the bytes parsed: `None` for anything else, whose
+/// problems the ordinary parse of the whole text then words and locates (a bad
+/// `collected_at`, a VM key used twice).
+pub fn parse_streamed(file: &std::fs::File, size: u64) -> Option<(Parsed, [u8; 32])> {
+    parse_streamed_in(file, size, stream::PIECE)
+}
+
+/// [`parse_streamed`] with pieces of `piece` bytes (the fuzz target reads small files this way,
+/// so that they take the same path as large ones).
+pub fn parse_streamed_in(
+    file: &std::fs::File,
+    size: u64,
+    piece: usize,
+) -> Option<(Parsed, [u8; 32])> {
+    let (raw, digest) = stream::read_in(file, size, piece)?;
     let collected_at = match raw.collected_at {
         None => None,
         Some(RawTime::Text(t)) => Some(t.parse::<jiff::Timestamp>().ok()?),
@@ -233,7 +268,7 @@ pub fn parse_streamed(file: &std::fs::File, size: u64) -> Option<Parsed> {
     if !second_uses(&raw.vms).is_empty() {
         return None;
     }
-    Some(Parsed {
+    let parsed = Parsed {
         inventory: Inventory {
             collected_at,
             platform: raw.platform.map(|p| p.0),
@@ -243,7 +278,8 @@ pub fn parse_streamed(file: &std::fs::File, size: u64) -> Option<Parsed> {
         },
         format: Format::Native,
         warnings: Vec::new(),
-    })
+    };
+    Some((parsed, digest))
 }
 
 fn hosts(raw: Vec<RawHost>) -> Vec<Host> {
@@ -480,6 +516,20 @@ mod tests {
             proptest::prop_assert_eq!(&second_uses(&vms), &expected);
             proptest::prop_assert_eq!(&second_uses_hashed(&vms, |_| 7), &expected);
         }
+    }
+
+    #[test]
+    fn text_after_the_document_is_refused_at_its_first_character() {
+        for (text, at) in [
+            ("{\"vms\": []}\n{\"vms\": []}", (2, 1)),
+            ("{\"vms\": []} \u{e9}t\u{e9}", (1, 13)),
+            ("{\"vms\": []}\0\0", (1, 12)),
+        ] {
+            let err = parse_str(text).unwrap_err();
+            assert_eq!(err.0[0].code, Code::InventorySyntax, "{text:?}");
+            assert_eq!(err.0[0].line_col(), Some(at), "{text:?}");
+        }
+        assert!(parse_str("{\"vms\": []} \r\n\t").is_ok());
     }
 
     #[test]

@@ -1,15 +1,20 @@
 //! Reading a large native JSON inventory straight from its file, a piece at a time.
 //!
 //! Holding a whole provider-scale file (150 MB for a million VMs) next to the VMs read from
-//! it doubled the memory a run needs. Here the file is read in pieces of a few megabytes
-//! with positional reads, and each VM is read by serde_json from the piece it lies in, so
-//! the text is never whole in memory. As in [`super::split`], the second half of the `vms`
-//! array is read meanwhile on another thread, from a guessed start that the first thread
-//! must confirm by arriving exactly there between two elements.
+//! it doubled the memory a run needs. Here the file is read in pieces of a mebibyte with
+//! positional reads, and each VM is read by serde_json from the piece it lies in, so the text
+//! is never whole in memory. The second half of the `vms` array is read meanwhile on another
+//! thread, from a guessed start that the first thread must confirm by arriving exactly there
+//! between two elements.
+//!
+//! The digest is taken of the bytes parsed, as they are parsed: each thread hashes the text
+//! it has read past. The first thread's hash covers the file up to the second half; it then
+//! reads the second half again into its hash and into a hash of its own, which must equal
+//! the second thread's hash of what it parsed there. A file that changed meanwhile gives up.
 //!
 //! This is the happy path only: anything unusual (a syntax error, a member twice, text
-//! after the end, a read error) returns `None`, and the file is then read whole and parsed
-//! the ordinary way, which also words and locates the problem.
+//! after the end, a read error, a file that changed) returns `None`, and the file is then
+//! read whole and parsed the ordinary way, which also words and locates the problem.
 //!
 //! One difference is known: each VM is parsed as a document of its own, so serde_json's
 //! nesting limit (128) counts from the VM, not from the file; a VM nested 127 levels deep
@@ -20,46 +25,44 @@ use crate::inventory::load::read_at;
 use crate::model::Vm;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 use std::fs::File;
 
 /// The size of a piece. An element larger than this (a VM with a huge unknown member) grows
 /// the piece until it fits.
-const PIECE: usize = 1 << 20;
+pub(super) const PIECE: usize = 1 << 20;
 
 /// VMs are kept in blocks of this many while reading the second half, so that joining them
 /// to the first half never holds a second copy of the whole half.
 const BLOCK: usize = 1 << 16;
 
-/// Reads the native JSON inventory in `file` (`size` bytes), or returns `None`.
-pub(super) fn read(file: &File, size: u64) -> Option<RawInventory> {
-    read_in(file, size, PIECE)
-}
-
-/// [`read`] in pieces of `piece` bytes (small in tests, to cut values everywhere).
-fn read_in(file: &File, size: u64, piece: usize) -> Option<RawInventory> {
-    std::thread::scope(|s| {
-        let second = s.spawn(|| second_half(file, size, piece));
-        let first = first_half(file, size, piece);
-        // Joined before anything returns, so that the scope never re-raises a panic.
-        let second = second.join().ok().flatten();
-        let (mut top, mut vms, stop) = first?;
-        if let FirstStop::Guess(guess) = stop {
-            let (start, blocks, end) = second?;
-            if start != guess {
-                return None;
-            }
-            vms.reserve(blocks.iter().map(Vec::len).sum());
-            // Block by block, each freed once copied: never a second copy of the half.
-            for block in blocks {
-                vms.extend(block);
-            }
-            top.reader.seek(end);
-            top.members(true)?;
+/// Reads the native JSON inventory in `file` (`size` bytes) in pieces of `piece` bytes
+/// ([`PIECE`] in use; small in tests and fuzzing, to cut values everywhere) and the SHA-256 of
+/// the bytes parsed (the whole file), or returns `None`.
+pub(super) fn read_in(file: &File, size: u64, piece: usize) -> Option<(RawInventory, [u8; 32])> {
+    let (first, second) = crate::par::join(
+        || first_half(file, size, piece),
+        || second_half(file, size, piece),
+    );
+    let (mut top, mut vms, stop) = first?;
+    if let FirstStop::Guess(guess) = stop {
+        let second = second?;
+        if second.start != guess {
+            return None;
         }
-        let mut inventory = top.finish()?;
-        inventory.vms = vms;
-        Some(inventory)
-    })
+        // The bytes the second thread parsed, into the file's digest.
+        top.reader.hash_again(second.end, second.hash)?;
+        vms.reserve(second.blocks.iter().map(Vec::len).sum());
+        // Block by block, each freed once copied: never a second copy of the half.
+        for block in second.blocks {
+            vms.extend(block);
+        }
+        top.members(true)?;
+    }
+    let digest = top.reader.digest(size)?;
+    let mut inventory = top.finish()?;
+    inventory.vms = vms;
+    Some((inventory, digest))
 }
 
 /// How the first thread's reading of the array ended.
@@ -169,9 +172,17 @@ fn first_half(file: &File, size: u64, piece: usize) -> Option<(TopLevel<'_>, Vec
     }
 }
 
-/// The second thread: from the guessed start to the array's end, in blocks; the guess, the
-/// blocks and the offset after the `]`.
-fn second_half(file: &File, size: u64, piece: usize) -> Option<(u64, Vec<Vec<Vm>>, u64)> {
+/// What the second thread read: the VMs from `start` (its guessed start) to the array's
+/// end, in blocks; `end`, the offset after the `]`; and the SHA-256 of the bytes in between.
+struct SecondHalf {
+    start: u64,
+    blocks: Vec<Vec<Vm>>,
+    end: u64,
+    hash: [u8; 32],
+}
+
+/// The second thread: from the guessed start to the array's end.
+fn second_half(file: &File, size: u64, piece: usize) -> Option<SecondHalf> {
     let guess = guess_at(file, size)?;
     let mut reader = Reader::new(file, size, guess, piece);
     let mut blocks: Vec<Vec<Vm>> = vec![Vec::with_capacity(BLOCK)];
@@ -187,7 +198,16 @@ fn second_half(file: &File, size: u64, piece: usize) -> Option<(u64, Vec<Vec<Vm>
         block.push(vm.into_model());
         match reader.next_non_ws()? {
             b',' => reader.skip_ws()?,
-            b']' => return Some((guess, blocks, reader.offset())),
+            b']' => {
+                let end = reader.offset();
+                let hash = reader.digest(end)?;
+                return Some(SecondHalf {
+                    start: guess,
+                    blocks,
+                    end,
+                    hash,
+                });
+            }
             _ => return None,
         }
     }
@@ -233,6 +253,10 @@ struct Reader<'f> {
     cut: Vec<u8>,
     /// Read into here, then checked and appended to `text`.
     scratch: Vec<u8>,
+    /// The bytes read past so far (from the offset the reader started at).
+    hasher: Sha256,
+    /// The file offset up to which `hasher` has the bytes.
+    hashed_to: u64,
 }
 
 impl<'f> Reader<'f> {
@@ -247,7 +271,51 @@ impl<'f> Reader<'f> {
             piece,
             cut: Vec::new(),
             scratch: vec![0; piece + 4],
+            hasher: Sha256::new(),
+            hashed_to: offset,
         }
+    }
+
+    /// Hashes the text read past and drops it.
+    fn consume(&mut self) {
+        self.hasher.update(&self.text.as_bytes()[..self.at]);
+        self.text.drain(..self.at);
+        self.pos += self.at as u64;
+        self.hashed_to = self.pos;
+        self.at = 0;
+    }
+
+    /// The SHA-256 of the bytes read past, which must end at `end`.
+    fn digest(&mut self, end: u64) -> Option<[u8; 32]> {
+        self.consume();
+        (self.hashed_to == end).then(|| self.hasher.clone().finalize().into())
+    }
+
+    /// Hashes the file from here up to `end` (what the other thread parsed), reading it
+    /// again, and goes on from there; `None` unless those bytes hash to `theirs`, the other
+    /// thread's hash of what it parsed (the file changed meanwhile).
+    fn hash_again(&mut self, end: u64, theirs: [u8; 32]) -> Option<()> {
+        self.consume();
+        let mut again = Sha256::new();
+        let mut at = self.hashed_to;
+        while at < end {
+            let want = usize::try_from(end - at)
+                .unwrap_or(usize::MAX)
+                .min(self.scratch.len());
+            let n = read_at(self.file, &mut self.scratch[..want], at).ok()?;
+            if n == 0 {
+                return None;
+            }
+            self.hasher.update(&self.scratch[..n]);
+            again.update(&self.scratch[..n]);
+            at += n as u64;
+        }
+        if <[u8; 32]>::from(again.finalize()) != theirs {
+            return None;
+        }
+        self.hashed_to = end;
+        self.seek(end);
+        Some(())
     }
 
     /// The file offset of the next byte.
@@ -255,6 +323,7 @@ impl<'f> Reader<'f> {
         self.pos + self.at as u64
     }
 
+    /// Goes on reading at `offset`, which must be where the hash is (see [`Self::hash_again`]).
     fn seek(&mut self, offset: u64) {
         self.pos = offset;
         self.at = 0;
@@ -270,9 +339,7 @@ impl<'f> Reader<'f> {
     /// end of the file, on a read error or on bytes that are not UTF-8 (all of which end the
     /// fast path).
     fn more(&mut self) -> bool {
-        self.text.drain(..self.at);
-        self.pos += self.at as u64;
-        self.at = 0;
+        self.consume();
         let next = self.pos + (self.text.len() + self.cut.len()) as u64;
         if next >= self.size {
             return false;
@@ -391,7 +458,14 @@ mod tests {
             .map(|r| r.vms);
         let mut file = tempfile::tempfile().expect("a temporary file");
         file.write_all(text.as_bytes()).expect("written");
-        let streamed = read_in(&file, text.len() as u64, piece).map(|r| r.vms);
+        let streamed = read_in(&file, text.len() as u64, piece).map(|(r, digest)| {
+            // Whatever the piece size and however the halves fell, the digest is the file's.
+            assert_eq!(
+                crate::digest::hex(&digest),
+                crate::digest::sha256_hex(text.as_bytes())
+            );
+            r.vms
+        });
         (ordinary, streamed)
     }
 
@@ -438,8 +512,15 @@ mod tests {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(text.as_bytes()).unwrap();
         let size = text.len() as u64;
-        let (start, blocks, _) = second_half(&file, size, 4096).expect("the second half reads");
+        let SecondHalf {
+            start,
+            blocks,
+            end,
+            hash,
+        } = second_half(&file, size, 4096).expect("the second half reads");
         assert_eq!(Some(start), guess_at(&file, size));
+        let parsed = &text.as_bytes()[start as usize..end as usize];
+        assert_eq!(hash, <[u8; 32]>::from(Sha256::digest(parsed)));
         assert!(blocks.iter().map(Vec::len).sum::<usize>() > 100);
         let (ordinary, streamed) = both_ways(&text, 4096);
         assert_eq!(streamed.as_ref().map(Vec::len), Some(1000));
@@ -452,6 +533,9 @@ mod tests {
             r#"{"vms":[],"vms":[]}"#,
             r#"{"vms":[{"name":"a","host":"h","state":"off"},]}"#,
             r#"{"vms":[{"name":"a","host":"h","state":"off"}]} x"#,
+            "{\"vms\":[{\"name\":\"a\",\"host\":\"h\",\"state\":\"off\"}]}\0\0\0",
+            r#"{"vms":[{"name":"a","host":"h","state":"off"}]}{"vms":[]}"#,
+            "{\"vms\":[]}\n{\"vms\":[]}\n",
             r#"{"hosts":[]}"#,
             r#"{"vms":[{"name":"","host":"h","state":"off"}]}"#,
             r#"{"platform":"nope","vms":[]}"#,
@@ -468,6 +552,34 @@ mod tests {
         let (ordinary, streamed) = both_ways(r#" { "v\u006ds" : [ ] , "n" : 12345 } "#, 2);
         assert_eq!(streamed, ordinary);
         assert_eq!(streamed, Some(Vec::new()));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_file_changed_under_the_second_half_gives_up() {
+        let text = format!(r#"{{"vms":[{}]}}"#, vms(1000, |i| format!("vm{i}")));
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        let size = text.len() as u64;
+        let SecondHalf {
+            start, end, hash, ..
+        } = second_half(&file, size, 4096).unwrap();
+        // The second half changes after the second thread parsed it, before the first
+        // thread hashes it: the bytes hashed would not be the bytes parsed.
+        let at = text[start as usize..].find("vm9").unwrap() as u64 + start;
+        std::os::unix::fs::FileExt::write_at(&file, b"VM", at).unwrap();
+        let (mut top, _, stop) = first_half(&file, size, 4096).unwrap();
+        assert!(matches!(stop, FirstStop::Guess(g) if g == start));
+        assert!(top.reader.hash_again(end, hash).is_none());
+        // Read again from the start, the changed file reads, with its own digest.
+        let mut changed = vec![0u8; text.len()];
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut changed, 0).unwrap();
+        let (read, digest) = read_in(&file, size, 4096).unwrap();
+        assert_eq!(
+            crate::digest::hex(&digest),
+            crate::digest::sha256_hex(&changed)
+        );
+        assert!(read.vms.iter().any(|vm| vm.name.starts_with("VM9")));
     }
 
     proptest::proptest! {
