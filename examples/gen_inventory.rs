@@ -5,7 +5,7 @@
 //!     [--out FILE] [--format native|scvmm-utf16]
 //! ```
 //!
-//! `native` writes the native format (CONTRACT 5.1), one host or VM per line. `scvmm-utf16`
+//! `native` writes the native format (the README's Inventory section), one host or VM per line. `scvmm-utf16`
 //! writes the same VMs as Windows PowerShell 5.1 would redirect
 //! `Get-SCVirtualMachine | Select-Object Name,ID,HostName,Status,IsHighlyAvailable,Memory,CPUCount
 //! | ConvertTo-Json` to a file: 4-space indent, `"Key":  value`, CRLF, UTF-16 LE with a BOM.

@@ -31,7 +31,7 @@ pub struct Finished {
 }
 
 /// The command line, for the `preflight` binary: parses `args`, runs the command, and returns
-/// how it ended (CONTRACT section 3 for the codes). Not an interface of the library.
+/// how it ended (0 go, 1 no-go, 2 could not evaluate, 3 untrusted input). Not an interface of the library.
 #[doc(hidden)]
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>) -> Finished {
     cli::run(args)

@@ -201,7 +201,7 @@ fn junit_runs_restore_cases_like_any_other() {
 }
 
 /// Runs every shipped case through the library, and checks that every shipped rule has a case
-/// where it fires and one where it stays quiet (CONTRACT 4.5).
+/// where it fires and one where it stays quiet.
 #[test]
 fn every_shipped_case_passes_and_every_rule_is_covered_both_ways() {
     let suites = policytest::collect(&[]).expect("shipped cases are valid");

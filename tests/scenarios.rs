@@ -272,7 +272,7 @@ fn after_maintenance(s: &Scenario, before: &Inventory, plan: &Plan) -> Inventory
     after
 }
 
-/// `inventory` in the native format (CONTRACT 5.1).
+/// `inventory` in the native format.
 fn native(platform: &str, inventory: &Inventory) -> String {
     let hosts: Vec<Value> = inventory
         .hosts

@@ -1,4 +1,4 @@
-//! `preflight test`: run policy test cases and say which pass (CONTRACT 4.5).
+//! `preflight test`: run policy test cases and say which pass.
 
 use super::output::emit;
 use crate::diag::Diagnostics;

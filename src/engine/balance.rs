@@ -1,4 +1,4 @@
-//! Load imbalance (CONTRACT 4.4): the coefficient of variation of per-host load, σ/μ, divided
+//! Load imbalance: the coefficient of variation of per-host load, σ/μ, divided
 //! by √(n−1) so that it lies in [0, 1] (0: all hosts equally loaded; 1: one host carries all),
 //! over the hosts that are up. The metric Proxmox's resource scheduler uses.
 

@@ -1,6 +1,6 @@
 //! `capacity` rules: simulate the drain and check that the rest of each cluster absorbs it.
 //!
-//! The drain (CONTRACT 4.3.1) moves the running HA VMs of the target hosts onto the other hosts
+//! The drain moves the running HA VMs of the target hosts onto the other hosts
 //! of the same cluster that are up, largest VM first, each to the host with the most free
 //! memory. A VM whose HA flag or power state is unknown is counted as moving (and as load on
 //! its host): that errs toward less room. A VM that fits nowhere stays on its host, in the

@@ -120,7 +120,7 @@ pub(crate) fn evaluate(
     eval
 }
 
-/// CONTRACT 5.3: an inventory from which not a single VM was read (all files merged) proves
+/// An inventory from which not a single VM was read (all files merged) proves
 /// nothing about the hosts, whatever else it lists: exit 3 with that reason.
 pub(crate) fn no_vms(inventory: &Inventory) -> Option<String> {
     inventory.vms.is_empty().then(|| {
@@ -131,7 +131,7 @@ pub(crate) fn no_vms(inventory: &Inventory) -> Option<String> {
     })
 }
 
-/// `max_inventory_age` against `collected_at` (CONTRACT 3: exit 3 when older).
+/// `max_inventory_age` against `collected_at` (an older inventory exits 3).
 pub fn check_age(
     policy: &PolicySet,
     inventory: &Inventory,

@@ -1,4 +1,4 @@
-//! Resolving `--host` names against the inventory (CONTRACT section 2).
+//! Resolving `--host` names against the inventory (case-insensitive; a short name matches an FQDN; no match or several is an input error).
 
 use crate::diag::{Code, Diagnostics, SourceDiag, did_you_mean};
 use crate::model::Inventory;

@@ -1,4 +1,4 @@
-//! From findings to the verdict and exit code (CONTRACT section 3).
+//! From findings to the verdict and exit code (0 go, 1 no-go, 2 could not evaluate, 3 untrusted input).
 
 use super::Evaluation;
 use crate::policy::Severity;

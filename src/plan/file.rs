@@ -125,7 +125,7 @@ fn deserialize<T: for<'de> Deserialize<'de>>(file: &SourceFile) -> Result<T, Dia
         let help = if whole_step {
             "make the plan again with `preflight audit --plan` (docs/plan.md lists the fields each action takes)"
         } else {
-            "a plan is the JSON document `preflight audit --plan` writes (CONTRACT 6.2)"
+            "a plan is the JSON document `preflight audit --plan` writes (docs/plan.md)"
         };
         SourceDiag::at(
             Code::PlanInvalid,

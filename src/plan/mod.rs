@@ -1,4 +1,4 @@
-//! The action list (CONTRACT 6.2): what an executor runs, and what `restore` compares against.
+//! The action list (the plan document, docs/plan.md): what an executor runs, and what `restore` compares against.
 //!
 //! This module holds the document's types. Building a plan is pure (no I/O); reading one back
 //! validates it like any other input.
@@ -91,7 +91,7 @@ pub struct BaselineHost {
 /// One step. `id` is stable for the same inputs (derived from phase, action and subject).
 ///
 /// What a step acts on is typed by its [`StepKind`]: a step that exists is one an executor can
-/// run. The document keeps the flat shape of CONTRACT 6.2 (see [`StepDoc`] for the mapping);
+/// run. The document keeps the flat shape of docs/plan.md (see [`StepDoc`] for the mapping);
 /// a document whose fields do not make a valid step is refused when it is read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "step_doc::StepDoc", try_from = "step_doc::StepDoc")]

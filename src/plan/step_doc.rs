@@ -1,4 +1,4 @@
-//! A step as the plan document spells it (CONTRACT 6.2): one flat object whose fields depend
+//! A step as the plan document spells it: one flat object whose fields depend
 //! on the action. Steps are written and read only through this form, and reading checks that
 //! the fields make a step ([`super::StepKind`]): a migrate has a source and a destination, a
 //! host step a host, and no step carries a field its action does not take. A plan that breaks

@@ -118,7 +118,7 @@ pub struct VmWhen {
     /// Whether the VM is a template. A rule whose `when` never names `template` does not apply
     /// to templates (they never run; only rules written for them judge them).
     pub template: Option<bool>,
-    /// Holds when one of these holds (CONTRACT 7.2 `any`).
+    /// Holds when one of these holds.
     pub any: Option<Vec<VmWhen>>,
 }
 

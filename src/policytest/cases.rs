@@ -1,4 +1,4 @@
-//! Reading a `*.cases.toml` file (CONTRACT 4.5) into checked [`Case`]s.
+//! Reading a `*.cases.toml` file into checked [`Case`]s.
 //!
 //! Validated like a policy file: the TOML is parsed with spans, every key is checked (unknown
 //! keys get a did-you-mean), every problem of the file is collected, and each points at its

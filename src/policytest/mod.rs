@@ -1,4 +1,4 @@
-//! Policy test cases (CONTRACT 4.5): `*.cases.toml` files next to the policies, each case an
+//! Policy test cases: `*.cases.toml` files next to the policies, each case an
 //! inline inventory, a request and the findings it must produce.
 //!
 //! `cases` reads and validates a case file, `run` evaluates a case (pure), `report` writes the

@@ -32,12 +32,12 @@ impl Totals {
         t
     }
 
-    /// CONTRACT 3: 0 when every case passes, 1 when one fails.
+    /// The exit code: 0 when every case passes, 1 when one fails.
     pub fn exit_code(self) -> i32 {
         if self.failed > 0 { 1 } else { 0 }
     }
 
-    /// `N passed, N failed` (CONTRACT 4.5).
+    /// `N passed, N failed`.
     pub fn summary(self) -> String {
         format!("{} passed, {} failed", self.passed, self.failed)
     }

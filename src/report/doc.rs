@@ -305,7 +305,7 @@ fn restore_hosts_table(hosts: &[HostLoadRow]) -> Vec<Block> {
     }]
 }
 
-/// `restore`'s imbalance per cluster and balance rule (CONTRACT 4.4), with what it means.
+/// `restore`'s imbalance per cluster and balance rule, with what it means.
 fn balance(rows: &[ClusterBalance]) -> Vec<Block> {
     if rows.is_empty() {
         return vec![text_para("No balance rule was evaluated.")];

@@ -1,5 +1,5 @@
 //! Reports: one model ([`Report`]) and one writer per format, each writing to a writer it is
-//! given. The JSON shape is CONTRACT 6.1; every other format renders the same model.
+//! given. The JSON report is the reference shape; every other format renders the same model.
 
 mod doc;
 mod error;
