@@ -7,6 +7,9 @@ use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
 /// SCVMM, Hyper-V and Proxmox exports are told apart by their property names.
 pub fn detect(file: &SourceFile) -> Result<Format, Diagnostics> {
     let text = file.text.trim_start();
+    if super::rvtools::is_tab_csv(text) {
+        return Ok(Format::Rvtools);
+    }
     if text.starts_with("#TYPE") || text.starts_with("\"") {
         return Ok(Format::Hyperv);
     }
@@ -57,6 +60,6 @@ pub fn detect(file: &SourceFile) -> Result<Format, Diagnostics> {
         0..1.min(file.text.len()),
         "unrecognised start",
     )
-    .with_help("use --inventory-format native|scvmm|hyperv|proxmox to say which it is")
+    .with_help("use --inventory-format native|scvmm|hyperv|proxmox|rvtools to say which it is")
     .into())
 }
