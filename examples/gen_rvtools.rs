@@ -244,16 +244,126 @@ pub fn example() -> Vec<Sheet> {
     let no = ("", "");
     let aa = ("Anti Affinity", "Separate SQL nodes");
     let info = Sheet::new("vInfo", VINFO)
-        .row(vm("sql-a", "poweredOn", false, 8, 98304, "True", aa, "Prod", "esx01", 101))
-        .row(vm("app-01", "poweredOn", false, 4, 65536, "True", no, "Prod", "esx01", 102))
-        .row(vm("web-01", "poweredOn", false, 2, 32768, "True", no, "Prod", "esx01", 103))
-        .row(vm("sql-cold", "poweredOff", false, 8, 32768, "", no, "Prod", "esx01", 104))
-        .row(vm("tpl-win2022", "poweredOff", true, 2, 4096, "", no, "Prod", "esx01", 105))
-        .row(vm("sql-b", "poweredOn", false, 8, 98304, "True", aa, "Prod", "esx02", 106))
-        .row(vm("web-02", "poweredOn", false, 2, 32768, "True", no, "Prod", "esx02", 107))
-        .row(vm("app-old", "poweredOn", false, 4, 16384, "True", no, "Legacy", "esx11", 111))
-        .row(vm("batch-01", "poweredOff", false, 4, 8192, "", no, "Legacy", "esx11", 112))
-        .row(vm("app-new", "poweredOn", false, 4, 16384, "True", no, "Legacy", "esx12", 113));
+        .row(vm(
+            "sql-a",
+            "poweredOn",
+            false,
+            8,
+            98304,
+            "True",
+            aa,
+            "Prod",
+            "esx01",
+            101,
+        ))
+        .row(vm(
+            "app-01",
+            "poweredOn",
+            false,
+            4,
+            65536,
+            "True",
+            no,
+            "Prod",
+            "esx01",
+            102,
+        ))
+        .row(vm(
+            "web-01",
+            "poweredOn",
+            false,
+            2,
+            32768,
+            "True",
+            no,
+            "Prod",
+            "esx01",
+            103,
+        ))
+        .row(vm(
+            "sql-cold",
+            "poweredOff",
+            false,
+            8,
+            32768,
+            "",
+            no,
+            "Prod",
+            "esx01",
+            104,
+        ))
+        .row(vm(
+            "tpl-win2022",
+            "poweredOff",
+            true,
+            2,
+            4096,
+            "",
+            no,
+            "Prod",
+            "esx01",
+            105,
+        ))
+        .row(vm(
+            "sql-b",
+            "poweredOn",
+            false,
+            8,
+            98304,
+            "True",
+            aa,
+            "Prod",
+            "esx02",
+            106,
+        ))
+        .row(vm(
+            "web-02",
+            "poweredOn",
+            false,
+            2,
+            32768,
+            "True",
+            no,
+            "Prod",
+            "esx02",
+            107,
+        ))
+        .row(vm(
+            "app-old",
+            "poweredOn",
+            false,
+            4,
+            16384,
+            "True",
+            no,
+            "Legacy",
+            "esx11",
+            111,
+        ))
+        .row(vm(
+            "batch-01",
+            "poweredOff",
+            false,
+            4,
+            8192,
+            "",
+            no,
+            "Legacy",
+            "esx11",
+            112,
+        ))
+        .row(vm(
+            "app-new",
+            "poweredOn",
+            false,
+            4,
+            16384,
+            "True",
+            no,
+            "Legacy",
+            "esx12",
+            113,
+        ));
     let hosts = Sheet::new("vHost", VHOST)
         .row(host("esx01", "Prod", false, 262_144))
         .row(host("esx02", "Prod", false, 262_144))
@@ -269,7 +379,10 @@ pub fn example() -> Vec<Sheet> {
 /// The example's files, relative to the repository: the workbook and the per-tab CSVs.
 pub fn example_files() -> Result<Vec<(String, Vec<u8>)>, XlsxError> {
     let sheets = example();
-    let mut out = vec![("examples/vsphere-rvtools.xlsx".to_string(), workbook(&sheets)?)];
+    let mut out = vec![(
+        "examples/vsphere-rvtools.xlsx".to_string(),
+        workbook(&sheets)?,
+    )];
     for s in &sheets {
         out.push((
             format!("examples/vsphere-rvtools/RVTools_tab{}.csv", s.name),
