@@ -673,3 +673,64 @@ fn the_real_workbooks_read_when_present() {
         }
     }
 }
+
+#[test]
+fn a_connected_iso_and_an_unknown_drs_behaviour_are_kept() {
+    let info = Sheet::new("vInfo", &["VM", "Powerstate", "Host", "Cluster"])
+        .row(vec!["a".into(), "poweredOn".into(), "h".into(), "C".into()])
+        .row(vec!["b".into(), "poweredOn".into(), "h".into(), "C".into()]);
+    let cd = Sheet::new(
+        "vCD",
+        &[
+            "VM",
+            "Powerstate",
+            "Device Node",
+            "Connected",
+            "Device Type",
+        ],
+    )
+    .row(vec![
+        "a".into(),
+        "poweredOn".into(),
+        "CD/DVD drive 1".into(),
+        "True".into(),
+        "ISO [local-esx01] iso/win.iso".into(),
+    ])
+    .row(vec![
+        "b".into(),
+        "poweredOn".into(),
+        "CD/DVD drive 1".into(),
+        "False".into(),
+        "Client Device".into(),
+    ]);
+    let clusters = Sheet::new("vCluster", gen_rvtools::VCLUSTER).row(cluster(
+        "C",
+        true,
+        true,
+        "aggressive".into(),
+        1,
+    ));
+    let p = ok("x.xlsx", &book(&[info, cd, clusters]));
+    let a = vm_of(&p.inventory, "a");
+    assert_eq!(a.evidence["cd_connected"], "ISO [local-esx01] iso/win.iso");
+    assert!(
+        !vm_of(&p.inventory, "b")
+            .evidence
+            .contains_key("cd_connected")
+    );
+    // DRS enabled with a behaviour preflight does not know: HA unknown, warned at the cell.
+    assert_eq!(a.ha, None);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.message.contains("vCluster!I2") && w.message.contains("aggressive")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        p.inventory
+            .gaps
+            .iter()
+            .any(|g| g.field == "ha" && g.hint.contains("DRS default VM behavior"))
+    );
+}
