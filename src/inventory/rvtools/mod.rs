@@ -65,8 +65,13 @@ pub fn parse_tabs(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
 
 /// Whether this text is an RVTools per-tab CSV (its header names a known tab's columns).
 pub fn is_tab_csv(text: &str) -> bool {
-    table::csv_header(text.trim_start_matches('\u{feff}'))
-        .is_some_and(|h| Tab::of_header(&h).is_some())
+    let text = text.trim_start_matches('\u{feff}');
+    // JSON is never a tab, and a one-line export is not scanned whole for a header.
+    let first = text.lines().next().unwrap_or("");
+    if text.starts_with(['{', '[']) || first.len() > 1 << 16 {
+        return false;
+    }
+    table::csv_header(first).is_some_and(|h| Tab::of_header(&h).is_some())
 }
 
 /// What reading several per-tab CSV files together gave: each file's position among the
