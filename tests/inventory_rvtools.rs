@@ -756,3 +756,42 @@ fn damaged_workbooks_never_panic() {
         let _ = parse("damaged.xlsx", &bytes);
     }
 }
+
+#[test]
+fn a_vhost_or_vcluster_lacking_columns_is_a_warning_naming_them() {
+    let info = Sheet::new("vInfo", &["VM", "Powerstate", "Host", "Cluster"]).row(vec![
+        "a".into(),
+        "poweredOn".into(),
+        "h".into(),
+        "C".into(),
+    ]);
+    let hosts = Sheet::new("vHost", &["Name", "Cluster", "# CPU"]).row(vec![
+        "h".into(),
+        "C".into(),
+        2u32.into(),
+    ]);
+    let clusters = Sheet::new("vCluster", &["Name", "HA enabled", "DRS enabled"]).row(vec![
+        "C".into(),
+        "True".into(),
+        "True".into(),
+    ]);
+    let p = ok("x.xlsx", &book(&[info, hosts, clusters]));
+    let w: Vec<&str> = p.warnings.iter().map(|w| w.message.as_str()).collect();
+    for expected in [
+        "x.xlsx: vHost!A1: the vHost tab has no `# Memory` column",
+        "x.xlsx: vHost!A1: the vHost tab has no `in Maintenance Mode` column",
+        "x.xlsx: vCluster!A1: the vCluster tab has no `DRS default VM behavior` column",
+    ] {
+        assert!(
+            w.iter().any(|m| m.starts_with(expected)),
+            "{expected} not in {w:?}"
+        );
+    }
+    assert!(p.warnings.iter().all(|w| w.warning));
+    assert_eq!(w.len(), 3, "one warning per missing column: {w:?}");
+    // Nothing is guessed: DRS enabled without its behaviour is unknown.
+    assert_eq!(vm_of(&p.inventory, "a").ha, None);
+    // `Name` is vHost's host column in the DB-style export.
+    assert_eq!(p.inventory.hosts[0].cpus, Some(2));
+    assert!(!p.inventory.hosts[0].implied);
+}

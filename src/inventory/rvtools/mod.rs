@@ -213,6 +213,21 @@ impl Reader {
     }
 }
 
+/// Warns once per column of `wanted` (name, what is lost without it) the tab's header lacks.
+fn lacking(r: &mut Reader, t: &Table, wanted: &[(Option<usize>, &str, &str)]) {
+    for (col, name, lost) in wanted {
+        if col.is_none() {
+            let d = t.diag(
+                Code::InventoryField,
+                &t.header_loc,
+                None,
+                &format!("the {} tab has no `{name}` column: {lost}", t.tab.name()),
+            );
+            r.warnings.push(warn(d.with_help(add_column(t.tab, name))));
+        }
+    }
+}
+
 fn warn(mut d: SourceDiag) -> SourceDiag {
     d.warning = true;
     d
@@ -262,6 +277,23 @@ fn clusters(r: &mut Reader, t: &Table) -> BTreeMap<String, ClusterFacts> {
     let ha = t.col(&["HA enabled"]);
     let drs = t.col(&["DRS enabled"]);
     let behavior = t.col(&["DRS default VM behavior"]);
+    lacking(
+        r,
+        t,
+        &[
+            (name, "Name", "its clusters cannot be joined to vInfo's VMs"),
+            (
+                drs,
+                "DRS enabled",
+                "what the drain does to the VMs is unknown",
+            ),
+            (
+                behavior,
+                "DRS default VM behavior",
+                "what the drain does to the VMs is unknown",
+            ),
+        ],
+    );
     let mut out = BTreeMap::new();
     for row in &t.rows {
         let Some(n) = text(t, row, name) else {
@@ -272,7 +304,8 @@ fn clusters(r: &mut Reader, t: &Table) -> BTreeMap<String, ClusterFacts> {
             drs_enabled: r.flag(t, row, drs),
             behavior: text(t, row, behavior),
         };
-        if facts.drs_enabled == Some(true) && facts.drain_moves().is_none() {
+        // A missing column was warned about once, above.
+        if facts.drs_enabled == Some(true) && behavior.is_some() && facts.drain_moves().is_none() {
             let loc = t.get(row, behavior).map_or(&row.loc, |c| &c.loc);
             let d = t.diag(
                 Code::InventoryField,
@@ -314,6 +347,27 @@ fn hosts(r: &mut Reader, t: &Table) -> Vec<Host> {
     let maint = t.col(&["in Maintenance Mode", "Maintenance Mode"]);
     let memory = t.col(&["# Memory", "Memory", "# Memory MiB", "# Memory MB"]);
     let cores = t.col(&["# Cores", "# CPU"]);
+    lacking(
+        r,
+        t,
+        &[
+            (
+                name,
+                "Host",
+                "its hosts are not read; vInfo implies them, with unknown capacity",
+            ),
+            (
+                memory,
+                "# Memory",
+                "host memory is unknown, so capacity cannot be checked",
+            ),
+            (
+                maint,
+                "in Maintenance Mode",
+                "hosts already in maintenance read as up (RVTools 3.x lacks the column)",
+            ),
+        ],
+    );
     let mut out = Vec::new();
     for row in &t.rows {
         let Some(n) = text(t, row, name) else {
