@@ -145,10 +145,11 @@ const BASELINE_FINDINGS: [(&str, &str, &str); 4] = [
     ("stranded-ha-vm", "tpl-win2022", "esx01"),
 ];
 
-fn assert_baseline_fires(args: &[&str]) {
+fn assert_baseline_fires(args: &[&str]) -> serde_json::Value {
     let (code, out, errs) = run(args);
     assert_eq!(code, 1, "{errs}");
-    let got = findings(&json(&out));
+    let report = json(&out);
+    let got = findings(&report);
     for (rule, vm, host) in BASELINE_FINDINGS {
         assert!(
             got.iter()
@@ -160,6 +161,7 @@ fn assert_baseline_fires(args: &[&str]) {
         !got.iter().any(|f| f.1.as_deref() == Some("app-new")),
         "esx12 is not drained: {got:?}"
     );
+    report
 }
 
 #[test]
@@ -181,7 +183,7 @@ fn cli_audits_the_example_workbook_with_every_baseline_rule() {
 
 #[test]
 fn cli_joins_the_per_tab_csv_files() {
-    assert_baseline_fires(&[
+    let report = assert_baseline_fires(&[
         "audit",
         "--inventory",
         "examples/vsphere-rvtools/RVTools_tabvInfo.csv",
@@ -198,6 +200,19 @@ fn cli_joins_the_per_tab_csv_files() {
         "--format",
         "json",
     ]);
+    // Each file is recorded with its own digest.
+    let inputs = report["inputs"]["inventory"].as_array().unwrap();
+    assert_eq!(inputs.len(), 3);
+    for (input, tab) in inputs.iter().zip(["vInfo", "vHost", "vCluster"]) {
+        assert_eq!(input["format"], "rvtools");
+        assert!(
+            input["path"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("RVTools_tab{tab}.csv"))
+        );
+        assert_eq!(input["sha256"].as_str().unwrap().len(), 64);
+    }
 }
 
 #[test]
