@@ -810,3 +810,26 @@ fn a_vhost_or_vcluster_lacking_columns_is_a_warning_naming_them() {
     assert_eq!(p.inventory.hosts[0].cpus, Some(2));
     assert!(!p.inventory.hosts[0].implied);
 }
+
+#[test]
+fn vm_names_differing_in_case_are_two_vms_but_a_repeated_one_is_an_error() {
+    let info = Sheet::new("vInfo", &["VM", "Powerstate", "Host"])
+        .row(vec!["Web01".into(), "poweredOn".into(), "h".into()])
+        .row(vec!["web01".into(), "poweredOff".into(), "h".into()]);
+    assert_eq!(
+        ok("x.xlsx", &book(std::slice::from_ref(&info)))
+            .inventory
+            .vms
+            .len(),
+        2
+    );
+    let info = info.row(vec!["Web01".into(), "poweredOn".into(), "h2".into()]);
+    let d = err("x.xlsx", &book(&[info]));
+    assert_eq!(d.0[0].code, Code::InventoryDuplicate);
+    assert!(
+        messages(&d)
+            .contains("x.xlsx: vInfo!A4: two VMs share the name (and no VM UUID or VM ID) `Web01`"),
+        "{}",
+        messages(&d)
+    );
+}

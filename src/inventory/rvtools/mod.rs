@@ -527,13 +527,21 @@ fn vms(
         }
         let id = text(t, row, uuid);
         let key = id.clone().unwrap_or_else(|| name.clone());
-        if !seen.insert(key.to_lowercase()) {
+        // vSphere names are case-sensitive: `Web01` and `web01` are two VMs.
+        if !seen.insert(key.clone()) {
             let loc = t.get(row, vm).map_or(&row.loc, |c| &c.loc);
             let d = t.diag(
                 Code::InventoryDuplicate,
                 loc,
                 vm,
-                &format!("VM {key} is listed twice"),
+                &format!(
+                    "two VMs share the {} `{key}`",
+                    if id.is_some() {
+                        "id"
+                    } else {
+                        "name (and no VM UUID or VM ID)"
+                    }
+                ),
             );
             r.errors.push(d);
             continue;
