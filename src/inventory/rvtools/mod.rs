@@ -323,19 +323,20 @@ fn clusters(r: &mut Reader, t: &Table) -> BTreeMap<String, ClusterFacts> {
     out
 }
 
-/// The connected CD/DVD devices of each VM (by lower-cased name): what they are backed by.
+/// The connected CD/DVD devices of each VM, by `VM UUID` when vCD has it, else by exact name.
 fn cds(t: &Table) -> BTreeMap<String, Vec<String>> {
     let vm = t.col(&["VM", "VM Name"]);
+    let uuid = t.col(&["VM UUID"]);
     let connected = t.col(&["Connected"]);
     let kind = t.col(&["Device Type"]);
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in &t.rows {
-        let (Some(name), Some(c)) = (text(t, row, vm), text(t, row, connected)) else {
+        let Some(key) = text(t, row, uuid).or_else(|| text(t, row, vm)) else {
             continue;
         };
-        if c.eq_ignore_ascii_case("true") {
+        if text(t, row, connected).is_some_and(|c| c.eq_ignore_ascii_case("true")) {
             let what = text(t, row, kind).unwrap_or_else(|| "connected".to_string());
-            out.entry(name.to_lowercase()).or_default().push(what);
+            out.entry(key).or_default().push(what);
         }
     }
     out
@@ -428,6 +429,7 @@ fn vms(
     let memory = t.col(&["Memory", "Memory MiB", "Memory MB"]);
     let cluster = t.col(&["Cluster"]);
     let uuid = t.col(&["VM UUID", "VM ID"]);
+    let uuid_only = t.col(&["VM UUID"]);
     let evidence_cols: Vec<(&str, Option<usize>)> = vec![
         ("das_protection", t.col(&["DAS protection"])),
         ("ha_restart_priority", t.col(&["HA Restart Priority"])),
@@ -522,7 +524,8 @@ fn vms(
                 evidence.insert((*k).to_string(), v);
             }
         }
-        if let Some(devices) = cds.get(&name.to_lowercase()) {
+        let vm_uuid = text(t, row, uuid_only);
+        if let Some(devices) = vm_uuid.and_then(|u| cds.get(&u)).or_else(|| cds.get(&name)) {
             evidence.insert("cd_connected".to_string(), devices.join("; "));
         }
         let id = text(t, row, uuid);
