@@ -833,3 +833,39 @@ fn vm_names_differing_in_case_are_two_vms_but_a_repeated_one_is_an_error() {
         messages(&d)
     );
 }
+
+#[test]
+fn a_cd_joins_its_vm_by_uuid_not_by_a_name_that_differs_in_case() {
+    let info = Sheet::new("vInfo", &["VM", "Powerstate", "Host", "VM UUID"])
+        .row(vec![
+            "Web01".into(),
+            "poweredOn".into(),
+            "h".into(),
+            "u-1".into(),
+        ])
+        .row(vec![
+            "web01".into(),
+            "poweredOn".into(),
+            "h".into(),
+            "u-2".into(),
+        ]);
+    let cd = Sheet::new(
+        "vCD",
+        &["VM", "Device Node", "Connected", "Device Type", "VM UUID"],
+    )
+    .row(vec![
+        "web01".into(),
+        "CD 1".into(),
+        "True".into(),
+        "ISO [ds] a.iso".into(),
+        "u-2".into(),
+    ]);
+    let p = ok("x.xlsx", &book(&[info, cd]));
+    let vms = &p.inventory.vms;
+    assert!(
+        !vms[0].evidence.contains_key("cd_connected"),
+        "{:?}",
+        vms[0]
+    );
+    assert_eq!(vms[1].evidence["cd_connected"], "ISO [ds] a.iso");
+}
