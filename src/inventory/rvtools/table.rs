@@ -29,7 +29,7 @@ impl Tab {
         }
     }
 
-    /// The tab whose header this is: vInfo has `VM` and `Powerstate` but no `Device Node`
+    /// The tab whose header this is: vInfo has `VM`, `Powerstate` and `Host` but no `Device Node`
     /// (vCD has all three); vHost has `Host` and `# Memory` or `in Maintenance Mode`;
     /// vCluster has `Name` and `DRS enabled` or `HA enabled`.
     pub fn of_header(names: &[String]) -> Option<Tab> {
@@ -42,7 +42,8 @@ impl Tab {
             if has("devicenode") || has("devicetype") {
                 return Some(Tab::Cd);
             }
-            if has("powerstate") {
+            // PowerCLI exports have `VMName` and `PowerState` too, but `VMHost` or `ESXiHost`.
+            if has("powerstate") && has("host") {
                 return Some(Tab::Info);
             }
         }
@@ -523,6 +524,11 @@ mod tests {
             Some(Tab::Cluster)
         );
         assert_eq!(Tab::of_header(&h("Name|State|ComputerName")), None);
+        // PowerCLI's Get-View export is not an RVTools tab.
+        assert_eq!(
+            Tab::of_header(&h("VMName|PowerState|ESXiHost|Cluster")),
+            None
+        );
     }
 
     #[test]
