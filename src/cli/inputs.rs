@@ -25,13 +25,44 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
         InventoryFormatArg::Scvmm => Some(Format::Scvmm),
         InventoryFormatArg::Hyperv => Some(Format::Hyperv),
         InventoryFormatArg::Proxmox => Some(Format::Proxmox),
+        InventoryFormatArg::Rvtools => Some(Format::Rvtools),
     };
     let mut diags = Diagnostics::default();
     let mut warnings = Diagnostics::default();
     let mut parts = Vec::new();
     let mut inputs = Vec::new();
     let on_terminal = std::io::stderr().is_terminal();
-    for path in &args.inventory {
+    // RVTools per-tab CSV files are one export: vInfo's VMs need vCluster's DRS settings.
+    let tab_set = inventory::rvtools::read_tab_set(&args.inventory, forced);
+    let in_set: Vec<usize> = tab_set
+        .iter()
+        .flat_map(|s| s.files.iter().map(|f| f.0))
+        .collect();
+    if let Some(set) = tab_set {
+        for (i, sha256) in &set.files {
+            inputs.push(InventoryInput {
+                path: args.inventory[*i].clone(),
+                sha256: sha256.clone(),
+                format: Format::Rvtools.to_string(),
+            });
+        }
+        match set.parsed {
+            Ok(parsed) => {
+                warnings.0.extend(parsed.warnings);
+                let names: Vec<&str> = set
+                    .files
+                    .iter()
+                    .map(|f| args.inventory[f.0].as_str())
+                    .collect();
+                parts.push((names.join(" + "), parsed.inventory));
+            }
+            Err(e) => diags.extend(e),
+        }
+    }
+    for (i, path) in args.inventory.iter().enumerate() {
+        if in_set.contains(&i) {
+            continue;
+        }
         let _progress = Progress::start(
             format!("reading {}", crate::diag::escape_controls_inline(path)),
             on_terminal,

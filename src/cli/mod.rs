@@ -212,6 +212,8 @@ pub enum InventoryFormatArg {
     Scvmm,
     Hyperv,
     Proxmox,
+    /// vSphere RVTools: an .xlsx workbook or its per-tab CSV files.
+    Rvtools,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -32,6 +32,9 @@ const SCVMM_KEYS: [&str; 11] = [
 /// property names.
 pub fn detect(file: &SourceFile) -> Result<Format, Diagnostics> {
     let text = window(&file.text).trim_start();
+    if super::rvtools::is_tab_csv(text) {
+        return Ok(Format::Rvtools);
+    }
     if text.starts_with("#TYPE") || text.starts_with('"') {
         return Ok(Format::Hyperv);
     }
@@ -56,7 +59,7 @@ pub fn detect(file: &SourceFile) -> Result<Format, Diagnostics> {
         0..1.min(file.text.len()),
         "unrecognised start",
     )
-    .with_help("use --inventory-format native|scvmm|hyperv|proxmox to say which it is")
+    .with_help("use --inventory-format native|scvmm|hyperv|proxmox|rvtools to say which it is")
     .into())
 }
 

@@ -175,7 +175,8 @@ pub fn parse_and_digest<R: Send>(
     forced: Option<Format>,
     digest: impl FnOnce(&[u8]) -> R + Send,
 ) -> (R, Result<Parsed, Diagnostics>) {
-    let plain = if encoding_rs::Encoding::for_bom(&bytes).is_none() {
+    let binary = super::rvtools::is_zip(&bytes) || super::rvtools::is_ole(&bytes);
+    let plain = if encoding_rs::Encoding::for_bom(&bytes).is_none() && !binary {
         String::from_utf8(bytes).map_err(|e| e.into_bytes())
     } else {
         Err(bytes)

@@ -15,6 +15,7 @@ mod native;
 mod proxmox;
 mod read;
 mod record;
+pub mod rvtools;
 mod scvmm;
 mod scvmm_hosts;
 mod states;
@@ -50,14 +51,16 @@ pub enum Format {
     Scvmm,
     Hyperv,
     Proxmox,
+    Rvtools,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [
+    pub const ALL: [Format; 5] = [
         Format::Native,
         Format::Scvmm,
         Format::Hyperv,
         Format::Proxmox,
+        Format::Rvtools,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +69,7 @@ impl Format {
             Format::Scvmm => "scvmm",
             Format::Hyperv => "hyperv",
             Format::Proxmox => "proxmox",
+            Format::Rvtools => "rvtools",
         }
     }
 }
@@ -87,6 +91,12 @@ pub struct Parsed {
 
 /// Parses one inventory file. `name` is the path as the user gave it (used in diagnostics).
 pub fn parse(name: &str, bytes: &[u8], forced: Option<Format>) -> Result<Parsed, Diagnostics> {
+    // A workbook is binary: read before any decoding to text.
+    if matches!(forced, None | Some(Format::Rvtools))
+        && (rvtools::is_zip(bytes) || rvtools::is_ole(bytes))
+    {
+        return rvtools::parse_xlsx(name, bytes);
+    }
     let text = decode(name, bytes)?;
     parse_file(&SourceFile::new(name, text), forced)
 }
@@ -103,6 +113,7 @@ fn parse_file(file: &SourceFile, forced: Option<Format>) -> Result<Parsed, Diagn
         Format::Scvmm => scvmm::parse(file)?,
         Format::Hyperv => hyperv::parse(file)?,
         Format::Proxmox => proxmox::parse(file)?,
+        Format::Rvtools => rvtools::parse_csv(file)?,
     };
     parsed.format = format;
     Ok(parsed)

@@ -23,8 +23,11 @@ impl Profile for Vsphere {
             (VmState::Running, Some(true)) => {
                 "DRS migrates it; nothing moves it back afterwards".into()
             }
-            (VmState::Running, _) => {
-                "the host cannot finish entering maintenance while it runs".into()
+            (VmState::Running, Some(false)) => {
+                "the host cannot finish entering maintenance while it runs: DRS is not fully automated for it, so nothing migrates it".into()
+            }
+            (VmState::Running, None) => {
+                "the host cannot finish entering maintenance while it runs unless DRS migrates it, and the export does not say whether DRS is fully automated".into()
             }
             _ => format!(
                 "it is {}; the host waits for it to be migrated or powered off",
@@ -39,5 +42,48 @@ impl Profile for Vsphere {
 
     fn moves_back(&self, _vm: &Vm) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn vm(state: VmState, ha: Option<bool>) -> Vm {
+        Vm {
+            name: "V".into(),
+            id: None,
+            host: "H".into(),
+            state,
+            ha,
+            memory_mb: None,
+            vcpus: None,
+            tags: vec![],
+            template: false,
+            evidence: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn fate_says_why_the_host_waits() {
+        let manual = Vsphere.fate(&vm(VmState::Running, Some(false)));
+        assert!(
+            manual.contains("cannot finish") && manual.contains("not fully automated"),
+            "{manual}"
+        );
+        let unknown = Vsphere.fate(&vm(VmState::Running, None));
+        assert!(unknown.contains("does not say"), "{unknown}");
+        assert!(
+            Vsphere
+                .fate(&vm(VmState::Running, Some(true)))
+                .contains("DRS migrates it")
+        );
+        assert!(!Vsphere.drain_moves(&vm(VmState::Running, None)));
+        assert!(
+            Vsphere
+                .fate(&vm(VmState::Off, Some(true)))
+                .contains("nothing moves it")
+        );
     }
 }
