@@ -3,6 +3,7 @@
 //! `-UseCulture` in e.g. de-DE, `;` between fields. Values are `ToString()` text: enum names,
 //! `True`/`False`, numbers; an empty field is a `$null` property.
 
+use super::csv_spans::{field_spans, record_start};
 use super::read::{Cell, Row};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
 use serde_json::Value;
@@ -127,16 +128,6 @@ fn read_rows(file: &SourceFile, lines: &mut Lines) -> Result<Vec<CsvRow>, Diagno
     diags.into_result(out)
 }
 
-/// The offset of a record's first field. The csv crate counts a CRLF's `\n` as the start of
-/// the next record, so skip line ends (the line number is that of the offset past them).
-fn record_start(text: &str, byte: u64) -> usize {
-    let mut at = (byte as usize).min(text.len());
-    while matches!(text.as_bytes().get(at), Some(b'\r' | b'\n')) {
-        at += 1;
-    }
-    at
-}
-
 /// `;` when the header has more of them than commas (outside quotes), else `,`.
 fn delimiter(text: &str) -> u8 {
     let header = text
@@ -153,28 +144,6 @@ fn delimiter(text: &str) -> u8 {
         }
     }
     if semis > commas { b';' } else { b',' }
-}
-
-/// The spans of a record's fields in the text, quotes included, found by scanning from the
-/// record's start (the csv crate gives the record's offset but not its fields').
-fn field_spans(text: &str, start: usize, delimiter: u8) -> Vec<Range<usize>> {
-    let bytes = text.as_bytes();
-    let mut spans = Vec::new();
-    let (mut field_start, mut quoted, mut i) = (start, false, start);
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'"' {
-            quoted = !quoted;
-        } else if !quoted && b == delimiter {
-            spans.push(field_start..i);
-            field_start = i + 1;
-        } else if !quoted && (b == b'\n' || b == b'\r') {
-            break;
-        }
-        i += 1;
-    }
-    spans.push(field_start..i);
-    spans
 }
 
 fn csv_error(file: &SourceFile, e: &csv::Error) -> SourceDiag {

@@ -4,6 +4,7 @@
 //! forced; [`merge`] combines several files (a VM export and a host export, say). Parsers never
 //! panic on bad input: every problem is a located [`SourceDiag`].
 
+mod csv_spans;
 mod decode;
 mod detect;
 mod hyperv;

@@ -52,20 +52,12 @@ pub(crate) fn idle_fate(vm: &Vm) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn vm(state: VmState, ha: Option<bool>) -> Vm {
         Vm {
-            name: "V".into(),
-            id: None,
-            host: "H".into(),
             state,
             ha,
-            memory_mb: None,
-            vcpus: None,
-            tags: vec![],
-            template: false,
-            evidence: BTreeMap::new(),
+            ..Vm::on("V", "H")
         }
     }
 

@@ -48,20 +48,12 @@ impl Profile for Vsphere {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn vm(state: VmState, ha: Option<bool>) -> Vm {
         Vm {
-            name: "V".into(),
-            id: None,
-            host: "H".into(),
             state,
             ha,
-            memory_mb: None,
-            vcpus: None,
-            tags: vec![],
-            template: false,
-            evidence: BTreeMap::new(),
+            ..Vm::on("V", "H")
         }
     }
 

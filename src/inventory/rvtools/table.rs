@@ -3,6 +3,7 @@
 //! from one "export all to csv" file. Columns are found by name, never by position.
 
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
+use crate::inventory::csv_spans::{field_spans, record_start};
 use calamine::{DataRef, Reader, Xlsx};
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -440,36 +441,6 @@ pub fn read_csv(file: &SourceFile) -> Result<Table, Diagnostics> {
         });
     }
     diags.into_result(table)
-}
-
-/// The offset of a record's first field (the csv crate may point at a CRLF's `\n`).
-fn record_start(text: &str, byte: u64) -> usize {
-    let mut at = (byte as usize).min(text.len());
-    while matches!(text.as_bytes().get(at), Some(b'\r' | b'\n')) {
-        at += 1;
-    }
-    at
-}
-
-/// The spans of a record's fields, found by scanning from the record's start.
-fn field_spans(text: &str, start: usize, delimiter: u8) -> Vec<Range<usize>> {
-    let bytes = text.as_bytes();
-    let mut spans = Vec::new();
-    let (mut field_start, mut quoted, mut i) = (start, false, start);
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'"' {
-            quoted = !quoted;
-        } else if !quoted && b == delimiter {
-            spans.push(field_start..i);
-            field_start = i + 1;
-        } else if !quoted && (b == b'\n' || b == b'\r') {
-            break;
-        }
-        i += 1;
-    }
-    spans.push(field_start..i);
-    spans
 }
 
 fn csv_error(file: &SourceFile, e: &csv::Error) -> SourceDiag {
