@@ -42,7 +42,7 @@ for t in "${targets[@]}"; do
   cargo fuzz run -O -s "$sanitizer" "$t" "$work" -- -runs="$runs" -max_len=65536 -print_final_stats=1 2>&1 \
     | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY)|panicked|Done' || true
   rm -rf "corpus/$t.min" && mkdir -p "corpus/$t.min"
-  cargo fuzz run -O -s "$sanitizer" "$t" "corpus/$t.min" "$work" -- -merge=1 >/dev/null 2>&1
+  cargo fuzz run -O -s "$sanitizer" "$t" "corpus/$t.min" "$work" -- -set_cover_merge=1 >/dev/null 2>&1
   rm -rf "corpus/$t" && mv "corpus/$t.min" "corpus/$t"
   rm -rf "$work"
   echo "   corpus: $(ls "corpus/$t" | wc -l) files"
