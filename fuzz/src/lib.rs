@@ -7,10 +7,9 @@ use preflight::diag::Diagnostics;
 /// two and the last two. Rendering is nearly all of a policy input's time (wrapping text), and
 /// an input with hundreds of problems would otherwise cost hundreds of renders of one kind.
 pub fn render(diags: &Diagnostics) {
-    let handler = miette::GraphicalReportHandler::new_themed(
-        miette::GraphicalTheme::unicode_nocolor(),
-    )
-    .with_width(100);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100);
     let n = diags.0.len();
     for (i, d) in diags.0.iter().enumerate() {
         if i < 2 || i + 2 >= n {
