@@ -170,26 +170,6 @@ fn targets(platform: Platform) -> &'static [Target] {
     }
 }
 
-fn assert_powershell_parses(script: &str) {
-    let src = script.strip_prefix('\u{FEFF}').unwrap_or(script);
-    let mut parser = tree_sitter::Parser::new();
-    parser
-        .set_language(&tree_sitter_powershell::LANGUAGE.into())
-        .unwrap();
-    let tree = parser.parse(src, None).unwrap();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        assert!(
-            !node.is_error() && !node.is_missing(),
-            "{} at {:?}",
-            node.kind(),
-            node.start_position()
-        );
-        let mut cursor = node.walk();
-        stack.extend(node.children(&mut cursor));
-    }
-}
-
 fn world(case: &Case) -> Vec<Guest> {
     case.inventory
         .vms
@@ -234,7 +214,7 @@ proptest! {
                         prop_assert_eq!(run.calls, expected_calls(&plan, &world));
                     }
                 } else {
-                    assert_powershell_parses(&script);
+                    support::assert_powershell_parses("the script", &script);
                 }
             }
         }

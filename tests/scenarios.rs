@@ -175,29 +175,8 @@ fn render_all(dir: &Path, what: &str, plan_path: &Path, world: &[Guest]) {
             );
             assert_eq!(run.calls, expected_calls(&plan, world), "{what}");
         } else {
-            assert_powershell_parses(what, &script);
+            support::assert_powershell_parses(what, &script);
         }
-    }
-}
-
-fn assert_powershell_parses(what: &str, script: &str) {
-    let src = script.strip_prefix('\u{FEFF}').unwrap_or(script);
-    let mut parser = tree_sitter::Parser::new();
-    parser
-        .set_language(&tree_sitter_powershell::LANGUAGE.into())
-        .unwrap();
-    let tree = parser.parse(src, None).unwrap();
-    let mut stack = vec![tree.root_node()];
-    while let Some(node) = stack.pop() {
-        assert!(
-            !node.is_error() && !node.is_missing(),
-            "{what}: {} at {:?}: {:?}",
-            node.kind(),
-            node.start_position(),
-            node.utf8_text(src.as_bytes()).unwrap_or_default()
-        );
-        let mut cursor = node.walk();
-        stack.extend(node.children(&mut cursor));
     }
 }
 

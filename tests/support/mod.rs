@@ -270,3 +270,26 @@ pub fn expected_calls(plan: &Plan, world: &[Guest]) -> Vec<Vec<String>> {
     }
     calls
 }
+
+/// Parses a rendered PowerShell script with tree-sitter and fails, naming `what` and the
+/// place, at the first ERROR or MISSING node.
+pub fn assert_powershell_parses(what: &str, script: &str) {
+    let src = script.strip_prefix('\u{FEFF}').unwrap_or(script);
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .unwrap();
+    let tree = parser.parse(src, None).unwrap();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        assert!(
+            !node.is_error() && !node.is_missing(),
+            "{what}: {} at {:?}: {:?}",
+            node.kind(),
+            node.start_position(),
+            node.utf8_text(src.as_bytes()).unwrap_or_default()
+        );
+        let mut cursor = node.walk();
+        stack.extend(node.children(&mut cursor));
+    }
+}
