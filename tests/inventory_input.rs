@@ -172,6 +172,38 @@ fn an_inventory_can_come_from_standard_input() {
     );
 }
 
+#[test]
+fn standard_input_merged_with_another_file_is_read_whole() {
+    // With several inventories, each is first looked at to find RVTools tabs read together;
+    // that look must not eat the start of a pipe.
+    let vms = std::fs::read_to_string("tests/fixtures/inventory/scvmm-ps51.json").unwrap();
+    let hosts = "tests/fixtures/inventory/scvmm-hosts.json";
+    let args = ["audit", "--host", "HV01", "--now", NOW, "--format", "json"];
+    let piped = preflight()
+        .args(args)
+        .args(["--inventory", "/dev/stdin", "--inventory", hosts])
+        .write_stdin(vms.as_str())
+        .output()
+        .unwrap();
+    let named = preflight()
+        .args(args)
+        .args(["--inventory", "tests/fixtures/inventory/scvmm-ps51.json"])
+        .args(["--inventory", hosts])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&piped.stderr);
+    assert_eq!(piped.status.code(), named.status.code(), "{err}");
+    let (piped, named) = (
+        json(&String::from_utf8_lossy(&piped.stdout)),
+        json(&String::from_utf8_lossy(&named.stdout)),
+    );
+    assert_eq!(piped["findings"], named["findings"]);
+    assert_eq!(
+        piped["inputs"]["inventory"][0]["sha256"],
+        preflight::digest::sha256_hex(vms.as_bytes())
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn an_inventory_can_come_from_a_fifo() {

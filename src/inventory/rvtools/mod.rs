@@ -113,12 +113,16 @@ pub fn read_tab_set(paths: &[String], forced: Option<Format>) -> Option<TabSet> 
 }
 
 /// Whether the file's first line is an RVTools tab's header (read from its first 64 KiB).
+/// Only a regular file is looked at: reading the head of a pipe or device would take those
+/// bytes from the read that follows.
 fn looks_like_tab(path: &str) -> std::io::Result<bool> {
     use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Ok(false);
+    }
     let mut head = Vec::new();
-    std::fs::File::open(path)?
-        .take(1 << 16)
-        .read_to_end(&mut head)?;
+    file.take(1 << 16).read_to_end(&mut head)?;
     if is_zip(&head) || is_ole(&head) {
         return Ok(false);
     }
