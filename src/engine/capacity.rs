@@ -281,12 +281,14 @@ pub(super) fn evaluate(
                 .max_by_key(|l| l.memory_mb.unwrap_or(0) as i64 - l.after_mb as i64);
             let detail = match best {
                 Some(b) => format!(
-                    "{} ({} MiB) must leave {} but fits on no other host of {scope} (most room: {} MiB on {})",
+                    "{} ({} MiB) must leave {} but fits on no other host of {scope} (most room: {} MiB free on {}, {} MiB of it above the {}% floor)",
                     vm.name,
                     vm.memory_mb.unwrap_or(0),
                     vm.host,
                     b.memory_mb.unwrap_or(0) as i64 - b.after_mb as i64,
-                    b.host
+                    b.host,
+                    crate::plan::room_above_floor(b.memory_mb, b.after_mb, min_free_pct).max(0),
+                    trim(min_free_pct)
                 ),
                 None => format!(
                     "{} must leave {}, but no other host of {scope} is up",

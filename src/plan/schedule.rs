@@ -181,7 +181,7 @@ fn fits_nowhere(rule: &Rule, vm: &Vm, ctx: &Context<'_>) -> Finding {
         ),
         (Some(_), None) => format!("no other host of {cluster} is up"),
         (Some(mem), Some((host, free))) => format!(
-            "it needs {mem} MiB and fits on no other up host of {cluster} above the {}% free-memory floor (most room: {} MiB on {host})",
+            "it needs {mem} MiB and fits on no other up host of {cluster} above the {}% free-memory floor (most room above the floor: {} MiB on {host})",
             ctx.floor,
             free.max(&0)
         ),
