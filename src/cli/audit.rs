@@ -93,6 +93,8 @@ pub fn run(args: &AuditArgs, cli: &Cli, keep: &mut Option<Prepared>) -> Result<i
     let mut report = Report::new(info, inputs, &run.eval, &run.outcome);
     report.rules = subjects::rules_run(&policy, &request, Phase::Audit);
     report.checked = run.checked;
+    report.floor_used_pct =
+        Some(100.0 - crate::plan::floor_pct(&policy, mode)).filter(|f| *f < 100.0);
     write_report(&args.report, &report, cli)?;
     *keep = Some(inventory);
     Ok(run.outcome.exit_code)

@@ -105,6 +105,8 @@ pub fn run(args: &RestoreArgs, cli: &Cli, keep: &mut Option<Prepared>) -> Result
     report.set_move_back_loads(&restored.hosts_after);
     report.rules = subjects::rules_run(&policy, &request, Phase::Restore);
     report.checked = checked;
+    report.floor_used_pct =
+        Some(100.0 - crate::plan::floor_pct(&policy, mode)).filter(|f| *f < 100.0);
     write_report(&args.report, &report, cli)?;
     *keep = Some(inventories.inventory);
     Ok(outcome.exit_code)

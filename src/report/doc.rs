@@ -155,10 +155,19 @@ pub fn build(report: &Report) -> Doc {
         title: format!(
             "{verdict}: preflight {} of {}",
             r.command,
-            r.hosts.join(", ")
+            hosts_short(&r.hosts)
         ),
         lead,
         sections,
+    }
+}
+
+/// The hosts as a title names them: the one host, or how many (several FQDNs would make the
+/// title a paragraph; the lead lists them all).
+pub fn hosts_short(hosts: &[String]) -> String {
+    match hosts {
+        [one] => one.clone(),
+        _ => format!("{} hosts", hosts.len()),
     }
 }
 
@@ -174,22 +183,43 @@ fn findings_table(findings: &[&Finding], none: &str) -> Vec<Block> {
     if findings.is_empty() {
         return vec![text_para(none)];
     }
-    vec![Block::Table {
-        header: vec!["Severity", "Rule", "Host", "VM", "Finding", "Remediation"],
-        rows: findings
-            .iter()
-            .map(|f| {
-                vec![
-                    Inline::Text(f.severity.to_string()),
-                    Inline::Code(f.rule.clone()),
-                    opt(f.host.as_deref()),
-                    opt(f.vm.as_deref()),
-                    Inline::Text(f.message.clone()),
-                    opt(f.remediation.as_deref()),
-                ]
-            })
+    vec![
+        Block::Table {
+            header: vec!["Severity", "Rule", "Host", "VM", "Finding"],
+            rows: findings
+                .iter()
+                .map(|f| {
+                    vec![
+                        Inline::Text(f.severity.to_string()),
+                        Inline::Code(f.rule.clone()),
+                        opt(f.host.as_deref()),
+                        opt(f.vm.as_deref()),
+                        Inline::Text(f.message.clone()),
+                    ]
+                })
+                .collect(),
+        },
+        Block::Para(vec![Inline::Strong("Remediation, once per rule:".into())]),
+        remediations(findings),
+    ]
+}
+
+/// What to do about the findings, said once per rule (a rule's advice is the same for each of
+/// its findings; a table repeating it on every row buries the findings), in order of first
+/// appearance.
+fn remediations(findings: &[&Finding]) -> Block {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for f in findings {
+        let pair = (f.rule.as_str(), f.remediation.as_deref().unwrap_or("-"));
+        if !seen.contains(&pair) {
+            seen.push(pair);
+        }
+    }
+    Block::List(
+        seen.into_iter()
+            .map(|(rule, what)| vec![Inline::Code(rule.into()), Inline::Text(format!(": {what}"))])
             .collect(),
-    }]
+    )
 }
 
 fn waivers_table(findings: &[&Finding]) -> Vec<Block> {
@@ -198,7 +228,15 @@ fn waivers_table(findings: &[&Finding]) -> Vec<Block> {
     }
     vec![Block::Table {
         header: vec![
-            "Rule", "Host", "VM", "Reason", "Owner", "Ticket", "Expires", "Waiver",
+            "Rule",
+            "Host",
+            "VM",
+            "Waived finding",
+            "Reason",
+            "Owner",
+            "Ticket",
+            "Expires",
+            "Waiver",
         ],
         rows: findings
             .iter()
@@ -208,6 +246,7 @@ fn waivers_table(findings: &[&Finding]) -> Vec<Block> {
                     Inline::Code(f.rule.clone()),
                     opt(f.host.as_deref()),
                     opt(f.vm.as_deref()),
+                    Inline::Text(f.message.clone()),
                     Inline::Text(w.reason.clone()),
                     opt(w.owner.as_deref()),
                     opt(w.ticket.as_deref()),

@@ -85,10 +85,25 @@ fn inlines(parts: &[Inline], in_table: bool) -> String {
 /// spaces (a newline would end a table row), so the value reads as the literal text it is.
 /// Other control characters (an ESC in a VM name) are written as `\u{1b}`, so a report
 /// shown in a terminal cannot drive it.
+///
+/// GFM also turns bare `http://…`, `www.…` and `name@domain` into links, escapes or not: the
+/// `:` of `://` is escaped, as is the `.` of `www.`, and an `@` is followed by `&#8203;` (a
+/// zero-width space, the one break that stops an e-mail autolink), so a VM named
+/// `http://evil.example/x` shows as text, not as a link to click.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
+            ':' if chars.clone().take(2).eq(['/', '/']) => out.push_str("\\:"),
+            '.' if out.len() >= 3
+                && out
+                    .get(out.len() - 3..)
+                    .is_some_and(|w| w.eq_ignore_ascii_case("www")) =>
+            {
+                out.push_str("\\.")
+            }
+            '@' => out.push_str("@&#8203;"),
             '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '&' | '~' | '#' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -134,9 +149,18 @@ mod tests {
     fn specials_are_escaped_and_lines_joined() {
         assert_eq!(escape("a|b*c_d`e<f>"), r"a\|b\*c\_d\`e\<f\>");
         assert_eq!(escape("x\ny"), "x y");
-        assert_eq!(escape("[l](http://x)"), r"\[l\](http://x)");
+        assert_eq!(escape("[l](http://x)"), r"\[l\](http\://x)");
         assert_eq!(escape("vm\u{1b}[2J\u{7}"), r"vm\u{1b}\[2J\u{7}");
         assert_eq!(code("vm\u{1b}]0;x", false), r"`vm\u{1b}]0;x`");
+    }
+
+    #[test]
+    fn autolinks_are_broken() {
+        assert_eq!(escape("http://evil.example/x"), r"http\://evil.example/x");
+        assert_eq!(escape("WWW.evil.example"), r"WWW\.evil.example");
+        assert_eq!(escape("a@b.example"), "a@&#8203;b.example");
+        // A colon or a dot elsewhere stays as it is: times and FQDNs read plainly.
+        assert_eq!(escape("17:00 hv01.corp"), "17:00 hv01.corp");
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct Report {
     /// Every subject each rule judged, passed or not (JUnit test cases). Not in the JSON.
     #[serde(skip)]
     pub checked: Vec<CheckedSubject>,
+    /// The capacity floor as memory used, in percent (90 when the policy keeps 10 % free);
+    /// `None` without a capacity rule. The HTML chart draws it. Not in the JSON.
+    #[serde(skip)]
+    pub floor_used_pct: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -193,6 +197,7 @@ impl Report {
             notes: eval.notes.clone(),
             rules: Vec::new(),
             checked: Vec::new(),
+            floor_used_pct: None,
         }
     }
 }

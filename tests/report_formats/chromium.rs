@@ -7,65 +7,29 @@
 //! them with `--include-ignored`, and there a missing browser fails them.
 
 use std::io::BufReader;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// Why the tests are ignored by default.
-const NEEDS: &str = "needs Chromium (apt-get install chromium); .ci/run runs it";
+#[path = "../browser/mod.rs"]
+mod browser;
 
 /// A 1200×1600 screenshot of `html` as RGB(A) pixels and the number of channels. Panics where
 /// Chromium is not installed: a test that needs it never passes without it.
 fn screenshot(html: &str, keep_as: &str) -> (Vec<u8>, usize) {
-    assert!(
-        Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} not found: {NEEDS}"
-    );
     let dir = tempfile::tempdir().unwrap();
-    let page = dir.path().join("report.html");
-    std::fs::write(&page, html).unwrap();
+    let url = browser::page(dir.path(), "report.html", html);
     let png = dir.path().join("out.png");
-    let profile = dir.path().join("profile");
-    let mut child = Command::new(CHROMIUM)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--window-size=1200,1600",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", page.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("chromium starts");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("chromium did not finish within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let stderr = child
-        .wait_with_output()
-        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
-        .unwrap_or_default();
+    let out = browser::chromium(
+        dir.path(),
+        &[
+            "--window-size=1200,1600".into(),
+            format!("--screenshot={}", png.display()),
+            url,
+        ],
+    );
     assert!(
         png.exists(),
-        "no screenshot (chromium exit {status}): {stderr}"
+        "no screenshot (chromium exit {}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
     );
     if let Ok(keep) = std::env::var("PREFLIGHT_KEEP_SCREENSHOT") {
         std::fs::copy(&png, format!("{keep}{keep_as}")).unwrap();

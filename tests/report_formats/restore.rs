@@ -107,13 +107,13 @@ fn markdown_and_html_show_balance_and_the_move_back() {
         .enumerate()
     {
         let bar = regex::Regex::new(&format!(
-            r#"<rect class="s{class}" x="190" y="[0-9.]+" width="[0-9.]+" height="14"><title>{label}: "#
+            r#"<i class="bar s{class}( over)?" style="width:[0-9.]+%" title="{label}: "#
         ))
         .unwrap();
         assert_eq!(bar.find_iter(&html).count(), 3, "{label} bars");
     }
     assert!(!html.contains("after the simulated drain"));
-    assert!(html.contains("<title>after the move-back: 31.3%</title>"));
+    assert!(html.contains("title=\"after the move-back: 31.3%\""));
 }
 
 #[test]
