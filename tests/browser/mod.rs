@@ -130,11 +130,20 @@ pub fn measure(html: &str, width: u32, script: &str) -> std::collections::BTreeM
         .collect()
 }
 
-/// `html` printed to PDF by Chromium with its defaults (no background graphics, as a user's
-/// print dialog starts), then the PDF's text as `pdftotext` (Debian package `poppler-utils`)
-/// extracts it. Also returns the PDF's path (kept in `dir`).
+/// `html` printed to PDF by Chromium as a print dialog does by default, with "background
+/// graphics" off, then the PDF's text as `pdftotext` (Debian package `poppler-utils`) extracts
+/// it. Also returns the PDF's path (kept in `dir`).
+///
+/// `--print-to-pdf` prints backgrounds, and has no switch for it; a style sheet added to the
+/// page removes every background in print instead (also the ones the page asks to keep with
+/// `print-color-adjust: exact`, which a dialog would print: this is the harsher test).
 pub fn print_to_pdf(dir: &Path, html: &str) -> (String, std::path::PathBuf) {
-    let url = page(dir, "print.html", html);
+    let html = html.replacen(
+        "</head>",
+        "<style>@media print{*,*::before,*::after{background:transparent!important}}</style></head>",
+        1,
+    );
+    let url = page(dir, "print.html", &html);
     let pdf = dir.join("report.pdf");
     let out = chromium(
         dir,
