@@ -83,6 +83,7 @@ fn vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Vm> {
         tags: Vec::new(),
         template: false,
         evidence,
+        facts: None,
     })
 }
 

@@ -151,6 +151,7 @@ fn vm(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
         tags,
         template: false,
         evidence,
+        facts: None,
     })
 }
 

@@ -127,6 +127,7 @@ fn host(ctx: &mut Ctx, rec: &Record) -> Option<Host> {
         memory_mb,
         cpus,
         implied: false,
+        facts: Default::default(),
     })
 }
 
