@@ -52,8 +52,7 @@ pub struct Placement {
 /// [`crate::placement::solve`], so that a VM reported as fitting nowhere really does (or was
 /// not placed within the search budget, as `search` says). `room` is updated in place.
 pub fn place_largest_first(vm_memory: &[u64], room: &mut [i64]) -> Placement {
-    let problem = crate::placement::Problem::sizes(vm_memory, room);
-    let solution = crate::placement::solve(&problem, crate::placement::DEFAULT_BUDGET, room);
+    let solution = crate::placement::solve_sizes(vm_memory, crate::placement::DEFAULT_BUDGET, room);
     Placement {
         destination: solution.destination,
         search: solution.search,

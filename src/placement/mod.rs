@@ -89,7 +89,7 @@ impl Problem {
         }
     }
 
-    fn constrained(&self) -> bool {
+    pub(crate) fn constrained(&self) -> bool {
         self.items
             .iter()
             .any(|i| !i.excluded.is_empty() || !i.anti.is_empty())
@@ -142,6 +142,24 @@ pub fn solve(problem: &Problem, budget: u64, room: &mut [i64]) -> Solution {
         }
     }
     solution
+}
+
+/// [`solve`] for sizes without constraints, without building a [`Problem`] unless largest first
+/// leaves a VM over: at a million VMs, a problem's items would cost 56 MB for nothing.
+pub fn solve_sizes(sizes: &[u64], budget: u64, room: &mut [i64]) -> Solution {
+    let greedy = largest_first(sizes, room);
+    if greedy.iter().all(Option::is_some) {
+        for (size, dest) in sizes.iter().zip(&greedy) {
+            if let Some(h) = dest {
+                room[*h] -= *size as i64;
+            }
+        }
+        return Solution {
+            destination: greedy,
+            search: Search::Placed,
+        };
+    }
+    solve(&Problem::sizes(sizes, room), budget, room)
 }
 
 /// Largest first onto the host with the most room (ties: lower position), without constraints:

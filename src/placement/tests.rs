@@ -188,6 +188,12 @@ proptest! {
             if let Some(h) = d { left[*h] -= it.size as i64; }
         }
         prop_assert_eq!(room, left);
+        // Without constraints, the shortcut for sizes gives the same answer.
+        if !p.constrained() {
+            let sizes: Vec<u64> = p.items.iter().map(|i| i.size).collect();
+            let mut room2 = p.room.clone();
+            prop_assert_eq!(solve_sizes(&sizes, DEFAULT_BUDGET, &mut room2), s);
+        }
     }
 }
 
