@@ -235,24 +235,27 @@ fn on_cluster_storage(path: &str) -> bool {
 }
 
 /// Whether a string is what PowerShell 5.1's `ConvertTo-Json` writes for an object nested
-/// deeper than its depth (a .NET type name such as
-/// `Microsoft.HyperV.PowerShell.HardDiskDrive`), or the `@{…}` of a flattened hash, rather
-/// than a value. Such a string is never a path or a name: the fact it stands for is unknown.
+/// deeper than its depth (a .NET type name such as `Microsoft.HyperV.PowerShell.HardDiskDrive`,
+/// `System.Object[]`, `Selected.Microsoft…`), or the `@{…}` of a hash table, rather than a
+/// value. Such a string is never a path or a name: the fact it stands for is unknown.
+/// Only the namespaces the platforms' modules live in count, so that a host named
+/// `HV01.Contoso.Local` is not taken for a type.
 pub fn is_type_name(s: &str) -> bool {
     let s = s.trim();
     if s.starts_with("@{") && s.ends_with('}') {
         return true;
     }
-    // `System.Collections.Generic.List`1[Some.Type]` and the like.
+    let s = s.strip_prefix("Selected.").unwrap_or(s);
+    let rooted = ["Microsoft.", "System.", "VMware."]
+        .iter()
+        .any(|root| s.starts_with(root));
+    // `System.Collections.Generic.List`1[Some.Type]`, `System.Object[]`.
     let head = s.split(['`', '[']).next().unwrap_or(s);
-    let segments: Vec<&str> = head.split('.').collect();
-    // Two segments only with a generic or array suffix: `System.Object[]`, not `Prod.Net`.
-    (segments.len() >= 3 || (segments.len() == 2 && head.len() < s.len()))
-        && segments[0].starts_with(|c: char| c.is_ascii_uppercase())
-        && segments.iter().all(|seg| {
-            seg.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
+    let dots = head.matches('.').count();
+    rooted
+        && (dots >= 2 || (dots == 1 && head.len() < s.len()))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._`[]+,".contains(c))
 }
 
 #[cfg(test)]
@@ -365,6 +368,9 @@ mod tests {
             "pci:0000:65:00.0",
             "10.0.0.1",
             "vm.example.com",
+            "HV01.Contoso.Local",
+            "Microsoft.local",
+            "System Center",
             "[ds1] a/b.vmdk",
             "",
         ] {
