@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod model;
 pub mod par;
 pub mod pipeline;
+pub mod placement;
 pub mod plan;
 pub mod platform;
 pub mod policy;

@@ -87,6 +87,7 @@ fn arb_case() -> impl Strategy<Value = Case> {
                     memory_mb: Some(gib * 1024),
                     cpus: Some(16),
                     implied: false,
+                    facts: Default::default(),
                 })
                 .collect();
             let vms: Vec<Vm> = vs
@@ -106,6 +107,7 @@ fn arb_case() -> impl Strategy<Value = Case> {
                     tags: vec![],
                     template: false,
                     evidence: BTreeMap::new(),
+                    facts: None,
                 })
                 .collect();
             let mut targets: Vec<String> = Vec::new();

@@ -12,8 +12,7 @@ use crate::model::{HostState, Vm, VmState};
 use crate::policy::Rule;
 use serde::Serialize;
 use serde_json::json;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 /// One host's memory load before and after the simulated drain.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -44,33 +43,20 @@ impl HostLoad {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
     pub destination: Vec<Option<usize>>,
+    /// Whether every VM was placed, or else whether a placement was proven not to exist.
+    pub search: crate::placement::Search,
 }
 
-/// Places VMs (memory in MiB) on hosts with `room` MiB each, largest VM first, each on the host
-/// with the most room left (ties: lower index). A VM that does not fit the roomiest host fits
-/// nowhere. O(n log n + n log h). `room` is updated in place.
+/// Places VMs (memory in MiB) on hosts with `room` MiB each: largest first onto the host with
+/// the most room (ties: lower index) where that places them all, else the further stages of
+/// [`crate::placement::solve`], so that a VM reported as fitting nowhere really does (or was
+/// not placed within the search budget, as `search` says). `room` is updated in place.
 pub fn place_largest_first(vm_memory: &[u64], room: &mut [i64]) -> Placement {
-    let mut order: Vec<usize> = (0..vm_memory.len()).collect();
-    order.sort_by_key(|&i| (Reverse(vm_memory[i]), i));
-    let mut heap: BinaryHeap<(i64, Reverse<usize>)> = room
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (*r, Reverse(i)))
-        .collect();
-    let mut destination = vec![None; vm_memory.len()];
-    for i in order {
-        let need = vm_memory[i] as i64;
-        let Some(&(free, Reverse(h))) = heap.peek() else {
-            break;
-        };
-        if free >= need {
-            heap.pop();
-            room[h] = free - need;
-            heap.push((room[h], Reverse(h)));
-            destination[i] = Some(h);
-        }
+    let solution = crate::placement::solve_sizes(vm_memory, crate::placement::DEFAULT_BUDGET, room);
+    Placement {
+        destination: solution.destination,
+        search: solution.search,
     }
-    Placement { destination }
 }
 
 /// Whether the drain moves this VM, as the capacity rule counts it. A VM whose power state is

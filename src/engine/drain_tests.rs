@@ -18,6 +18,7 @@ fn host(name: &str, memory_gib: Option<u64>) -> Host {
         memory_mb: memory_gib.map(|g| g * GIB),
         cpus: Some(16),
         implied: false,
+        facts: Default::default(),
     }
 }
 
@@ -33,6 +34,7 @@ fn vm(name: &str, host: &str, state: VmState, gib: u64) -> Vm {
         tags: vec![],
         template: false,
         evidence: BTreeMap::new(),
+        facts: None,
     }
 }
 

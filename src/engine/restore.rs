@@ -367,6 +367,7 @@ fn as_vm(b: &BaselineVm) -> Vm {
         tags: Vec::new(),
         template: false,
         evidence: BTreeMap::new(),
+        facts: None,
     }
 }
 

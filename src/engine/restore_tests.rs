@@ -14,6 +14,7 @@ fn host(name: &str, state: HostState) -> Host {
         memory_mb: Some(100_000),
         cpus: Some(10),
         implied: false,
+        facts: Default::default(),
     }
 }
 
@@ -29,6 +30,7 @@ fn vm(name: &str, id: Option<&str>, host: &str, ha: bool) -> Vm {
         tags: vec![],
         template: false,
         evidence: BTreeMap::new(),
+        facts: None,
     }
 }
 

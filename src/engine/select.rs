@@ -102,6 +102,7 @@ mod tests {
                     memory_mb: None,
                     cpus: None,
                     implied: false,
+                    facts: Default::default(),
                 })
                 .collect(),
             ..Inventory::default()

@@ -272,6 +272,7 @@ mod tests {
             tags: vec!["prod".into()],
             template: false,
             evidence: BTreeMap::new(),
+            facts: None,
         }
     }
 

@@ -72,6 +72,7 @@ fn vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Vm> {
         .or(startup.filter(|b| *b > 0))
         .map(bytes_to_mib);
     let vcpus = ctx.count(row, "ProcessorCount", native::MAX_CPUS);
+    let facts = super::facts_read::hyperv_vm(ctx, row);
     Some(Vm {
         name: name?.into(),
         id: id.filter(|i| !i.is_empty()).map(Into::into),
@@ -83,6 +84,7 @@ fn vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Vm> {
         tags: Vec::new(),
         template: false,
         evidence,
+        facts,
     })
 }
 

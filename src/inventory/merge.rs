@@ -116,6 +116,26 @@ pub(crate) fn contradiction(a: &Host, b: &Host) -> Option<String> {
     {
         found.push(format!("cluster {x}, then {y}"));
     }
+    if let (Some(x), Some(y)) = (&a.facts.cpu, &b.facts.cpu)
+        && x != y
+    {
+        found.push(format!("CPU model {x}, then {y}"));
+    }
+    if let (Some(x), Some(y)) = (&a.facts.networks, &b.facts.networks) {
+        let fold = |v: &[crate::model::CompactString]| {
+            let mut v: Vec<String> = v.iter().map(|n| n.to_lowercase().to_string()).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        if fold(x) != fold(y) {
+            found.push(format!(
+                "networks [{}], then [{}]",
+                x.join(", "),
+                y.join(", ")
+            ));
+        }
+    }
     if !a.implied && !b.implied && a.state != b.state {
         found.push(format!("state {}, then {}", a.state, b.state));
     }
@@ -145,6 +165,8 @@ pub(crate) fn absorb(into: &mut Host, from: Host) {
     into.cluster = into.cluster.take().or(from.cluster);
     into.memory_mb = into.memory_mb.or(from.memory_mb);
     into.cpus = into.cpus.or(from.cpus);
+    into.facts.networks = into.facts.networks.take().or(from.facts.networks);
+    into.facts.cpu = into.facts.cpu.take().or(from.facts.cpu);
 }
 
 /// An error at every VM of one export whose key (id, else name) an earlier VM of the same
@@ -225,6 +247,7 @@ mod tests {
             tags: Vec::new(),
             template: false,
             evidence: Default::default(),
+            facts: None,
         }
     }
 
@@ -265,6 +288,7 @@ mod tests {
             memory_mb,
             cpus: None,
             implied: false,
+            facts: Default::default(),
         }
     }
 
@@ -349,6 +373,33 @@ mod tests {
         .unwrap();
         assert_eq!(merged.hosts[0].state, HostState::Maintenance);
         assert!(!merged.hosts[0].implied);
+    }
+
+    #[test]
+    fn host_facts_merge_and_a_different_cpu_model_is_a_conflict() {
+        let mut a = host("HV01", Some(1024), HostState::Up);
+        let mut b = host("HV01", Some(1024), HostState::Up);
+        b.facts.cpu = Some("Xeon Gold 6338".into());
+        b.facts.networks = Some(vec!["Prod".into()]);
+        assert_eq!(
+            contradiction(&a, &b),
+            None,
+            "one side silent is no conflict"
+        );
+        absorb(&mut a, b.clone());
+        assert_eq!(a.facts, b.facts);
+        let mut c = b.clone();
+        c.facts.cpu = Some("EPYC 7763".into());
+        c.facts.networks = Some(vec!["prod".into(), "Prod".into()]);
+        let found = contradiction(&b, &c).unwrap();
+        assert!(
+            found.contains("CPU model Xeon Gold 6338, then EPYC 7763"),
+            "{found}"
+        );
+        assert!(
+            !found.contains("networks"),
+            "same networks in another case: {found}"
+        );
     }
 
     #[test]

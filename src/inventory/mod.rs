@@ -7,6 +7,7 @@
 mod csv_spans;
 mod decode;
 mod detect;
+mod facts_read;
 mod hyperv;
 mod hyperv_csv;
 mod load;

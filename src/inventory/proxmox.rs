@@ -195,6 +195,7 @@ fn guest(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
         tags,
         template,
         evidence,
+        facts: None,
     })
 }
 
@@ -287,5 +288,6 @@ fn node(ctx: &mut Ctx, rec: &Record) -> Option<Host> {
         memory_mb,
         cpus,
         implied: false,
+        facts: Default::default(),
     })
 }

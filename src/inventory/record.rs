@@ -292,16 +292,7 @@ impl<'de> Deserialize<'de> for Fields<'de> {
     }
 }
 
-/// Whether a string is a .NET type name, which is what `ConvertTo-Json` writes for an object
-/// nested deeper than `-Depth` (e.g. `Microsoft.SystemCenter.VirtualMachineManager.Host`).
-pub fn is_type_name(s: &str) -> bool {
-    let s = s.strip_prefix("Selected.").unwrap_or(s);
-    (s.starts_with("Microsoft.") || s.starts_with("System."))
-        && s.matches('.').count() >= 2
-        && !s.contains(' ')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._`[]+,".contains(c))
-}
+pub use crate::model::is_type_name;
 
 #[cfg(test)]
 mod tests {

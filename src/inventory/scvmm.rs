@@ -140,6 +140,7 @@ fn vm(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
         evidence.insert("passthrough_disk".to_string(), "true".to_string());
     }
     let tags = tags(rec.cell("Tag"));
+    let facts = super::facts_read::scvmm_vm(ctx, rec);
     Some(Vm {
         name: name?.into(),
         id: id.filter(|i| !i.is_empty()).map(Into::into),
@@ -151,6 +152,7 @@ fn vm(ctx: &mut Ctx, rec: &Record) -> Option<Vm> {
         tags,
         template: false,
         evidence,
+        facts,
     })
 }
 

@@ -120,6 +120,7 @@ fn host(ctx: &mut Ctx, rec: &Record) -> Option<Host> {
         .filter(|c| *c > 0)
         .map(|c| c as u32);
     let state = state(ctx, rec);
+    let facts = super::facts_read::host(ctx, rec);
     Some(Host {
         name: name.into(),
         cluster: cluster.map(Into::into),
@@ -127,6 +128,7 @@ fn host(ctx: &mut Ctx, rec: &Record) -> Option<Host> {
         memory_mb,
         cpus,
         implied: false,
+        facts,
     })
 }
 

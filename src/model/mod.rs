@@ -2,10 +2,12 @@
 //!
 //! Parsers build these; the engine, planner and reporters only read them. Nothing here does I/O.
 
+mod facts;
 mod names;
 mod state;
 
 pub use compact_str::CompactString;
+pub use facts::{Fact, FactSet, FileRef, HostFacts, VmFacts, infer_shared, is_type_name};
 pub(crate) use names::HostPositions;
 pub use names::{HostKey, HostMap, NameHasher, cmp_folded};
 pub use state::{HostState, Platform, VmState};
@@ -36,6 +38,8 @@ pub struct Host {
     pub cpus: Option<u32>,
     /// True when the host was not listed but implied by a VM placed on it.
     pub implied: bool,
+    /// The networks and CPU it offers (CONTRACT 7.1), as far as the export says.
+    pub facts: HostFacts,
 }
 
 /// Where the VMs of a prepared inventory are ([`Inventory::prepare`]).
@@ -69,6 +73,9 @@ pub struct Vm {
     pub template: bool,
     /// Raw values from the export worth keeping as evidence (an unknown state's raw value, a lock).
     pub evidence: BTreeMap<String, String>,
+    /// What ties it to its host (CONTRACT 7.1); `None` when the export carries none of it,
+    /// which keeps a VM of an older export one pointer larger and no more.
+    pub facts: Option<Box<VmFacts>>,
 }
 
 /// Something the inventory could not tell, and which property to export to close the gap.
@@ -90,6 +97,24 @@ impl Vm {
 }
 
 impl Inventory {
+    /// The facts (CONTRACT 7.1) at least one VM or host carries: a rule that needs a fact no
+    /// record carries reports one gap for the export rather than one finding per VM.
+    pub fn facts_carried(&self) -> FactSet {
+        let mut set = FactSet::default();
+        for f in self.vms.iter().filter_map(|vm| vm.facts.as_deref()) {
+            set = set.union(f.carried());
+        }
+        for h in &self.hosts {
+            if h.facts.networks.is_some() {
+                set.insert(Fact::HostNetworks);
+            }
+            if h.facts.cpu.is_some() {
+                set.insert(Fact::HostCpu);
+            }
+        }
+        set
+    }
+
     /// Adds a host for every VM whose host is not listed, with unknown capacity.
     /// Host names compare case-insensitively; an implied host is spelled as its first VM has it.
     pub fn imply_missing_hosts(&mut self) {
@@ -115,6 +140,7 @@ impl Inventory {
                 memory_mb: None,
                 cpus: None,
                 implied: true,
+                facts: HostFacts::default(),
             });
         }
     }
@@ -151,6 +177,7 @@ impl Inventory {
                 memory_mb: None,
                 cpus: None,
                 implied: true,
+                facts: HostFacts::default(),
             });
         }
         let new_pos = self.sort_hosts();
@@ -294,6 +321,7 @@ impl Vm {
             tags: Vec::new(),
             template: false,
             evidence: BTreeMap::new(),
+            facts: None,
         }
     }
 }
@@ -323,6 +351,7 @@ impl Host {
             memory_mb: None,
             cpus: None,
             implied: false,
+            facts: Default::default(),
         }
     }
 }
@@ -356,6 +385,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_vm_without_facts_costs_one_pointer() {
+        // 152 bytes before the facts existed; the boxed facts add one pointer and no more.
+        assert!(
+            std::mem::size_of::<Vm>() <= 160,
+            "{}",
+            std::mem::size_of::<Vm>()
+        );
+        assert_eq!(std::mem::size_of::<Option<Box<VmFacts>>>(), 8);
+    }
+
+    #[test]
+    fn facts_carried_unions_vms_and_hosts() {
+        let mut inv = Inventory {
+            vms: vec![vm("a", "H1"), vm("b", "H1")],
+            hosts: vec![host("H1")],
+            ..Inventory::default()
+        };
+        assert!(inv.facts_carried().is_empty());
+        inv.vms[1].facts = Some(Box::new(VmFacts {
+            media: Some(vec![]),
+            anti_affinity: vec!["g".into()],
+            ..VmFacts::default()
+        }));
+        inv.hosts[0].facts.cpu = Some("Xeon".into());
+        let set = inv.facts_carried();
+        assert!(set.contains(Fact::Media) && set.contains(Fact::HostCpu));
+        assert!(!set.contains(Fact::Disks) && !set.contains(Fact::HostNetworks));
     }
 
     #[test]

@@ -121,6 +121,7 @@ mod tests {
             memory_mb: Some(memory_mb),
             cpus: Some(8),
             implied: false,
+            facts: Default::default(),
         }
     }
 
@@ -136,6 +137,7 @@ mod tests {
             tags: vec![],
             template: false,
             evidence: BTreeMap::new(),
+            facts: None,
         }
     }
 

@@ -20,6 +20,7 @@ fn host(name: &str, cluster: &str, memory_mb: u64) -> Host {
         memory_mb: Some(memory_mb),
         cpus: Some(16),
         implied: false,
+        facts: Default::default(),
     }
 }
 
@@ -35,6 +36,7 @@ fn vm(name: &str, host: &str, state: VmState, ha: bool, memory_mb: u64) -> Vm {
         tags: vec![],
         template: false,
         evidence: BTreeMap::new(),
+        facts: None,
     }
 }
 

@@ -172,6 +172,7 @@ fn inventory() -> Inventory {
         memory_mb: None,
         cpus: None,
         implied: false,
+        facts: Default::default(),
     };
     let vm = |n: &str, id: &str, h: &str, s: VmState| Vm {
         name: n.into(),
@@ -184,6 +185,7 @@ fn inventory() -> Inventory {
         tags: vec![],
         template: false,
         evidence: Default::default(),
+        facts: None,
     };
     Inventory {
         hosts: vec![host("HV01.contoso.local"), host("HV02"), host("HV03")],

@@ -196,6 +196,7 @@ mod tests {
             memory_mb: Some(1024),
             cpus: None,
             implied: false,
+            facts: Default::default(),
         }
     }
 
@@ -211,6 +212,7 @@ mod tests {
             tags: vec![],
             template: false,
             evidence: Default::default(),
+            facts: None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! bad value is reported at its own line and column; duplicate VMs are found afterwards and
 //! located by searching the text.
 
+mod facts;
 mod stream;
 mod values;
 
@@ -52,6 +53,10 @@ struct RawHost {
     memory_mb: Option<Bounded<MAX_MEMORY_MB>>,
     #[serde(default)]
     cpus: Option<Bounded<MAX_CPUS>>,
+    #[serde(default)]
+    networks: Option<Vec<CompactString>>,
+    #[serde(default)]
+    cpu: Option<CompactString>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +76,28 @@ struct RawVm {
     tags: Vec<CompactString>,
     #[serde(default)]
     template: bool,
+    // The migration facts (CONTRACT 7.1), listed here rather than flattened from a struct of
+    // their own: serde's flatten buffers every record, which a million VMs would pay for.
+    #[serde(default)]
+    disks: Option<Vec<facts::RawFile>>,
+    #[serde(default)]
+    media: Option<Vec<facts::RawFile>>,
+    #[serde(default)]
+    passthrough: Option<Vec<CompactString>>,
+    #[serde(default)]
+    networks: Option<Vec<CompactString>>,
+    #[serde(default)]
+    checkpoints: Option<Bounded<{ facts::MAX_CHECKPOINTS }>>,
+    #[serde(default)]
+    cpu_compat: Option<bool>,
+    #[serde(default)]
+    anti_affinity: Vec<Name>,
+    #[serde(default)]
+    affinity: Vec<Name>,
+    #[serde(default)]
+    allowed_hosts: Vec<Name>,
+    #[serde(default)]
+    attributes: BTreeMap<CompactString, CompactString>,
 }
 
 impl RawVm {
@@ -89,6 +116,19 @@ impl RawVm {
             tags: self.tags,
             template: self.template,
             evidence: BTreeMap::new(),
+            facts: facts::RawVmFacts {
+                disks: self.disks,
+                media: self.media,
+                passthrough: self.passthrough,
+                networks: self.networks,
+                checkpoints: self.checkpoints.map(|c| c.0),
+                cpu_compat: self.cpu_compat,
+                anti_affinity: self.anti_affinity,
+                affinity: self.affinity,
+                allowed_hosts: self.allowed_hosts,
+                attributes: self.attributes,
+            }
+            .into_model(),
         }
     }
 }
@@ -228,8 +268,10 @@ fn build(
         Some(t) => Some(parse_time(file, t, &within)?),
     };
     let hosts = hosts(raw.hosts);
-    let vms = raw.vms;
+    let mut vms = raw.vms;
     check_duplicates(file, &vms, &within)?;
+    let host_names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+    let warnings = facts::check(file, &mut vms, &host_names, &within);
     let inventory = Inventory {
         collected_at,
         platform: raw.platform.map(|p| p.0),
@@ -240,7 +282,7 @@ fn build(
     Ok(Parsed {
         inventory,
         format: Format::Native,
-        warnings: Vec::new(),
+        warnings,
     })
 }
 
@@ -265,7 +307,8 @@ pub fn parse_streamed_in(
         Some(RawTime::Text(t)) => Some(t.parse::<jiff::Timestamp>().ok()?),
         Some(RawTime::Toml(_)) => return None,
     };
-    if !second_uses(&raw.vms).is_empty() {
+    // Duplicates, and facts that need a located warning, are for the ordinary read to word.
+    if !second_uses(&raw.vms).is_empty() || facts::need_check(&raw.vms) {
         return None;
     }
     let parsed = Parsed {
@@ -291,6 +334,10 @@ fn hosts(raw: Vec<RawHost>) -> Vec<Host> {
             memory_mb: h.memory_mb.map(|m| m.0),
             cpus: h.cpus.map(|c| c.0 as u32),
             implied: false,
+            facts: crate::model::HostFacts {
+                networks: h.networks,
+                cpu: h.cpu.filter(|c| !c.trim().is_empty()),
+            },
         })
         .collect()
 }

@@ -392,6 +392,7 @@ fn hosts(r: &mut Reader, t: &Table) -> Vec<Host> {
                 .filter(|c| *c > 0)
                 .map(|c| c as u32),
             implied: false,
+            facts: Default::default(),
         });
     }
     out
@@ -561,6 +562,7 @@ fn vms(
                 memory_mb: None,
                 cpus: None,
                 implied: true,
+                facts: Default::default(),
             });
         }
         inv.vms.push(Vm {
@@ -574,6 +576,7 @@ fn vms(
             tags: Vec::new(),
             template: is_template,
             evidence,
+            facts: None,
         });
     }
     let n = inv.vms.len();

@@ -1,0 +1,435 @@
+//! Migration facts (CONTRACT 7.5) from the platforms' own properties in SCVMM and Hyper-V JSON
+//! exports: `Get-SCVirtualMachine` and `Get-VM` objects as `ConvertTo-Json` writes them.
+//!
+//! Each fact is read only when its property is in the record; a property that holds a .NET
+//! type name (Windows PowerShell's `ConvertTo-Json` cuts nesting at `-Depth`, 2 by default) is
+//! a warning at the value and leaves the fact unknown, never a path. CSV exports cannot carry
+//! lists, so they carry no facts.
+
+use super::read::{Cell, Ctx, Row, bytes_to_mib, text};
+use crate::diag::Code;
+use crate::model::{CompactString, FileRef, HostFacts, VmFacts, is_type_name};
+use serde_json::Value;
+
+const DEPTH_HELP: &str = "Windows PowerShell's ConvertTo-Json writes what is nested deeper than -Depth (2 by default) as a type name: export with -Depth 4, or use the collectors in examples/collect/, which flatten it";
+
+/// The facts of a `Get-SCVirtualMachine` record, or `None` when it has none of them.
+pub fn scvmm_vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
+    let mut f = VmFacts {
+        disks: list(ctx, row, "VirtualHardDisks", "disks", |v| {
+            file_of(v, &["Location"], &["Size", "MaximumSize"])
+        }),
+        media: list(ctx, row, "VirtualDVDDrives", "media", scvmm_dvd)
+            .map(|m| m.into_iter().flatten().collect()),
+        networks: list(ctx, row, "VirtualNetworkAdapters", "networks", |v| {
+            name_of(v, &["VirtualNetwork", "VMNetwork", "LogicalNetwork"])
+        }),
+        checkpoints: list(ctx, row, "VMCheckpoints", "checkpoints", |_| Some(()))
+            .map(|c| c.len() as u32),
+        cpu_compat: ctx.flag(row, "LimitCPUForMigration"),
+        anti_affinity: names(ctx, row, "AvailabilitySetNames"),
+        ..VmFacts::default()
+    };
+    if let Some(pass) = ctx.flag(row, "HasPassthroughDisk") {
+        f.passthrough = Some(if pass {
+            vec!["passthrough-disk".into()]
+        } else {
+            Vec::new()
+        });
+    }
+    attributes(ctx, row, &mut f, "CustomProperty");
+    if let Some(os) = row
+        .cell("OperatingSystem")
+        .and_then(|c| name_of(&c.value, &["Name"]))
+    {
+        f.attributes.insert("os".into(), os);
+    }
+    boxed(f)
+}
+
+/// A DVD drive's medium: an ISO (its share path, shared when linked in place from the library),
+/// a host drive (`host:D:`), or nothing mounted.
+fn scvmm_dvd(v: &Value) -> Option<Option<FileRef>> {
+    let Value::Object(o) = v else {
+        return text(v).map(|path| {
+            Some(FileRef {
+                path: path.into(),
+                shared: None,
+                size_mb: None,
+            })
+        });
+    };
+    if let Some(drive) = o.get("HostDrive").and_then(text).filter(|d| !d.is_empty()) {
+        return Some(Some(FileRef {
+            path: format!("host:{drive}").into(),
+            shared: Some(false),
+            size_mb: None,
+        }));
+    }
+    let iso = o.get("ISO").filter(|i| !i.is_null())?;
+    let path = name_of(iso, &["SharePath", "Location", "Name"])?;
+    let linked = o.get("ISOLinked").and_then(Value::as_bool) == Some(true);
+    Some(Some(FileRef {
+        path,
+        // Linked: used in place from the library share. Otherwise VMM copied it next to the
+        // VM, which is only as shared as the VM's own folder.
+        shared: linked.then_some(true),
+        size_mb: None,
+    }))
+}
+
+/// The facts of a Hyper-V `Get-VM` record (with the properties the collector flattens in:
+/// `CompatibilityForMigrationEnabled`, `AntiAffinityClassNames`, `PossibleOwners`).
+pub fn hyperv_vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
+    let drives = list(ctx, row, "HardDrives", "disks", |v| {
+        let o = v.as_object()?;
+        let number = o.get("DiskNumber").filter(|n| !n.is_null()).and_then(text);
+        Some((file_of(v, &["Path"], &["Size"]), number))
+    });
+    let mut f = VmFacts {
+        disks: drives
+            .as_ref()
+            .map(|d| d.iter().filter_map(|(file, _)| file.clone()).collect()),
+        media: list(ctx, row, "DVDDrives", "media", |v| {
+            let o = v.as_object()?;
+            let path = o.get("Path").and_then(text).filter(|p| !p.is_empty());
+            // DvdMediaType 2 is a pass-through host drive.
+            let host = o.get("DvdMediaType").and_then(|t| {
+                t.as_u64()
+                    .map(|n| n == 2)
+                    .or_else(|| t.as_str().map(|s| s.eq_ignore_ascii_case("PassThrough")))
+            }) == Some(true);
+            Some(path.map(|p| FileRef {
+                path: if host { format!("host:{p}") } else { p }.into(),
+                shared: host.then_some(false),
+                size_mb: None,
+            }))
+        })
+        .map(|m| m.into_iter().flatten().collect()),
+        networks: list(ctx, row, "NetworkAdapters", "networks", |v| {
+            name_of(v, &["SwitchName"])
+        }),
+        cpu_compat: ctx.flag(row, "CompatibilityForMigrationEnabled"),
+        anti_affinity: names(ctx, row, "AntiAffinityClassNames"),
+        allowed_hosts: names(ctx, row, "PossibleOwners"),
+        ..VmFacts::default()
+    };
+    // A pass-through disk decides it; without one, only the list of assigned devices (DDA)
+    // says there is none.
+    let disks: Vec<CompactString> = drives
+        .iter()
+        .flatten()
+        .filter_map(|(_, n)| n.as_ref().map(|n| format!("disk:{n}").into()))
+        .collect();
+    let devices = list(ctx, row, "AssignableDevices", "passthrough", |v| {
+        name_of(v, &["InstanceID", "LocationPath", "Name"])
+    });
+    f.passthrough = match devices {
+        Some(d) if drives.is_some() => Some(disks.into_iter().chain(d).collect()),
+        Some(d) if !d.is_empty() => Some(d.into_iter().collect()),
+        _ if !disks.is_empty() => Some(disks),
+        _ => None,
+    };
+    boxed(f)
+}
+
+/// A host's CPU model and the switches it offers, from `Get-SCVMHost` (`ProcessorModel`,
+/// `VirtualNetworks`) or a collector's flattened `Switches`.
+pub fn host(ctx: &mut Ctx, row: &dyn Row) -> HostFacts {
+    let cpu = ["ProcessorModel", "CpuModel", "ProcessorName"]
+        .iter()
+        .find_map(|k| row.cell(k).and_then(|c| text(&c.value)))
+        .map(|s| CompactString::from(s.trim()))
+        .filter(|s| !s.is_empty());
+    let networks = ["VirtualNetworks", "Switches", "VirtualSwitches"]
+        .iter()
+        .find(|k| row.cell(k).is_some())
+        .and_then(|k| {
+            list(ctx, row, k, "networks", |v| {
+                name_of(v, &["Name", "SwitchName"])
+            })
+        });
+    HostFacts { networks, cpu }
+}
+
+fn boxed(f: VmFacts) -> Option<Box<VmFacts>> {
+    (f != VmFacts::default()).then(|| Box::new(f))
+}
+
+/// The items of list property `key`, each read by `item` (an item it cannot read is left
+/// out), or `None` when the property is absent or a type name (then with a warning naming
+/// `fact`). A single object stands for a list of one, as `ConvertTo-Json` writes one.
+fn list<T>(
+    ctx: &mut Ctx,
+    row: &dyn Row,
+    key: &str,
+    fact: &str,
+    item: impl Fn(&Value) -> Option<T>,
+) -> Option<Vec<T>> {
+    let cell = row.cell(key)?;
+    let items: Vec<&Value> = match &cell.value {
+        Value::Array(a) => a.iter().collect(),
+        v => vec![v],
+    };
+    if items.iter().any(|v| v.as_str().is_some_and(is_type_name)) {
+        truncated(ctx, row, key, fact, &cell);
+        return None;
+    }
+    Some(items.into_iter().filter_map(item).collect())
+}
+
+fn truncated(ctx: &mut Ctx, row: &dyn Row, key: &str, fact: &str, cell: &Cell) {
+    let d = ctx.diag(
+        Code::InventoryTruncated,
+        &row.path_of(key),
+        &format!("a type name, not the {key} themselves: the VM's {fact} are read as unknown"),
+        cell.span.clone(),
+    );
+    ctx.warn(d.with_help(DEPTH_HELP));
+}
+
+/// A file from an object's first present path property and size property (bytes), or from a
+/// plain string.
+fn file_of(v: &Value, path_keys: &[&str], size_keys: &[&str]) -> Option<FileRef> {
+    if let Some(path) = v.as_str() {
+        return Some(FileRef {
+            path: path.into(),
+            shared: None,
+            size_mb: None,
+        });
+    }
+    let o = v.as_object()?;
+    let path = path_keys
+        .iter()
+        .find_map(|k| o.get(*k).and_then(text))
+        .filter(|p| !p.trim().is_empty() && !is_type_name(p))?;
+    let size_mb = size_keys
+        .iter()
+        .find_map(|k| o.get(*k).and_then(Value::as_u64))
+        .filter(|b| *b > 0)
+        .map(|b| bytes_to_mib(b).max(1));
+    Some(FileRef {
+        path: path.into(),
+        shared: None,
+        size_mb,
+    })
+}
+
+/// A name: the string itself, or an object's first present name property.
+fn name_of(v: &Value, keys: &[&str]) -> Option<CompactString> {
+    let s = match v {
+        Value::Object(o) => keys.iter().find_map(|k| o.get(*k).and_then(text))?,
+        other => text(other)?,
+    };
+    let s = s.trim();
+    (!s.is_empty() && !is_type_name(s)).then(|| s.into())
+}
+
+/// A list of names (a JSON array, or one `;`-separated text): empty when absent (these facts
+/// are sparse: absent means none).
+fn names(ctx: &mut Ctx, row: &dyn Row, key: &str) -> Vec<CompactString> {
+    let Some(cell) = row.cell(key) else {
+        return Vec::new();
+    };
+    let items: Vec<String> = match &cell.value {
+        Value::Array(a) => a.iter().filter_map(text).collect(),
+        Value::String(s) => s.split(';').map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    if items.iter().any(|s| is_type_name(s)) {
+        truncated(ctx, row, key, "groups", &cell);
+        return Vec::new();
+    }
+    let mut out: Vec<CompactString> = items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(CompactString::from)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Custom properties (`{"Owner": "dba"}`, or the `[{"Key":…,"Value":…}]` list a hash table
+/// becomes) as attributes, keys in lower case.
+fn attributes(ctx: &mut Ctx, row: &dyn Row, f: &mut VmFacts, key: &str) {
+    let Some(cell) = row.cell(key) else { return };
+    match &cell.value {
+        Value::Object(o) => {
+            for (k, v) in o {
+                if let Some(v) = text(v).filter(|v| !v.is_empty()) {
+                    f.attributes.insert(k.to_lowercase().into(), v.into());
+                }
+            }
+        }
+        Value::Array(a) => {
+            for kv in a.iter().filter_map(Value::as_object) {
+                let k = kv.get("Key").or_else(|| kv.get("Name")).and_then(text);
+                let v = kv.get("Value").and_then(text);
+                if let (Some(k), Some(v)) = (k, v) {
+                    f.attributes.insert(k.to_lowercase().into(), v.into());
+                }
+            }
+        }
+        Value::String(s) if is_type_name(s) => truncated(ctx, row, key, "attributes", &cell),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::SourceFile;
+    use crate::inventory::record;
+
+    fn read(
+        json: &str,
+        f: fn(&mut Ctx, &dyn Row) -> Option<Box<VmFacts>>,
+    ) -> (Option<Box<VmFacts>>, Vec<crate::diag::SourceDiag>) {
+        let file = SourceFile::new("x.json", json.to_string());
+        let top = record::parse_top(&file).unwrap();
+        let recs = record::records(&file, top, "").unwrap();
+        let mut ctx = Ctx::new(&file);
+        let facts = f(&mut ctx, &recs[0]);
+        (facts, ctx.warnings)
+    }
+
+    #[test]
+    fn scvmm_properties_become_facts() {
+        let (f, warnings) = read(
+            r#"[{"Name": "SQL01",
+              "VirtualHardDisks": [{"Location": "C:\\ClusterStorage\\V1\\os.vhdx", "Size": 10737418240},
+                                   {"Location": "D:\\VMs\\data.vhdx", "MaximumSize": 2147483648}],
+              "VirtualDVDDrives": [{"ISO": {"SharePath": "\\\\lib\\ISO\\sql.iso"}, "ISOLinked": true, "HostDrive": null},
+                                   {"ISO": null, "HostDrive": "E:"}, {"ISO": null, "HostDrive": null}],
+              "VirtualNetworkAdapters": [{"VirtualNetwork": "Prod-vSwitch", "VMNetwork": "Prod"}],
+              "VMCheckpoints": [{}, {}], "LimitCPUForMigration": true, "HasPassthroughDisk": false,
+              "AvailabilitySetNames": ["sql-ag", "sql-ag"],
+              "CustomProperty": {"Owner": "dba-team", "Empty": ""}, "OperatingSystem": {"Name": "Windows Server 2022"}}]"#,
+            scvmm_vm,
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let f = f.unwrap();
+        let disks = f.disks.as_ref().unwrap();
+        assert_eq!(disks[0].size_mb, Some(10_240));
+        assert_eq!(
+            disks[1].is_shared(),
+            None,
+            "D:\\VMs is not known to be shared"
+        );
+        let media = f.media.as_ref().unwrap();
+        assert_eq!(media.len(), 2, "an empty drive is no medium");
+        assert_eq!(media[0].is_shared(), Some(true));
+        assert_eq!(media[1].path, "host:E:");
+        assert_eq!(f.local_storage(), Some(true), "the host drive");
+        assert_eq!(f.networks.as_deref(), Some(&["Prod-vSwitch".into()][..]));
+        assert_eq!(f.checkpoints, Some(2));
+        assert_eq!(f.cpu_compat, Some(true));
+        assert_eq!(f.passthrough(), Some(false));
+        assert_eq!(f.anti_affinity, ["sql-ag"]);
+        assert_eq!(
+            f.attributes.get("owner").map(|s| s.as_str()),
+            Some("dba-team")
+        );
+        assert!(!f.attributes.contains_key("empty"));
+        assert_eq!(f.attributes["os"], "Windows Server 2022");
+    }
+
+    #[test]
+    fn a_depth_cut_is_unknown_with_a_warning_at_the_value() {
+        let (f, warnings) = read(
+            r#"[{"Name": "A", "VirtualHardDisks": ["Microsoft.VirtualManager.Utils.VirtualHardDisk"],
+                "VMCheckpoints": []}]"#,
+            scvmm_vm,
+        );
+        let f = f.unwrap();
+        assert_eq!(f.disks, None);
+        assert_eq!(f.checkpoints, Some(0));
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].code, Code::InventoryTruncated);
+        assert_eq!(warnings[0].line_col().map(|(l, _)| l), Some(1));
+    }
+
+    #[test]
+    fn a_record_without_fact_properties_has_no_facts() {
+        assert!(
+            read(r#"[{"Name": "A", "HostName": "H"}]"#, scvmm_vm)
+                .0
+                .is_none()
+        );
+        assert!(
+            read(r#"[{"Name": "A", "ComputerName": "H"}]"#, hyperv_vm)
+                .0
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn hyperv_properties_become_facts() {
+        let (f, warnings) = read(
+            r#"[{"Name": "SQL01",
+              "HardDrives": [{"Path": "C:\\ClusterStorage\\V1\\os.vhdx", "DiskNumber": null},
+                             {"Path": "Disk 2 3.00 GB Bus 0 Lun 1 Target 0", "DiskNumber": 2}],
+              "DVDDrives": [{"Path": "C:\\ISO\\x.iso", "DvdMediaType": 1}, {"Path": "D:", "DvdMediaType": 2},
+                            {"Path": null, "DvdMediaType": 0}],
+              "NetworkAdapters": {"SwitchName": "Prod"},
+              "CompatibilityForMigrationEnabled": false,
+              "AntiAffinityClassNames": "sql-ag;web", "PossibleOwners": ["N1", "N2"]}]"#,
+            hyperv_vm,
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let f = f.unwrap();
+        assert_eq!(f.disks.as_ref().unwrap().len(), 2);
+        assert_eq!(f.passthrough.as_deref(), Some(&["disk:2".into()][..]));
+        let media = f.media.as_ref().unwrap();
+        assert_eq!(media[1].path, "host:D:");
+        assert_eq!(media.len(), 2);
+        assert_eq!(
+            f.networks.as_deref(),
+            Some(&["Prod".into()][..]),
+            "one adapter as an object"
+        );
+        assert_eq!(f.cpu_compat, Some(false));
+        assert_eq!(f.anti_affinity, ["sql-ag", "web"]);
+        assert_eq!(f.allowed_hosts, ["N1", "N2"]);
+    }
+
+    #[test]
+    fn hyperv_passthrough_is_none_only_when_devices_were_exported() {
+        let without = read(
+            r#"[{"Name": "A", "HardDrives": [{"Path": "C:\\a.vhdx"}]}]"#,
+            hyperv_vm,
+        );
+        assert_eq!(
+            without.0.unwrap().passthrough(),
+            None,
+            "DDA devices not exported"
+        );
+        let with = read(
+            r#"[{"Name": "A", "HardDrives": [{"Path": "C:\\a.vhdx"}], "AssignableDevices": []}]"#,
+            hyperv_vm,
+        );
+        assert_eq!(with.0.unwrap().passthrough(), Some(false));
+        let gpu = read(
+            r#"[{"Name": "A", "AssignableDevices": [{"InstanceID": "PCIP\\VEN_10DE"}]}]"#,
+            hyperv_vm,
+        );
+        assert_eq!(gpu.0.unwrap().passthrough(), Some(true));
+    }
+
+    #[test]
+    fn host_cpu_and_switches() {
+        let file = SourceFile::new(
+            "x.json",
+            r#"[{"Name": "HV01", "ProcessorModel": " Xeon Gold 6338 ", "VirtualNetworks": [{"Name": "Prod"}, "Backup"]}]"#
+                .to_string(),
+        );
+        let top = record::parse_top(&file).unwrap();
+        let recs = record::records(&file, top, "").unwrap();
+        let mut ctx = Ctx::new(&file);
+        let h = host(&mut ctx, &recs[0]);
+        assert_eq!(h.cpu.as_deref(), Some("Xeon Gold 6338"));
+        assert_eq!(h.networks.unwrap(), ["Prod", "Backup"]);
+    }
+}
