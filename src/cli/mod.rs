@@ -337,7 +337,10 @@ pub(crate) fn print_diagnostics(diags: &Diagnostics, color: bool) {
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    // Rule ids and file names hold hyphens: a line never breaks inside one (`not-`/`restored`).
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut text = String::new();
     for d in &diags.0 {
         let _ = handler.render_report(&mut text, d);
