@@ -71,6 +71,10 @@ struct RawVm {
     tags: Vec<CompactString>,
     #[serde(default)]
     template: bool,
+    /// The platform's own word for a state the collector could not map (`status=suspended`),
+    /// kept as evidence like the export readers keep it.
+    #[serde(default)]
+    raw_state: Option<CompactString>,
 }
 
 impl RawVm {
@@ -78,6 +82,10 @@ impl RawVm {
         // serde grows a list to room for four: a VM's one or two tags would keep 96 bytes
         // each (a tenth of the memory at a million VMs).
         self.tags.shrink_to_fit();
+        let mut evidence = BTreeMap::new();
+        if let Some(raw) = self.raw_state.filter(|r| !r.is_empty()) {
+            evidence.insert("raw_state".to_string(), raw.to_string());
+        }
         Vm {
             name: self.name.0,
             id: self.id.filter(|i| !i.is_empty()),
@@ -88,7 +96,7 @@ impl RawVm {
             vcpus: self.vcpus.map(|c| c.0 as u32),
             tags: self.tags,
             template: self.template,
-            evidence: BTreeMap::new(),
+            evidence,
         }
     }
 }
