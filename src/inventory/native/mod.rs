@@ -1,5 +1,5 @@
-//! The native format (`schema`, `collected_at`, `platform`, `hosts`, `vms`; see the README), in
-//! JSON or TOML.
+//! The native format (`schema`, `collected_at`, `platform`, `hosts`, `vms`; see
+//! docs/formats.md#native), in JSON or TOML.
 //!
 //! Values are checked while serde reads them (non-empty names, sane sizes, known states), so a
 //! bad value is reported at its own line and column; duplicate VMs are found afterwards and
@@ -220,7 +220,7 @@ fn located(file: &SourceFile) -> Result<RawInventory, Diagnostics> {
         span,
         format!("at {path}"),
     )
-    .with_help("see the native format in the README")
+    .with_help("the native format is described in docs/formats.md#native")
     .into())
 }
 
