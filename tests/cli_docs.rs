@@ -126,9 +126,8 @@ fn missing_inputs(markdown: &str) -> Vec<String> {
             continue;
         }
         // A command goes on over lines ending in a backslash.
-        if t.starts_with("preflight ") || t.starts_with("$ preflight ") {
-            command = true;
-        } else if !command {
+        let runs = t.starts_with("preflight ") || t.starts_with("$ preflight ");
+        if !runs && !command {
             continue;
         }
         for c in flag.captures_iter(line) {
