@@ -369,3 +369,20 @@ fn shipped_case_verdicts_are_the_command_lines() {
     }
     assert_eq!(compared, cases.len());
 }
+
+#[test]
+fn one_case_is_counted_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = format!("{FIX}/passing");
+    std::fs::copy(format!("{src}/lab.toml"), dir.path().join("lab.toml")).unwrap();
+    let cases = std::fs::read_to_string(format!("{src}/lab.cases.toml")).unwrap();
+    let first = cases.split("\n[[case]]").next().unwrap();
+    let file = dir.path().join("lab.cases.toml");
+    std::fs::write(&file, first).unwrap();
+    let out = preflight()
+        .args(["test", file.to_str().unwrap()])
+        .assert()
+        .code(0);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(stdout.starts_with("running 1 case from "), "{stdout}");
+}

@@ -123,7 +123,20 @@ fn proxmox_collector_writes_a_native_inventory() {
             )
         );
         assert_eq!(a.state, b.state, "{}", a.name);
+        // A status the collector cannot map is passed through, as the reader keeps it.
+        assert_eq!(
+            a.evidence.get("raw_state"),
+            b.evidence.get("raw_state"),
+            "{}",
+            a.name
+        );
     }
+    let odd = inv.vms.iter().find(|v| v.name == "odd01").expect("odd01");
+    assert_eq!(odd.state, VmState::Unknown);
+    assert_eq!(
+        odd.evidence.get("raw_state").map(String::as_str),
+        Some("status=hibernating")
+    );
     assert_eq!(inv.vms[0].state, VmState::Running);
     let states: Vec<HostState> = inv.hosts.iter().map(|h| h.state).collect();
     assert_eq!(
@@ -142,4 +155,109 @@ fn write_stub(dir: &Path, fixture: &Path) {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
+}
+
+fn collector(name: &str) -> String {
+    std::fs::read_to_string(root().join("examples/collect").join(name)).expect("collector exists")
+}
+
+/// The comment-based help block (`<# ... #>` before `param`), as Get-Help reads it.
+fn help_block(source: &str) -> &str {
+    let start = source.find("<#").expect("a comment-based help block");
+    let end = source.find("#>").expect("the help block ends");
+    &source[start..end]
+}
+
+/// Get-Help shows what an admin needs before the first run: what it does, each parameter,
+/// examples, the rights and modules it needs, how to get past the execution policy, and the
+/// preflight command to run next.
+#[test]
+fn powershell_collectors_have_complete_help() {
+    let param = regex::Regex::new(r"\[\w+\]\s*\$(\w+)").unwrap();
+    for name in ["scvmm.ps1", "hyperv-cluster.ps1"] {
+        let source = collector(name);
+        let help = help_block(&source);
+        for keyword in [".SYNOPSIS", ".DESCRIPTION", ".EXAMPLE", "Needs:"] {
+            assert!(help.contains(keyword), "{name}: no {keyword}");
+        }
+        for needed in [
+            "Set-ExecutionPolicy -Scope Process -ExecutionPolicy Bypass",
+            "Unblock-File",
+            "preflight audit --inventory",
+        ] {
+            assert!(help.contains(needed), "{name}: help does not say {needed}");
+        }
+        let params_at = source.find("param(").expect("a param block");
+        let params = &source[params_at..source[params_at..].find(')').unwrap() + params_at];
+        let names: Vec<&str> = param
+            .captures_iter(params)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        assert!(!names.is_empty(), "{name}: no parameters found");
+        for p in names {
+            assert!(
+                help.contains(&format!(".PARAMETER {p}\n")),
+                "{name}: .PARAMETER {p} missing"
+            );
+        }
+        // Every module imported is named among the needs.
+        let import = source
+            .lines()
+            .find(|l| l.starts_with("Import-Module"))
+            .expect("imports its modules");
+        for module in import["Import-Module".len()..].split(',') {
+            assert!(help.contains(module.trim()), "{name}: {module} not in help");
+        }
+    }
+}
+
+#[test]
+fn proxmox_collector_has_help() {
+    let run = Command::new("bash")
+        .arg(root().join("examples/collect/proxmox.sh"))
+        .arg("--help")
+        .output()
+        .expect("script runs");
+    assert!(run.status.success());
+    let help = String::from_utf8_lossy(&run.stdout);
+    for needed in [
+        "Usage:",
+        "Needs:",
+        "jq",
+        "root",
+        "preflight audit --inventory",
+    ] {
+        assert!(help.contains(needed), "help does not say {needed}: {help}");
+    }
+}
+
+/// What the SCVMM collector does not know it leaves out, so preflight reports it: no host
+/// memory of 0 (read as "no room"), no HA flag of false for a VM whose flag is missing.
+/// (pwsh is not needed: these are read from the source.)
+#[test]
+fn scvmm_collector_writes_unknowns_as_unknown() {
+    let source = collector("scvmm.ps1");
+    for line in source.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        for key in ["memory_mb =", "cpus =", "vcpus =", "ha ="] {
+            if line.contains(&format!(" {key}")) || line.contains(&format!(".{key}")) {
+                assert!(
+                    line.contains("if ("),
+                    "{key} written without a guard: {line}"
+                );
+            }
+        }
+    }
+    // A paused cluster node is paused, not up.
+    assert!(
+        source.contains("\"$($h.ClusterNodeStatus)\" -eq 'Paused') { $state = 'paused' }"),
+        "paused nodes are not mapped"
+    );
+    // A VM without a host is skipped with a warning rather than written with host null.
+    let guard = source
+        .find("if (-not $vm.HostName)")
+        .expect("the host is guarded");
+    assert!(guard < source.find("host  = $vm.HostName").expect("host written"));
+    assert!(source[guard..].contains("Write-Warning"));
+    // An unmapped status is passed through.
+    assert!(source.contains("$entry.raw_state = \"Status=$status\""));
 }

@@ -3,10 +3,40 @@
     Writes a preflight inventory (native format) of every VM and host an SCVMM server manages.
 .DESCRIPTION
     Reads Get-SCVirtualMachine and Get-SCVMHost and writes hosts and VMs with preflight's
-    state words (hosts: up, maintenance, down; VMs: running, off, saved, ...), memory in MiB, collected_at in UTC, as UTF-8 without a byte-order mark.
-    Runs in Windows PowerShell 5.1 and PowerShell 7 with the VirtualMachineManager module.
+    state words (hosts: up, maintenance, paused, down; VMs: running, off, saved, ...), memory
+    in MiB, collected_at in UTC, as UTF-8 without a byte-order mark.
+
+    What is not known is written as not known, so that preflight reports it instead of
+    guessing: a host whose TotalMemory is missing or 0 (VMM reports 0 for a host it cannot
+    reach) gets no memory_mb; a VM without IsHighlyAvailable or Memory gets none; a VM status
+    this script does not map is written as state unknown with the raw status kept (raw_state).
+    A host is paused when its ClusterNodeStatus is Paused (the failover cluster node is paused:
+    nothing moves onto it). A VM without a host (stored in the VMM library, not deployed) is
+    skipped with a warning on the warning stream: it runs nowhere, so no drain touches it.
+
+    Needs: Windows PowerShell 5.1 or PowerShell 7, the VirtualMachineManager module (installed
+    with the VMM console), and a VMM user role that can read every host and VM (a read-only
+    administrator is enough; a scoped role sees, and writes, only its scope).
+
+    A script downloaded from the internet is blocked by the execution policy: unblock it once
+    with Unblock-File, or allow scripts for this PowerShell session only:
+        Unblock-File .\scvmm.ps1
+        Set-ExecutionPolicy -Scope Process -ExecutionPolicy Bypass
+
+    Then audit the host about to be drained with the inventory written:
+        preflight audit --inventory inventory.json --host HV01
+    docs/collect.md in preflight's repository says more.
+.PARAMETER VMMServer
+    The VMM management server to ask (default: localhost).
+.PARAMETER Path
+    Where to write the inventory (default: inventory.json in the current directory); the file
+    is replaced.
 .EXAMPLE
     .\scvmm.ps1 -VMMServer vmm01 -Path inventory.json
+    Writes the inventory of everything vmm01 manages to inventory.json.
+.EXAMPLE
+    powershell.exe -ExecutionPolicy Bypass -File .\scvmm.ps1 -VMMServer vmm01
+    Runs the script from cmd.exe or a scheduled task without changing the machine's policy.
 #>
 [CmdletBinding()]
 param(
@@ -17,7 +47,8 @@ $ErrorActionPreference = 'Stop'
 $MiB = 1048576
 Import-Module VirtualMachineManager
 
-# VMComputerSystemState names to preflight's VM states; every other status is 'unknown'.
+# VMComputerSystemState names to preflight's VM states; any other status is 'unknown', with
+# the status kept as raw_state.
 $vmStates = @{
     Running = 'running'; PowerOff = 'off'; PoweringOff = 'stopping'; Saving = 'stopping'
     Saved = 'saved'; DiscardSavedState = 'saved'; Paused = 'paused'; Pausing = 'paused'
@@ -32,37 +63,45 @@ $hosts = foreach ($h in Get-SCVMHost -VMMServer $vmm) {
     $state = 'up'
     if ($overall -match 'Maintenance') { $state = 'maintenance' }
     elseif ("$($h.CommunicationState)" -match 'NotResponding|AccessDenied') { $state = 'down' }
+    elseif ("$($h.ClusterNodeStatus)" -eq 'Paused') { $state = 'paused' }
     elseif ($overall -ne 'OK') { $state = 'down' }
     $cluster = $null
     if ($h.HostCluster) { $cluster = $h.HostCluster.Name }
-    [ordered]@{
-        name      = $h.Name
-        cluster   = $cluster
-        state     = $state
-        # TotalMemory is in bytes.
-        memory_mb = [long]([math]::Floor($h.TotalMemory / $MiB))
-        cpus      = [int]$h.LogicalProcessorCount
-    }
+    $entry = [ordered]@{ name = $h.Name; cluster = $cluster; state = $state }
+    # TotalMemory is in bytes; missing or 0 is unknown, never "no room".
+    if ($h.TotalMemory -gt 0) { $entry.memory_mb = [long]([math]::Floor($h.TotalMemory / $MiB)) }
+    if ($h.LogicalProcessorCount -gt 0) { $entry.cpus = [int]$h.LogicalProcessorCount }
+    $entry
 }
 
 $vms = foreach ($vm in Get-SCVirtualMachine -VMMServer $vmm -All) {
-    $state = $vmStates["$($vm.Status)"]
-    if (-not $state) { $state = 'unknown' }
+    if (-not $vm.HostName) {
+        Write-Warning "skipped VM '$($vm.Name)': it has no host (stored in the library)"
+        continue
+    }
+    $status = "$($vm.Status)"
+    $state = $vmStates[$status]
     $tags = @()
     if ($vm.Tag -and "$($vm.Tag)" -ne '(none)') {
         $tags = @("$($vm.Tag)" -split ';' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
     }
-    [ordered]@{
-        name      = $vm.Name
-        id        = "$($vm.ID)"
-        host      = $vm.HostName
-        state     = $state
-        ha        = [bool]$vm.IsHighlyAvailable
-        # Memory is in MB already.
-        memory_mb = [long]$vm.Memory
-        vcpus     = [int]$vm.CPUCount
-        tags      = $tags
+    $entry = [ordered]@{
+        name  = $vm.Name
+        id    = "$($vm.ID)"
+        host  = $vm.HostName
+        state = $state
     }
+    if (-not $state) {
+        $entry.state = 'unknown'
+        $entry.raw_state = "Status=$status"
+    }
+    # Not known is written as not known: preflight reports the VM as undetermined.
+    if ($null -ne $vm.IsHighlyAvailable) { $entry.ha = [bool]$vm.IsHighlyAvailable }
+    # Memory is in MB already.
+    if ($vm.Memory -gt 0) { $entry.memory_mb = [long]$vm.Memory }
+    if ($vm.CPUCount -gt 0) { $entry.vcpus = [int]$vm.CPUCount }
+    $entry.tags = $tags
+    $entry
 }
 
 $inventory = [ordered]@{
@@ -77,3 +116,4 @@ $json = ConvertTo-Json -InputObject $inventory -Depth 5
 $target = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
 [System.IO.File]::WriteAllText($target, $json, (New-Object System.Text.UTF8Encoding $false))
 Write-Host "wrote $(@($vms).Count) VMs on $(@($hosts).Count) hosts to $target"
+Write-Host "next: preflight audit --inventory $Path --host <host to drain>"

@@ -8,6 +8,8 @@ mod output;
 mod policy_cmds;
 mod policytest;
 mod progress;
+#[cfg(test)]
+mod reference;
 mod render;
 mod replace;
 mod restore;
@@ -157,7 +159,8 @@ pub struct RenderArgs {
     /// Write the script to FILE (replaced atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<String>,
-    /// Render only one phase (the patching happens between drain and post); all pauses there.
+    /// The phases to write: all (pre, drain, a pause for the patching, then post), or one of them
+    /// alone, to run at its own time.
     #[arg(long, value_enum, default_value_t = RenderPhaseArg::All)]
     pub phase: RenderPhaseArg,
     /// The current inventory: refuse (exit 3) a plan it no longer fits; repeat to merge several.
@@ -337,7 +340,10 @@ pub(crate) fn print_diagnostics(diags: &Diagnostics, color: bool) {
     } else {
         miette::GraphicalTheme::unicode_nocolor()
     };
-    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    // Rule ids and file names hold hyphens: a line never breaks inside one (`not-`/`restored`).
+    let handler = miette::GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let mut text = String::new();
     for d in &diags.0 {
         let _ = handler.render_report(&mut text, d);

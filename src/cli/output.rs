@@ -67,9 +67,13 @@ pub fn write_atomically(
 /// Writes the report in the format asked for, to `--output` or stdout; with `--quiet`, stdout
 /// gets the verdict line alone and the report goes only where `--output` says.
 pub fn write_report(args: &ReportArgs, report: &Report, cli: &Cli) -> Result<(), Diagnostics> {
-    let color = args.output.is_none() && color_enabled(cli.color, io::stdout().is_terminal());
+    let to_stdout = args.output.is_none();
+    let color = to_stdout && color_enabled(cli.color, io::stdout().is_terminal());
     let reporter: Box<dyn Reporter> = match args.format {
-        FormatArg::Table => Box::new(Table { color }),
+        FormatArg::Table => Box::new(Table {
+            color,
+            width: table_width(to_stdout),
+        }),
         FormatArg::Json => Box::new(Json),
         FormatArg::Sarif => Box::new(Sarif),
         FormatArg::Junit => Box::new(Junit),
@@ -83,6 +87,22 @@ pub fn write_report(args: &ReportArgs, report: &Report, cli: &Cli) -> Result<(),
         return emit(None, |w| writeln!(w, "{}", verdict_line(report)));
     }
     emit(args.output.as_deref(), |w| reporter.write(report, w))
+}
+
+/// The width of a table report: on stdout, the terminal's (or `COLUMNS`, see
+/// [`crate::report::table_width`]); in a file, the fixed width, whatever started the run.
+fn table_width(to_stdout: bool) -> u16 {
+    if !to_stdout {
+        return crate::report::TABLE_WIDTH;
+    }
+    let stdout = io::stdout();
+    let terminal = if stdout.is_terminal() {
+        terminal_size::terminal_size_of(&stdout).map(|(w, _)| w.0)
+    } else {
+        None
+    };
+    let columns = std::env::var("COLUMNS").ok();
+    crate::report::table_width(terminal, columns.as_deref())
 }
 
 fn error_format(format: FormatArg) -> ErrorFormat {

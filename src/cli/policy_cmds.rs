@@ -6,6 +6,7 @@ use super::{Cli, ExplainArgs, ListFormat, PolicyArgs, RulesArgs};
 use crate::diag::{
     Code, Diagnostics, SourceDiag, did_you_mean, escape_controls, escape_controls_inline,
 };
+use crate::engine::{WAIVER_EXPIRED, WAIVER_UNUSED};
 use crate::policy::{PolicySet, Rule, RuleKind};
 use serde::Serialize;
 
@@ -90,9 +91,14 @@ pub fn rules(args: &RulesArgs, _cli: &Cli) -> Result<i32, Diagnostics> {
 }
 
 pub fn explain(args: &ExplainArgs) -> Result<i32, Diagnostics> {
+    if let Some(text) = report_rule(&args.rule_id) {
+        emit(None, |w| w.write_all(text.as_bytes()))?;
+        return Ok(0);
+    }
     let set = load_policy(&args.policy)?;
     let Some(rule) = set.rules.iter().find(|r| r.id == args.rule_id) else {
-        let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+        let mut ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+        ids.extend(REPORT_RULES);
         let d = SourceDiag::plain(
             Code::RuleNotFound,
             format!("no loaded policy has a rule `{}`", args.rule_id),
@@ -106,6 +112,29 @@ pub fn explain(args: &ExplainArgs) -> Result<i32, Diagnostics> {
     let text = explanation(&set, rule);
     emit(None, |w| w.write_all(escape_controls(&text).as_bytes()))?;
     Ok(0)
+}
+
+/// The rule ids the reports give findings about the policy itself (no policy defines them).
+const REPORT_RULES: [&str; 2] = [WAIVER_EXPIRED, WAIVER_UNUSED];
+
+/// The explanation of a rule id the reports use for findings about the policy itself.
+fn report_rule(id: &str) -> Option<String> {
+    let (title, checks, fix) = match id {
+        WAIVER_EXPIRED => (
+            "A waiver has expired",
+            "each [[waiver]] of the loaded policies whose `expires` date is before the day of the run (--now, or the clock); an expired waiver no longer waives anything, so the findings it covered count again",
+            "renew the waiver with a new `expires` date and a reason that still holds, or fix what it waived and delete it",
+        ),
+        WAIVER_UNUSED => (
+            "A waiver matched no finding",
+            "each [[waiver]] of the loaded policies that is in force but waived no finding of this run: its rule, or its vm/host pattern, matches nothing, so it may silently waive a future finding",
+            "delete the waiver, or correct its `rule` and its `vm`/`host` pattern",
+        ),
+        _ => return None,
+    };
+    Some(format!(
+        "{id} — {title}\n\nkind: report   severity: warning   phase: audit and restore\ndefined by preflight itself, not by a policy file\n\nWhat it checks:\n  {checks}\n\nHow to fix it:\n  {fix}\n\nFindings of this rule may not be waived; --no-waivers skips every waiver, and with it this check.\n"
+    ))
 }
 
 /// The plain-text explanation of a rule: what it checks, why it matters, how to fix it.

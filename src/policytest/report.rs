@@ -59,7 +59,9 @@ pub fn run_suite(suite: &Suite) -> SuiteResult {
 /// One line per case, then the details of each failure, then the summary line.
 pub fn write_text(results: &[SuiteResult], w: &mut dyn Write) -> io::Result<()> {
     for r in results {
-        writeln!(w, "running {} cases from {}", r.cases.len(), r.file)?;
+        let n = r.cases.len();
+        let cases = if n == 1 { "case" } else { "cases" };
+        writeln!(w, "running {n} {cases} from {}", r.file)?;
         for (name, status) in &r.cases {
             let word = match status {
                 Status::Passed => "ok",

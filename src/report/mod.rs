@@ -18,7 +18,7 @@ pub use junit::Junit;
 pub use markdown::Markdown;
 pub use sarif::Sarif;
 pub use subjects::{CheckedSubject, RuleInfo};
-pub use table::{FIXED_WIDTH as TABLE_WIDTH, Table};
+pub use table::{FIXED_WIDTH as TABLE_WIDTH, Table, width as table_width};
 
 use crate::engine::{ClusterBalance, Evaluation, Finding, HostLoad, HostSample, Outcome, Verdict};
 use crate::plan::PlanInput;

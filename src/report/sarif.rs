@@ -48,6 +48,7 @@ fn log(report: &Report) -> sarif::Sarif {
         .findings
         .iter()
         .map(|f| result(f, index.get(f.rule.as_str()).copied(), &locations))
+        .map(|r| anchored(r, report))
         .collect();
 
     let mut driver = ToolComponent::builder().name("preflight").build();
@@ -268,6 +269,28 @@ fn result(f: &Finding, rule_index: Option<usize>, locations: &LogicalIndex) -> s
             ("location", json!(w.location)),
         ]));
         r.suppressions = Some(vec![s]);
+    }
+    r
+}
+
+/// GitHub code scanning refuses a whole SARIF file if one result has no physical location: a
+/// result about a VM, host or cluster is anchored at the start of the first inventory (the
+/// file the subject was read from, or one of them), its logical location kept.
+fn anchored(mut r: sarif::Result, report: &Report) -> sarif::Result {
+    let Some(inventory) = report.inputs.inventory.first() else {
+        return r;
+    };
+    let locations = r.locations.get_or_insert_with(Vec::new);
+    if locations.iter().any(|l| l.physical_location.is_some()) {
+        return r;
+    }
+    let at = physical(&format!("{}:1:1", inventory.path)).and_then(|l| l.physical_location);
+    match locations.first_mut() {
+        Some(l) => l.physical_location = at,
+        None => locations.push(Location {
+            physical_location: at,
+            ..Location::default()
+        }),
     }
     r
 }

@@ -12,13 +12,39 @@ use comfy_table::{Cell, Color, ContentArrangement, Table as Grid, presets};
 use std::io::{self, Write};
 
 pub struct Table {
-    /// Colour severities and the verdict (a terminal without NO_COLOR).
+    /// Colour severities and the verdict (`--color always`, or a terminal without NO_COLOR).
     pub color: bool,
+    /// The width the tables are fitted into (see [`width`]).
+    pub width: u16,
+}
+
+/// The width to fit the tables into: the terminal's when writing to one, else `COLUMNS`, else
+/// [`FIXED_WIDTH`]. A width of 0 (a pty nobody sized, `stty cols 0`) or an unreadable `COLUMNS`
+/// counts as unknown, never as a table one character wide.
+pub fn width(terminal_columns: Option<u16>, columns_env: Option<&str>) -> u16 {
+    terminal_columns
+        .filter(|&c| c > 0)
+        .or_else(|| {
+            columns_env
+                .and_then(|v| v.trim().parse::<u16>().ok())
+                .filter(|&c| c > 0)
+        })
+        .unwrap_or(FIXED_WIDTH)
 }
 
 impl Reporter for Table {
     fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "{}", escape_controls(&verdict_line(report)))?;
+        let verdict = escape_controls(&verdict_line(report)).into_owned();
+        if self.color {
+            let color = match report.verdict {
+                Verdict::Go => "\x1b[32m",
+                Verdict::NoGo => "\x1b[31m",
+                Verdict::Untrusted => "\x1b[33m",
+            };
+            writeln!(out, "{color}{verdict}\x1b[0m")?;
+        } else {
+            writeln!(out, "{verdict}")?;
+        }
         let request = format!(
             "{} of {} ({} mode, {} {})",
             report.request.command,
@@ -102,14 +128,6 @@ impl Reporter for Table {
             s.error, s.warning, s.info, s.waived
         );
         writeln!(out, "{summary}")?;
-        if self.color {
-            let color = match report.verdict {
-                Verdict::Go => "\x1b[32m",
-                Verdict::NoGo => "\x1b[31m",
-                Verdict::Untrusted => "\x1b[33m",
-            };
-            writeln!(out, "{color}{}\x1b[0m", report.verdict.as_str())?;
-        }
         Ok(())
     }
 }
@@ -179,14 +197,18 @@ impl Table {
         t
     }
 
-    /// A grid that fits a terminal when colouring one, and a fixed width otherwise, so output
-    /// written to a pipe or file does not depend on the terminal that started the run.
+    /// A grid fitted into [`Table::width`], styled when colouring whatever stdout is (comfy-table
+    /// would only style for a terminal, and would ask the terminal for a width of its own).
     fn grid(&self) -> Grid {
         let mut t = Grid::new();
         t.load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        if !self.color {
-            t.force_no_tty().set_width(FIXED_WIDTH);
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .force_no_tty()
+            .set_width(self.width);
+        if self.color {
+            // The choice to colour is made (NO_COLOR included); crossterm must not undo it.
+            crossterm::style::force_color_output(true);
+            t.enforce_styling();
         }
         t
     }
@@ -197,7 +219,7 @@ fn esc(value: &str) -> String {
     escape_controls_inline(value).into_owned()
 }
 
-/// The width of tables that are not shown on a terminal.
+/// The width of tables when neither the terminal nor `COLUMNS` gives one.
 pub const FIXED_WIDTH: u16 = 110;
 
 fn gib(mb: u64) -> String {
@@ -206,5 +228,22 @@ fn gib(mb: u64) -> String {
         format!("{g:.0}")
     } else {
         format!("{g:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_width_comes_from_the_terminal_then_columns_then_the_default() {
+        assert_eq!(width(Some(132), Some("80")), 132);
+        assert_eq!(width(None, Some("80")), 80);
+        assert_eq!(width(None, None), FIXED_WIDTH);
+        // 0 is a terminal nobody sized, not a width.
+        assert_eq!(width(Some(0), None), FIXED_WIDTH);
+        assert_eq!(width(Some(0), Some("90")), 90);
+        assert_eq!(width(None, Some("0")), FIXED_WIDTH);
+        assert_eq!(width(None, Some("wide")), FIXED_WIDTH);
     }
 }

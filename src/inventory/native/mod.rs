@@ -1,5 +1,5 @@
-//! The native format (`schema`, `collected_at`, `platform`, `hosts`, `vms`; see the README), in
-//! JSON or TOML.
+//! The native format (`schema`, `collected_at`, `platform`, `hosts`, `vms`; see
+//! docs/formats.md#native), in JSON or TOML.
 //!
 //! Values are checked while serde reads them (non-empty names, sane sizes, known states), so a
 //! bad value is reported at its own line and column; duplicate VMs are found afterwards and
@@ -98,6 +98,10 @@ struct RawVm {
     allowed_hosts: Vec<Name>,
     #[serde(default)]
     attributes: BTreeMap<CompactString, CompactString>,
+    /// The platform's own word for a state the collector could not map (`status=suspended`),
+    /// kept as evidence like the export readers keep it.
+    #[serde(default)]
+    raw_state: Option<CompactString>,
 }
 
 impl RawVm {
@@ -105,6 +109,10 @@ impl RawVm {
         // serde grows a list to room for four: a VM's one or two tags would keep 96 bytes
         // each (a tenth of the memory at a million VMs).
         self.tags.shrink_to_fit();
+        let mut evidence = BTreeMap::new();
+        if let Some(raw) = self.raw_state.filter(|r| !r.is_empty()) {
+            evidence.insert("raw_state".to_string(), raw.to_string());
+        }
         Vm {
             name: self.name.0,
             id: self.id.filter(|i| !i.is_empty()),
@@ -115,7 +123,7 @@ impl RawVm {
             vcpus: self.vcpus.map(|c| c.0 as u32),
             tags: self.tags,
             template: self.template,
-            evidence: BTreeMap::new(),
+            evidence,
             facts: facts::RawVmFacts {
                 disks: self.disks,
                 media: self.media,
@@ -252,7 +260,7 @@ fn located(file: &SourceFile) -> Result<RawInventory, Diagnostics> {
         span,
         format!("at {path}"),
     )
-    .with_help("see the native format in the README")
+    .with_help("the native format is described in docs/formats.md#native")
     .into())
 }
 
