@@ -74,61 +74,95 @@ pub fn is_tab_csv(text: &str) -> bool {
     table::csv_header(first).is_some_and(|h| Tab::of_header(&h).is_some())
 }
 
-/// What reading several per-tab CSV files together gave: each file's position among the
-/// inputs and SHA-256, and the one inventory they make.
+/// What reading several files of one vSphere export together gave (RVTools per-tab CSVs,
+/// PowerCLI's or govc's files): each file's position among the inputs and SHA-256, the format,
+/// and the one inventory they make.
 pub struct TabSet {
     pub files: Vec<(usize, String)>,
+    pub format: Format,
     pub parsed: Result<Parsed, Diagnostics>,
 }
 
-/// Reads the inventory files that are RVTools per-tab CSVs together, so that vInfo, vHost and
-/// vCluster join; `None` unless two or more of `paths` are such tabs. A file that cannot be
-/// read is left to the caller, which reports it.
+/// Reads the inventory files that are parts of one vSphere export together, so that they
+/// join: RVTools per-tab CSVs (vInfo, vHost, vCluster), else PowerCLI exports (Get-VM,
+/// Get-VMHost, Get-Cluster), else govc documents. `None` unless two or more of `paths` are such
+/// parts of one format. A file that cannot be read is left to the caller, which reports it.
 pub fn read_tab_set(paths: &[String], forced: Option<Format>) -> Option<TabSet> {
-    if !matches!(forced, None | Some(Format::Rvtools)) || paths.len() < 2 {
+    if paths.len() < 2 {
         return None;
     }
-    let mut picked = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        if looks_like_tab(path).unwrap_or(false) {
-            picked.push(i);
+    for format in [Format::Rvtools, Format::Powercli, Format::Govc] {
+        if forced.is_some_and(|f| f != format) {
+            continue;
         }
-    }
-    if picked.len() < 2 {
-        return None;
-    }
-    let mut files = Vec::new();
-    let mut sources = Vec::new();
-    let mut diags = Diagnostics::default();
-    for &i in &picked {
-        let bytes = std::fs::read(&paths[i]).ok()?;
-        files.push((i, crate::digest::sha256_hex(&bytes)));
-        match super::decode(&paths[i], &bytes) {
-            Ok(text) => sources.push(SourceFile::new(paths[i].clone(), text)),
-            Err(e) => diags.extend(e),
+        let picked: Vec<usize> = (0..paths.len())
+            .filter(|&i| part_of(&paths[i], format, forced).unwrap_or(false))
+            .collect();
+        if picked.len() < 2 {
+            continue;
         }
+        let mut files = Vec::new();
+        let mut sources = Vec::new();
+        let mut diags = Diagnostics::default();
+        for &i in &picked {
+            let bytes = super::load::read_bounded(&paths[i]).ok()?;
+            files.push((i, crate::digest::sha256_hex(&bytes)));
+            match super::decode(&paths[i], &bytes) {
+                Ok(text) => sources.push(SourceFile::new(paths[i].clone(), text)),
+                Err(e) => diags.extend(e),
+            }
+        }
+        let parsed = diags.into_result(()).and_then(|()| match format {
+            Format::Powercli => super::powercli::parse_files(&sources),
+            Format::Govc => super::govc::parse_files(&sources),
+            _ => parse_tabs(&sources),
+        });
+        return Some(TabSet {
+            files,
+            format,
+            parsed,
+        });
     }
-    let parsed = diags.into_result(()).and_then(|()| parse_tabs(&sources));
-    Some(TabSet { files, parsed })
+    None
 }
 
-/// Whether the file's first line is an RVTools tab's header (read from its first 64 KiB).
+/// Whether the file is a part of an export in `format` (forced, or recognised from its head).
+fn part_of(path: &str, format: Format, forced: Option<Format>) -> std::io::Result<bool> {
+    if format == Format::Rvtools {
+        return looks_like_tab(path);
+    }
+    let Some(text) = head(path)? else {
+        return Ok(false);
+    };
+    if forced == Some(format) {
+        return Ok(true);
+    }
+    let file = SourceFile::new(path, text);
+    Ok(super::detect(&file).is_ok_and(|f| f == format))
+}
+
+/// The decoded first 64 KiB of a regular file that is not a workbook; `None` otherwise.
 /// Only a regular file is looked at: reading the head of a pipe or device would take those
 /// bytes from the read that follows.
-fn looks_like_tab(path: &str) -> std::io::Result<bool> {
+fn head(path: &str) -> std::io::Result<Option<String>> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     if !file.metadata()?.is_file() {
-        return Ok(false);
+        return Ok(None);
     }
     let mut head = Vec::new();
     file.take(1 << 16).read_to_end(&mut head)?;
     if is_zip(&head) || is_ole(&head) {
-        return Ok(false);
+        return Ok(None);
     }
     let (encoding, bom) = encoding_rs::Encoding::for_bom(&head).unwrap_or((encoding_rs::UTF_8, 0));
     let (text, _) = encoding.decode_without_bom_handling(&head[bom..]);
-    Ok(is_tab_csv(&text))
+    Ok(Some(text.into_owned()))
+}
+
+/// Whether the file's first line is an RVTools tab's header (read from its first 64 KiB).
+fn looks_like_tab(path: &str) -> std::io::Result<bool> {
+    Ok(head(path)?.is_some_and(|text| is_tab_csv(&text)))
 }
 
 /// The DRS settings of a cluster, from vCluster.
