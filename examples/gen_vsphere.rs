@@ -175,10 +175,14 @@ pub fn powercli() -> Value {
                 "ClusterDrsEnabled": true,
                 "ClusterDrsAutomationLevel": level,
                 "ClusterHAEnabled": true,
+                "EvcMode": "intel-icelake",
                 "Datastores": "ds-shared01",
                 "Networks": "VM Network",
+                "CdConnected": if v.iso.is_empty() { "" } else { "CD/DVD drive 1" },
                 "CdIsoPath": v.iso,
+                "UsbDevices": "",
                 "DrsRules": v.rules,
+                "Template": false,
             })
         })
         .collect();

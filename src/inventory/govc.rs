@@ -138,6 +138,7 @@ struct Obj {
 /// What one file gave.
 #[derive(Default)]
 struct Read {
+    collected_at: Option<jiff::Timestamp>,
     vms: Vec<Obj>,
     hosts: Vec<Obj>,
     clusters: Vec<Obj>,
@@ -199,6 +200,26 @@ fn obj(file: &SourceFile, r: &Record) -> Obj {
     Obj { value, span, path }
 }
 
+/// The objects under `list` (`virtualMachines`) of govc's own document, or of the collector's
+/// `key` (`vm_info`) that holds one such document or a list of them (one per batch of VMs).
+fn wrapped(
+    file: &SourceFile,
+    root: &Record,
+    key: &str,
+    list: &str,
+) -> Result<Vec<Obj>, Diagnostics> {
+    let Some(f) = root.get(key) else {
+        return objs(file, root.get(list), list);
+    };
+    let docs = record::records(file, f, key)?;
+    let mut out = Vec::new();
+    for doc in &docs {
+        let path = format!("{}.{list}", doc.path);
+        out.extend(objs(file, doc.get(list), &path)?);
+    }
+    Ok(out)
+}
+
 fn read_file(file: &SourceFile) -> Result<Read, Diagnostics> {
     let top = record::parse_top(file)?;
     let mut read = Read::default();
@@ -207,24 +228,12 @@ fn read_file(file: &SourceFile) -> Result<Read, Diagnostics> {
         return Ok(read);
     }
     let root = record::record(file, top, String::new())?;
-    // The collector's document wraps govc's own outputs.
-    let inner = |key: &str, list: &str| -> Result<Option<record::Field<'_>>, Diagnostics> {
-        match root.get(key) {
-            Some(f) if f.raw.get().starts_with('{') => {
-                let r = record::record(file, f, key.to_string())?;
-                Ok(r.get(list))
-            }
-            Some(f) => Ok(Some(f)),
-            None => Ok(root.get(list)),
-        }
-    };
-    read.vms = objs(
-        file,
-        inner("vm_info", "virtualMachines")?,
-        "virtualMachines",
-    )?;
-    read.hosts = objs(file, inner("host_info", "hostSystems")?, "hostSystems")?;
+    read.vms = wrapped(file, &root, "vm_info", "virtualMachines")?;
+    read.hosts = wrapped(file, &root, "host_info", "hostSystems")?;
     read.clusters = objs(file, root.get("clusters"), "clusters")?;
+    read.collected_at = root
+        .get("collected_at")
+        .and_then(|f| f.value().as_str().and_then(|s| s.parse().ok()));
     if read.vms.is_empty() && read.hosts.is_empty() && read.clusters.is_empty() {
         return Err(SourceDiag::at(
             Code::InventoryFormat,
@@ -264,6 +273,7 @@ fn build(
 ) -> Inventory {
     let mut inv = Inventory {
         platform: Some(Platform::Vsphere),
+        collected_at: reads.iter().filter_map(|r| r.1.collected_at).min(),
         ..Inventory::default()
     };
     // Clusters by moref and by name.

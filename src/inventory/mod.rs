@@ -7,14 +7,14 @@
 mod csv_spans;
 mod decode;
 mod detect;
-mod govc;
+pub mod govc;
 mod hyperv;
 mod hyperv_csv;
 mod load;
 mod locate;
 mod merge;
 mod native;
-mod powercli;
+pub mod powercli;
 mod proxmox;
 mod read;
 mod record;

@@ -26,6 +26,52 @@ const MAX_CPUS: u64 = super::native::MAX_CPUS;
 /// The command that exports what this reader reads, for hints.
 pub const VM_SELECT: &str = "Get-VM | Select-Object Name, Id, PowerState, NumCpu, MemoryMB, @{n='VMHost';e={$_.VMHost.Name}}, @{n='Cluster';e={$_.VMHost.Parent.Name}}, @{n='DrsAutomationLevel';e={\"$($_.DrsAutomationLevel)\"}}, @{n='ClusterDrsEnabled';e={$_.VMHost.Parent.DrsEnabled}}, @{n='ClusterDrsAutomationLevel';e={\"$($_.VMHost.Parent.DrsAutomationLevel)\"}} (or run examples/collect/powercli.ps1)";
 
+/// The evidence kept on a VM: (evidence key, export property). Datastores, networks, CD/ISO,
+/// USB devices, EVC and DRS rules are what a vMotion needs on the destination.
+pub const EVIDENCE_KEYS: [(&str, &str); 11] = [
+    ("ha_restart_priority", "HARestartPriority"),
+    ("datastores", "Datastores"),
+    ("networks", "Networks"),
+    ("cd_connected", "CdConnected"),
+    ("cd_backing", "CdIsoPath"),
+    ("usb_devices", "UsbDevices"),
+    ("evc_mode", "EvcMode"),
+    ("drs_rules", "DrsRules"),
+    ("guest_os", "GuestFullName"),
+    ("iso_mounted", "HasISOMounted"),
+    ("rdm", "HasRDM"),
+];
+
+/// The properties of a `Get-VM` record the reader reads, besides [`EVIDENCE_KEYS`].
+pub const VM_PROPERTIES: [&str; 13] = [
+    "Name",
+    "Id",
+    "PowerState",
+    "NumCpu",
+    "MemoryMB",
+    "VMHost",
+    "Cluster",
+    "DrsAutomationLevel",
+    "ClusterDrsEnabled",
+    "ClusterDrsAutomationLevel",
+    "ClusterHAEnabled",
+    "Template",
+    "MemoryGB",
+];
+
+/// The properties of a `Get-VMHost` record the reader reads.
+pub const HOST_PROPERTIES: [&str; 6] = [
+    "Name",
+    "ConnectionState",
+    "MemoryTotalMB",
+    "NumCpu",
+    "ProcessorType",
+    "Cluster",
+];
+
+/// The properties of a `Get-Cluster` record the reader reads.
+pub const CLUSTER_PROPERTIES: [&str; 4] = ["Name", "HAEnabled", "DrsEnabled", "DrsAutomationLevel"];
+
 /// Top-level keys of the collector's combined document.
 pub const COMBINED_KEYS: [&str; 3] = ["VMs", "VMHosts", "Clusters"];
 
@@ -129,18 +175,20 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
 /// reach `Get-VM`'s VMs.
 pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
     let mut diags = Diagnostics::default();
-    let mut vms: Vec<VmRead> = Vec::new();
-    let mut hosts: Vec<Host> = Vec::new();
-    let mut clusters: BTreeMap<String, Drs> = BTreeMap::new();
+    let mut acc = Acc::default();
     let mut warnings = Vec::new();
     for file in files {
         let mut ctx = Ctx::new(file);
         let body = file.text.trim_start_matches('\u{feff}').trim_start();
         if body.starts_with('[') || body.starts_with('{') {
             match json_rows(file) {
-                Ok(rows) => {
+                Ok((rows, at)) => {
+                    acc.collected_at = match (acc.collected_at, at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
                     for (kind, rec) in &rows {
-                        read_row(&mut ctx, *kind, rec, &mut vms, &mut hosts, &mut clusters);
+                        read_row(&mut ctx, *kind, rec, &mut acc);
                     }
                 }
                 Err(e) => diags.extend(e),
@@ -150,9 +198,7 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
                 Ok(rows) => {
                     for row in &rows {
                         match kind_of(row) {
-                            Some(kind) => {
-                                read_row(&mut ctx, kind, row, &mut vms, &mut hosts, &mut clusters)
-                            }
+                            Some(kind) => read_row(&mut ctx, kind, row, &mut acc),
                             None => unknown_record(&mut ctx, row),
                         }
                     }
@@ -165,7 +211,7 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
             Err(e) => diags.extend(e),
         }
     }
-    let inventory = build(vms, hosts, &clusters);
+    let inventory = build(acc);
     diags.into_result(Parsed {
         inventory,
         format: Format::Powercli,
@@ -175,7 +221,10 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
 
 /// The records of a JSON export: a list (or bare object) of one cmdlet's objects, or the
 /// combined document's three lists.
-fn json_rows(file: &SourceFile) -> Result<Vec<(Kind, Record<'_>)>, Diagnostics> {
+#[allow(clippy::type_complexity)]
+fn json_rows(
+    file: &SourceFile,
+) -> Result<(Vec<(Kind, Record<'_>)>, Option<jiff::Timestamp>), Diagnostics> {
     let top = record::parse_top(file)?;
     let mut out = Vec::new();
     let mut diags = Diagnostics::default();
@@ -183,6 +232,9 @@ fn json_rows(file: &SourceFile) -> Result<Vec<(Kind, Record<'_>)>, Diagnostics> 
         && let Ok(root) = record::record(file, top, String::new())
         && COMBINED_KEYS.iter().any(|k| root.has(k))
     {
+        let at = root
+            .get("CollectedAt")
+            .and_then(|f| f.value().as_str().and_then(|s| s.parse().ok()));
         for (key, kind) in COMBINED_KEYS
             .iter()
             .zip([Kind::Vm, Kind::Host, Kind::Cluster])
@@ -194,7 +246,7 @@ fn json_rows(file: &SourceFile) -> Result<Vec<(Kind, Record<'_>)>, Diagnostics> 
                 }
             }
         }
-        return diags.into_result(out);
+        return diags.into_result((out, at));
     }
     for rec in record::records(file, top, "")? {
         match kind_of(&rec) {
@@ -216,7 +268,7 @@ fn json_rows(file: &SourceFile) -> Result<Vec<(Kind, Record<'_>)>, Diagnostics> 
             }
         }
     }
-    diags.into_result(out)
+    diags.into_result((out, None))
 }
 
 fn unknown_record(ctx: &mut Ctx, row: &dyn Row) {
@@ -239,23 +291,30 @@ struct VmRead {
     vm_level: Option<String>,
 }
 
-fn read_row(
-    ctx: &mut Ctx,
-    kind: Kind,
-    row: &dyn Row,
-    vms: &mut Vec<VmRead>,
-    hosts: &mut Vec<Host>,
-    clusters: &mut BTreeMap<String, Drs>,
-) {
+/// What the files gave, before the cluster settings are joined to the VMs.
+#[derive(Default)]
+struct Acc {
+    collected_at: Option<jiff::Timestamp>,
+    vms: Vec<VmRead>,
+    hosts: Vec<Host>,
+    clusters: BTreeMap<String, Drs>,
+    /// Each host's CPU model (lower-cased host name), for its VMs' evidence.
+    host_cpu: BTreeMap<String, String>,
+}
+
+fn read_row(ctx: &mut Ctx, kind: Kind, row: &dyn Row, acc: &mut Acc) {
     match kind {
         Kind::Vm => {
             if let Some(v) = vm(ctx, row) {
-                vms.push(v);
+                acc.vms.push(v);
             }
         }
         Kind::Host => {
             if let Some(h) = host(ctx, row) {
-                hosts.push(h);
+                if let Some(cpu) = ctx.text(row, "ProcessorType").filter(|s| !s.is_empty()) {
+                    acc.host_cpu.insert(h.name.as_str().to_lowercase(), cpu);
+                }
+                acc.hosts.push(h);
             }
         }
         Kind::Cluster => {
@@ -265,14 +324,15 @@ fn read_row(
                     level: level(ctx, row, "DrsAutomationLevel"),
                     ha_enabled: ctx.flag(row, "HAEnabled"),
                 };
-                clusters.insert(name.to_lowercase(), drs);
+                acc.clusters.insert(name.to_lowercase(), drs);
             }
         }
     }
 }
 
 /// A DRS automation level as text; Windows PowerShell 5.1's integer is not trusted (the
-/// enum's numbering is not documented) and is read as unknown with a warning.
+/// enum's numbering is not documented): it is kept as `enum value N`, which no level matches,
+/// with a warning.
 fn level(ctx: &mut Ctx, row: &dyn Row, key: &str) -> Option<String> {
     let cell = row.cell(key)?;
     match &cell.value {
@@ -281,13 +341,13 @@ fn level(ctx: &mut Ctx, row: &dyn Row, key: &str) -> Option<String> {
         }
         Value::String(s) if s.trim().is_empty() => None,
         v => {
+            let raw = text(v).unwrap_or_default();
             let d = ctx
                 .diag(
                     Code::InventoryField,
                     &row.path_of(key),
                     &format!(
-                        "`{}` is an enum number, not a DRS automation level name; what the drain does is read as unknown",
-                        text(v).unwrap_or_default()
+                        "`{raw}` is an enum number, not a DRS automation level name; what the drain does is read as unknown"
                     ),
                     cell.span,
                 )
@@ -295,7 +355,9 @@ fn level(ctx: &mut Ctx, row: &dyn Row, key: &str) -> Option<String> {
                     "export the name: @{{n='{key}';e={{\"$($_.{key})\"}}}}"
                 ));
             ctx.warn(d);
-            None
+            // Kept, so that it decides nothing: an override that cannot be read may be
+            // `Disabled`, and must not fall back to the cluster's level.
+            Some(format!("enum value {raw}"))
         }
     }
 }
@@ -381,28 +443,16 @@ fn vm(ctx: &mut Ctx, row: &dyn Row) -> Option<VmRead> {
         Some(_) => mib(ctx, row, "MemoryMB", 1),
         None => mib(ctx, row, "MemoryGB", 1024),
     };
-    let vcpus = ctx
-        .count(row, "NumCpu", MAX_CPUS)
-        .or_else(|| ctx.count(row, "NumCPU", MAX_CPUS))
-        .map(|c| c as u32);
+    let vcpus = ctx.count(row, "NumCpu", MAX_CPUS).map(|c| c as u32);
     let id = ctx.text(row, "Id").filter(|s| !s.trim().is_empty());
-    for (k, key) in [
-        ("ha_restart_priority", "HARestartPriority"),
-        ("datastores", "Datastores"),
-        ("networks", "Networks"),
-        ("cd_connected", "CdConnected"),
-        ("cd_backing", "CdIsoPath"),
-        ("usb_devices", "UsbDevices"),
-        ("evc_mode", "EvcMode"),
-        ("drs_rules", "DrsRules"),
-        ("has_iso_mounted", "HasISOMounted"),
-        ("has_rdm", "HasRDM"),
-    ] {
-        if let Some(v) = row
-            .cell(key)
-            .and_then(|c| text(&c.value))
-            .filter(|s| !s.is_empty())
-        {
+    for (k, key) in EVIDENCE_KEYS {
+        let v = match row.cell(key).map(|c| c.value) {
+            Some(Value::Bool(true)) => "True".to_string(),
+            Some(v) => text(&v).unwrap_or_default(),
+            None => continue,
+        };
+        // Only what is there: `False`, `0` and empty say nothing worth keeping.
+        if !(v.is_empty() || v.eq_ignore_ascii_case("false") || v == "0") {
             evidence.insert(k.to_string(), v);
         }
     }
@@ -552,9 +602,17 @@ fn host(ctx: &mut Ctx, row: &dyn Row) -> Option<Host> {
     })
 }
 
-fn build(vms: Vec<VmRead>, hosts: Vec<Host>, clusters: &BTreeMap<String, Drs>) -> Inventory {
+fn build(acc: Acc) -> Inventory {
+    let Acc {
+        collected_at,
+        vms,
+        hosts,
+        clusters,
+        host_cpu,
+    } = acc;
     let mut inv = Inventory {
         platform: Some(Platform::Vsphere),
+        collected_at,
         hosts,
         ..Inventory::default()
     };
@@ -594,6 +652,9 @@ fn build(vms: Vec<VmRead>, hosts: Vec<Host>, clusters: &BTreeMap<String, Drs>) -
         }
         if let Some(c) = &cluster {
             r.vm.evidence.insert("cluster".into(), c.clone());
+        }
+        if let Some(cpu) = host_cpu.get(&r.vm.host.as_str().to_lowercase()) {
+            r.vm.evidence.insert("host_cpu".into(), cpu.clone());
         }
         if r.vm.ha.is_none() {
             unknown += 1;
