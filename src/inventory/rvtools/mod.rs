@@ -494,15 +494,33 @@ fn vms(
             continue;
         };
         let Some(host_name) = text(t, row, host) else {
-            // An orphaned or inaccessible VM: RVTools lists it on no host.
+            // An orphaned or inaccessible VM: RVTools lists it on no host. Powered off, it
+            // keeps nothing from a drain; running (or in an unknown state), it may run on the
+            // host drained, and a verdict without it could be a wrong GO.
             let loc = t.get(row, vm).map_or(&row.loc, |c| &c.loc);
-            let d = t.diag(
-                Code::InventoryField,
-                loc,
-                host,
-                &format!("VM {name} has no Host; it is not judged on any host"),
-            );
-            r.warnings.push(warn(d));
+            let off = text(t, row, power).is_some_and(|p| p == "poweredOff");
+            if off {
+                let d = t.diag(
+                    Code::InventoryField,
+                    loc,
+                    host,
+                    &format!("VM {name} has no Host; it is powered off and not judged on any host"),
+                );
+                r.warnings.push(warn(d));
+            } else {
+                let d = t
+                    .diag(
+                        Code::InventoryField,
+                        loc,
+                        host,
+                        &format!(
+                            "VM {name} has no Host but is {}: it may run on a host being drained",
+                            text(t, row, power).unwrap_or_else(|| "in no power state".into())
+                        ),
+                    )
+                    .with_help("export vInfo again once vCenter places the VM (an orphaned or inaccessible VM lists no host), or remove it from the inventory");
+                r.errors.push(d);
+            }
             continue;
         };
         let mut evidence = BTreeMap::new();
