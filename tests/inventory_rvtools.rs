@@ -931,3 +931,49 @@ fn a_running_vm_without_a_host_stops_the_verdict() {
     let e = inventory::rvtools::parse_csv(&file).unwrap_err();
     assert_eq!(e.0[0].line_col(), Some((2, 1)), "{}", messages(&e));
 }
+
+/// vUSB, vNetwork, vDisk with vDatastore and vHost's CPU give each VM its migration facts as
+/// evidence, only where there is one; the CSV tabs give the same.
+#[test]
+fn migration_facts_are_kept_as_evidence() {
+    let mut sheets = example();
+    sheets.extend(gen_rvtools::facts());
+    let p = ok("x.xlsx", &book(&sheets));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let inv = &p.inventory;
+    let cold = vm_of(inv, "sql-cold");
+    assert_eq!(cold.evidence["datastores_local"], "esx01-local");
+    assert_eq!(cold.evidence["networks"], "VM Network");
+    let sql = vm_of(inv, "sql-a");
+    assert!(
+        !sql.evidence.contains_key("datastores_local"),
+        "ds-shared01 is shared"
+    );
+    assert!(!sql.evidence.contains_key("usb_devices"));
+    assert_eq!(
+        sql.evidence["host_cpu"],
+        "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"
+    );
+    let old = vm_of(inv, "app-old");
+    assert_eq!(
+        old.evidence["usb_devices"],
+        "Rainbow USB license dongle (connected)"
+    );
+    assert_eq!(old.evidence["networks"], "Legacy-VLAN20");
+    let files: Vec<preflight::diag::SourceFile> = sheets
+        .iter()
+        .map(|s| {
+            preflight::diag::SourceFile::new(format!("RVTools_tab{}.csv", s.name), csv(s, ','))
+        })
+        .collect();
+    let tabs = inventory::rvtools::parse_tabs(&files).unwrap();
+    assert_eq!(&tabs.inventory, inv);
+    // Without vDatastore, which datastore is local is unknown: nothing is claimed.
+    sheets.retain(|s| s.name != "vDatastore");
+    let p = ok("x.xlsx", &book(&sheets));
+    assert!(
+        !vm_of(&p.inventory, "sql-cold")
+            .evidence
+            .contains_key("datastores_local")
+    );
+}

@@ -295,12 +295,40 @@ fn build(mut tabs: BTreeMap<Tab, Table>) -> Result<Parsed, Diagnostics> {
         ..Inventory::default()
     };
     let clusters = tabs.remove(&Tab::Cluster).map(|t| clusters(&mut r, &t));
-    let cds = tabs.remove(&Tab::Cd).map(|t| cds(&t)).unwrap_or_default();
+    let mut facts = Facts {
+        cds: tabs.remove(&Tab::Cd).map(|t| cds(&t)).unwrap_or_default(),
+        ..Facts::default()
+    };
+    if let Some(t) = tabs.remove(&Tab::Usb) {
+        facts.usb = per_vm(&t, |t, row| {
+            let kind = text(t, row, t.col(&["Device Type", "Device Node"]))?;
+            let on =
+                text(t, row, t.col(&["Connected"])).is_some_and(|c| c.eq_ignore_ascii_case("true"));
+            Some(if on {
+                format!("{kind} (connected)")
+            } else {
+                kind
+            })
+        });
+    }
+    if let Some(t) = tabs.remove(&Tab::Network) {
+        facts.networks = per_vm(&t, |t, row| text(t, row, t.col(&["Network", "Portgroup"])));
+    }
+    let local = tabs.remove(&Tab::Datastore).map(|t| local_datastores(&t));
+    if let (Some(t), Some(local)) = (tabs.remove(&Tab::Disk), &local) {
+        facts.local_disks = per_vm(&t, |t, row| {
+            let path = text(t, row, t.col(&["Path"]))
+                .filter(|p| p.starts_with('['))
+                .or_else(|| text(t, row, t.col(&["Disk Path"])))?;
+            let ds = path.strip_prefix('[')?.split_once(']')?.0.to_string();
+            local.contains(&ds.to_lowercase()).then_some(ds)
+        });
+    }
     if let Some(t) = tabs.remove(&Tab::Host) {
-        inv.hosts = hosts(&mut r, &t);
+        (inv.hosts, facts.host_cpu) = hosts(&mut r, &t);
     }
     if let Some(t) = tabs.remove(&Tab::Info) {
-        vms(&mut r, &t, clusters.as_ref(), &cds, &mut inv);
+        vms(&mut r, &t, clusters.as_ref(), &facts, &mut inv);
     }
     r.errors.into_result(())?;
     Ok(Parsed {
@@ -361,6 +389,70 @@ fn clusters(r: &mut Reader, t: &Table) -> BTreeMap<String, ClusterFacts> {
     out
 }
 
+/// Migration facts from the tabs besides vInfo, by VM (`VM UUID` when the tab has it, else
+/// the exact name) or by host (lower-cased name): kept as evidence, only where present.
+#[derive(Default)]
+struct Facts {
+    cds: BTreeMap<String, Vec<String>>,
+    usb: BTreeMap<String, Vec<String>>,
+    networks: BTreeMap<String, Vec<String>>,
+    /// The datastores of a VM's disks that only one host mounts.
+    local_disks: BTreeMap<String, Vec<String>>,
+    /// A host's CPU model and current EVC mode.
+    host_cpu: BTreeMap<String, (Option<String>, Option<String>)>,
+}
+
+/// `fact` of each row of a per-VM tab, gathered by VM (`VM UUID`, else exact name), each
+/// value once.
+fn per_vm(
+    t: &Table,
+    fact: impl Fn(&Table, &TRow) -> Option<String>,
+) -> BTreeMap<String, Vec<String>> {
+    let vm = t.col(&["VM", "VM Name"]);
+    let uuid = t.col(&["VM UUID"]);
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in &t.rows {
+        let Some(key) = text(t, row, uuid).or_else(|| text(t, row, vm)) else {
+            continue;
+        };
+        if let Some(v) = fact(t, row) {
+            let list = out.entry(key).or_default();
+            if !list.contains(&v) {
+                list.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// The datastores (lower-cased) that one host alone mounts: vDatastore's `# Hosts`, else the
+/// count of its `Hosts` list.
+fn local_datastores(t: &Table) -> BTreeSet<String> {
+    let name = t.col(&["Name"]);
+    let count = t.col(&["# Hosts"]);
+    let hosts = t.col(&["Hosts"]);
+    let mut out = BTreeSet::new();
+    for row in &t.rows {
+        let Some(n) = text(t, row, name) else {
+            continue;
+        };
+        let seen = text(t, row, count)
+            .and_then(|c| {
+                c.split(['.', ','])
+                    .next()
+                    .and_then(|w| w.trim().parse::<u64>().ok())
+            })
+            .or_else(|| {
+                text(t, row, hosts)
+                    .map(|h| h.split(',').filter(|x| !x.trim().is_empty()).count() as u64)
+            });
+        if seen == Some(1) {
+            out.insert(n.to_lowercase());
+        }
+    }
+    out
+}
+
 /// The connected CD/DVD devices of each VM, by `VM UUID` when vCD has it, else by exact name.
 fn cds(t: &Table) -> BTreeMap<String, Vec<String>> {
     let vm = t.col(&["VM", "VM Name"]);
@@ -380,7 +472,17 @@ fn cds(t: &Table) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-fn hosts(r: &mut Reader, t: &Table) -> Vec<Host> {
+#[allow(clippy::type_complexity)]
+fn hosts(
+    r: &mut Reader,
+    t: &Table,
+) -> (
+    Vec<Host>,
+    BTreeMap<String, (Option<String>, Option<String>)>,
+) {
+    let cpu_model = t.col(&["CPU Model"]);
+    let evc = t.col(&["Current EVC"]);
+    let mut cpus_of = BTreeMap::new();
     let name = t.col(&["Host", "Name", "Host Name"]);
     let cluster = t.col(&["Cluster"]);
     let maint = t.col(&["in Maintenance Mode", "Maintenance Mode"]);
@@ -412,6 +514,11 @@ fn hosts(r: &mut Reader, t: &Table) -> Vec<Host> {
         let Some(n) = text(t, row, name) else {
             continue;
         };
+        let model = text(t, row, cpu_model);
+        let mode = text(t, row, evc);
+        if model.is_some() || mode.is_some() {
+            cpus_of.insert(n.to_lowercase(), (model, mode));
+        }
         let state = match r.flag(t, row, maint) {
             Some(true) => HostState::Maintenance,
             _ => HostState::Up,
@@ -428,14 +535,14 @@ fn hosts(r: &mut Reader, t: &Table) -> Vec<Host> {
             implied: false,
         });
     }
-    out
+    (out, cpus_of)
 }
 
 fn vms(
     r: &mut Reader,
     t: &Table,
     clusters: Option<&BTreeMap<String, ClusterFacts>>,
-    cds: &BTreeMap<String, Vec<String>>,
+    facts: &Facts,
     inv: &mut Inventory,
 ) {
     let vm = t.col(&["VM", "VM Name"]);
@@ -581,8 +688,27 @@ fn vms(
             }
         }
         let vm_uuid = text(t, row, uuid_only);
-        if let Some(devices) = vm_uuid.and_then(|u| cds.get(&u)).or_else(|| cds.get(&name)) {
-            evidence.insert("cd_connected".to_string(), devices.join("; "));
+        for (key, map) in [
+            ("cd_connected", &facts.cds),
+            ("usb_devices", &facts.usb),
+            ("networks", &facts.networks),
+            ("datastores_local", &facts.local_disks),
+        ] {
+            let found = vm_uuid
+                .as_ref()
+                .and_then(|u| map.get(u))
+                .or_else(|| map.get(&name));
+            if let Some(list) = found.filter(|l| !l.is_empty()) {
+                evidence.insert(key.to_string(), list.join("; "));
+            }
+        }
+        if let Some((model, mode)) = facts.host_cpu.get(&host_name.to_lowercase()) {
+            if let Some(m) = model {
+                evidence.insert("host_cpu".to_string(), m.clone());
+            }
+            if let Some(m) = mode {
+                evidence.insert("evc_mode".to_string(), m.clone());
+            }
         }
         let id = text(t, row, uuid);
         let key = id.clone().unwrap_or_else(|| name.clone());
