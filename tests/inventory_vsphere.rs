@@ -776,3 +776,30 @@ fn cut_exports_never_panic() {
         }
     }
 }
+
+/// `Get-VM | Select-Object ... | Export-Csv -UseCulture` from a de-DE Windows PowerShell 5.1:
+/// a `#TYPE` line naming PowerCLI's type, `;` between fields, a decimal comma, enum names.
+#[test]
+fn a_get_vm_export_csv_with_type_line_and_semicolons_is_read() {
+    let text = "#TYPE Selected.VMware.VimAutomation.ViCore.Impl.V1.Inventory.VirtualMachineImpl\r\n\
+                \"Name\";\"PowerState\";\"NumCpu\";\"MemoryGB\";\"VMHost\";\"DrsAutomationLevel\"\r\n\
+                \"web-01\";\"PoweredOn\";\"2\";\"1,5\";\"esx01.lab.local\";\"AsSpecifiedByCluster\"\r\n\
+                \"web-02\";\"Suspended\";\"2\";\"4\";\"esx02.lab.local\";\"Disabled\"\r\n";
+    let p = inventory::parse("vms.csv", text.as_bytes(), None)
+        .unwrap_or_else(|d| panic!("{}", messages(&d.0)));
+    assert_eq!(p.format, Format::Powercli);
+    let web = vm_of(&p.inventory, "web-01");
+    assert_eq!(
+        (web.state, web.memory_mb, web.host.as_str()),
+        (VmState::Running, Some(1536), "esx01.lab.local")
+    );
+    assert_eq!(vm_of(&p.inventory, "web-02").state, VmState::Saved);
+    // A VMHost cut to a type name in a CSV is located at its line and column too.
+    let cut = text.replace(
+        "\"esx01.lab.local\"",
+        "\"VMware.VimAutomation.ViCore.Impl.V1.Inventory.VMHostImpl\"",
+    );
+    let e = inventory::parse("vms.csv", cut.as_bytes(), None).unwrap_err();
+    assert!(messages(&e.0).contains("type name"), "{}", messages(&e.0));
+    assert_eq!(e.0[0].line_col(), Some((3, 32)));
+}
