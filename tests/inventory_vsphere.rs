@@ -243,6 +243,17 @@ fn windows_powershell_5_1_exports_are_read_with_their_numbers() {
         "{}",
         messages(&vms.warnings)
     );
+    // The numbers are read as PowerCLI's enum, said once per file and kept on each VM.
+    assert_eq!(
+        vms.warnings
+            .iter()
+            .filter(|w| w.message.contains("is a number"))
+            .count(),
+        1,
+        "{}",
+        messages(&vms.warnings)
+    );
+    assert_eq!(inv.vms[0].evidence["power_state_number"], "1");
     let all = together(
         &[
             "ps51-get-vm.json",
@@ -802,4 +813,16 @@ fn a_get_vm_export_csv_with_type_line_and_semicolons_is_read() {
     let e = inventory::parse("vms.csv", cut.as_bytes(), None).unwrap_err();
     assert!(messages(&e.0).contains("type name"), "{}", messages(&e.0));
     assert_eq!(e.0[0].line_col(), Some((3, 32)));
+}
+
+/// `Get-VM | ConvertTo-Json` without Select-Object: within -Depth, VMHost is the host object
+/// itself, whose `Name` is the host.
+#[test]
+fn a_vmhost_object_within_depth_gives_its_name() {
+    let text = r#"{"Name":"db-01","PowerState":1,"NumCpu":4,"MemoryMB":16384,
+  "VMHost":{"Name":"esx21.lab.local","ConnectionState":0,"Parent":"VMware.VimAutomation.ViCore.Impl.V1.Inventory.ClusterImpl"}}"#;
+    let p = inventory::parse("x.json", text.as_bytes(), None).unwrap();
+    assert_eq!(p.format, Format::Powercli);
+    assert_eq!(p.inventory.vms[0].host, "esx21.lab.local");
+    assert_eq!(p.inventory.vms[0].state, VmState::Running);
 }

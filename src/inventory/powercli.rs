@@ -178,6 +178,7 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
     let mut acc = Acc::default();
     let mut warnings = Vec::new();
     for file in files {
+        let first_vm = acc.vms.len();
         let mut ctx = Ctx::new(file);
         let body = file.text.trim_start_matches('\u{feff}').trim_start();
         if body.starts_with('[') || body.starts_with('{') {
@@ -205,6 +206,22 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
                 }
                 Err(e) => diags.extend(e),
             }
+        }
+        let numbered = acc.vms[first_vm..]
+            .iter()
+            .filter(|v| v.vm.evidence.contains_key("power_state_number"))
+            .count();
+        if numbered > 0 {
+            let mut d = SourceDiag::plain(
+                Code::InventoryField,
+                format!(
+                    "{}: the power state of {numbered} VM(s) is a number (Windows PowerShell 5.1), read as PowerCLI's PowerState enum: 0 PoweredOff, 1 PoweredOn, 2 Suspended",
+                    file.name
+                ),
+            )
+            .with_help("export the names to be sure: @{n='PowerState';e={\"$($_.PowerState)\"}}, or run examples/collect/powercli.ps1");
+            d.warning = true;
+            ctx.warnings.push(d);
         }
         match ctx.finish(()) {
             Ok(((), w)) => warnings.extend(w),
@@ -503,6 +520,9 @@ fn power_state(ctx: &mut Ctx, row: &dyn Row, evidence: &mut BTreeMap<String, Str
         return VmState::Unknown;
     };
     let raw = text(&cell.value).unwrap_or_default();
+    if let Value::Number(n) = &cell.value {
+        evidence.insert("power_state_number".into(), n.to_string());
+    }
     let state = match norm(&raw).as_str() {
         "poweredon" | "1" => Some(VmState::Running),
         "poweredoff" | "0" => Some(VmState::Off),
