@@ -826,3 +826,34 @@ fn a_vmhost_object_within_depth_gives_its_name() {
     assert_eq!(p.inventory.vms[0].host, "esx21.lab.local");
     assert_eq!(p.inventory.vms[0].state, VmState::Running);
 }
+
+/// A VM listed twice, in one file or in two files read together, is an error at its second
+/// listing: counting it twice would make capacity depend on it.
+#[test]
+fn a_vm_listed_twice_is_an_error() {
+    let text = r#"[{"Name":"a","Id":"VirtualMachine-vm-1","PowerState":"PoweredOn","NumCpu":1,"MemoryMB":1024,"VMHost":"esx01"},
+ {"Name":"a","Id":"VirtualMachine-vm-1","PowerState":"PoweredOn","NumCpu":1,"MemoryMB":1024,"VMHost":"esx02"}]"#;
+    let e = inventory::parse("x.json", text.as_bytes(), None).unwrap_err();
+    assert!(
+        messages(&e.0).contains("two VMs share the id `VirtualMachine-vm-1`"),
+        "{}",
+        messages(&e.0)
+    );
+    assert_eq!(e.0[0].line_col(), Some((2, 2)));
+    let (path, bytes) = fixture("ps7-get-vm.json");
+    let text = inventory::decode(&path, &bytes).unwrap();
+    let files = [
+        SourceFile::new("a.json", text.clone()),
+        SourceFile::new("b.json", text),
+    ];
+    let e = powercli::parse_files(&files).unwrap_err();
+    assert!(messages(&e.0).contains("b.json: two VMs share the id"));
+    let vm = r#"{"self":{"type":"VirtualMachine","value":"vm-1"},"name":"a","runtime":{"powerState":"poweredOff","host":{"type":"HostSystem","value":"host-1"}}}"#;
+    let govc = format!(r#"{{"virtualMachines":[{vm},{vm}]}}"#);
+    let e = inventory::parse("g.json", govc.as_bytes(), None).unwrap_err();
+    assert!(
+        messages(&e.0).contains("VM `vm-1` is listed twice"),
+        "{}",
+        messages(&e.0)
+    );
+}

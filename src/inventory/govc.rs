@@ -159,6 +159,27 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
             Err(e) => diags.extend(e),
         }
     }
+    // Each VM once (see `powercli`): by its reference, within and across the files.
+    let mut first: BTreeMap<String, ()> = BTreeMap::new();
+    for (file, read) in &reads {
+        for o in &read.vms {
+            let Some(r) = moref(at(&o.value, &["self"])) else {
+                continue;
+            };
+            if first.insert(r.clone(), ()).is_some() {
+                diags.push(
+                    SourceDiag::at(
+                        Code::InventoryDuplicate,
+                        format!("{}: {}: VM `{r}` is listed twice", file.name, o.path),
+                        file,
+                        o.span.start..o.span.start + 1,
+                        "listed again here",
+                    )
+                    .with_help("export each VM once"),
+                );
+            }
+        }
+    }
     if !diags.is_empty() {
         return Err(diags);
     }

@@ -177,7 +177,8 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut acc = Acc::default();
     let mut warnings = Vec::new();
-    for file in files {
+    for (i, file) in files.iter().enumerate() {
+        acc.file = i;
         let first_vm = acc.vms.len();
         let mut ctx = Ctx::new(file);
         let body = file.text.trim_start_matches('\u{feff}').trim_start();
@@ -226,6 +227,42 @@ pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
         match ctx.finish(()) {
             Ok(((), w)) => warnings.extend(w),
             Err(e) => diags.extend(e),
+        }
+    }
+    // The exports list each VM once: a repeat is a damaged or concatenated export, and
+    // counting the VM twice would make capacity depend on it.
+    let mut first: BTreeMap<String, &VmRead> = BTreeMap::new();
+    for v in &acc.vms {
+        let key = v.vm.key().to_string();
+        match first.get(&key) {
+            Some(before) => {
+                let file = &files[v.file];
+                let mut d = SourceDiag::at(
+                    Code::InventoryDuplicate,
+                    format!(
+                        "{}: two VMs share the {} `{key}`",
+                        file.name,
+                        if v.vm.id.is_some() {
+                            "id"
+                        } else {
+                            "name (and no Id)"
+                        }
+                    ),
+                    file,
+                    v.head.clone(),
+                    "listed again here",
+                )
+                .with_help(
+                    "export each VM once; files put together from several exports may repeat one",
+                );
+                if before.file == v.file {
+                    d = d.with_label(before.head.clone(), "first listed here");
+                }
+                diags.push(d);
+            }
+            None => {
+                first.insert(key, v);
+            }
         }
     }
     let inventory = build(acc);
@@ -303,6 +340,9 @@ fn unknown_record(ctx: &mut Ctx, row: &dyn Row) {
 /// A VM as read, before the cluster settings are joined to it.
 struct VmRead {
     vm: Vm,
+    /// Where its record starts, in the file at `file` among those read.
+    head: std::ops::Range<usize>,
+    file: usize,
     cluster: Option<String>,
     own: Option<Drs>,
     vm_level: Option<String>,
@@ -311,6 +351,8 @@ struct VmRead {
 /// What the files gave, before the cluster settings are joined to the VMs.
 #[derive(Default)]
 struct Acc {
+    /// The file being read, by position.
+    file: usize,
     collected_at: Option<jiff::Timestamp>,
     vms: Vec<VmRead>,
     hosts: Vec<Host>,
@@ -322,7 +364,8 @@ struct Acc {
 fn read_row(ctx: &mut Ctx, kind: Kind, row: &dyn Row, acc: &mut Acc) {
     match kind {
         Kind::Vm => {
-            if let Some(v) = vm(ctx, row) {
+            if let Some(mut v) = vm(ctx, row) {
+                v.file = acc.file;
                 acc.vms.push(v);
             }
         }
@@ -487,6 +530,8 @@ fn vm(ctx: &mut Ctx, row: &dyn Row) -> Option<VmRead> {
     let vm_level = level(ctx, row, "DrsAutomationLevel");
     let template = ctx.flag(row, "Template").unwrap_or(false);
     Some(VmRead {
+        head: row.head(),
+        file: 0,
         vm: Vm {
             name: name.into(),
             id: id.map(Into::into),
@@ -629,6 +674,7 @@ fn build(acc: Acc) -> Inventory {
         hosts,
         clusters,
         host_cpu,
+        ..
     } = acc;
     let mut inv = Inventory {
         platform: Some(Platform::Vsphere),
