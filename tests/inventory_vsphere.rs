@@ -857,3 +857,43 @@ fn a_vm_listed_twice_is_an_error() {
         messages(&e.0)
     );
 }
+
+/// The three Windows PowerShell 5.1 files (UTF-16, numbers) are recognised and read together
+/// by the CLI, and fail closed: numbered DRS levels and host states decide nothing.
+#[test]
+fn cli_fails_closed_on_the_windows_powershell_5_1_files() {
+    let dir = "tests/fixtures/vsphere";
+    let (vm, host, cluster) = (
+        format!("{dir}/ps51-get-vm.json"),
+        format!("{dir}/ps51-get-vmhost.json"),
+        format!("{dir}/ps51-get-cluster.json"),
+    );
+    let (code, out, errs) = run(&[
+        "audit",
+        "--inventory",
+        &vm,
+        "--inventory",
+        &host,
+        "--inventory",
+        &cluster,
+        "--host",
+        "esx21.lab.local",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{errs}");
+    let report = json(&out);
+    let got = findings(&report);
+    assert!(
+        got.iter()
+            .any(|f| f.0 == "non-ha-running" && f.1.as_deref() == Some("db-01")),
+        "{got:?}"
+    );
+    let formats: Vec<&str> = report["inputs"]["inventory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["powercli"; 3]);
+}
