@@ -183,6 +183,10 @@ fn the_govc_example_reads_as_the_powercli_one() {
         vm_of(&g.inventory, "pinned-01").evidence["drs_vm_override"],
         "manual"
     );
+    assert_eq!(
+        vm_of(&g.inventory, "sql-a").evidence["host_cpu"],
+        vm_of(&p.inventory, "sql-a").evidence["host_cpu"]
+    );
 }
 
 const BASELINE_FINDINGS: [(&str, &str, &str); 4] = [

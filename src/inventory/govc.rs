@@ -333,6 +333,8 @@ fn build(
     }
     // Hosts by moref.
     let mut host_names: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    // Each host's CPU model, by reference, for its VMs' evidence.
+    let mut host_cpu: BTreeMap<String, String> = BTreeMap::new();
     for (file, read) in reads {
         for h in &read.hosts {
             let v = &h.value;
@@ -395,6 +397,16 @@ fn build(
             .filter(|c| *c > 0 && *c <= MAX_CPUS)
             .map(|c| c as u32);
             if let Some(r) = moref(at(v, &["self"])) {
+                let cpu = string(first(
+                    v,
+                    &[
+                        &["summary", "hardware", "cpuModel"],
+                        &["hardware", "cpuPkg", "description"],
+                    ],
+                ));
+                if let Some(cpu) = cpu {
+                    host_cpu.insert(r.clone(), cpu);
+                }
                 host_names.insert(r, (name.clone(), cluster.clone()));
             }
             inv.hosts.push(Host {
@@ -471,6 +483,9 @@ fn build(
                 }
                 continue;
             };
+            if let Some(cpu) = host_cpu.get(&host_ref) {
+                evidence.insert("host_cpu".to_string(), cpu.clone());
+            }
             let (host, cluster) = match host_names.get(&host_ref) {
                 Some((h, c)) => (h.clone(), c.clone()),
                 None => {
