@@ -901,3 +901,17 @@ fn cli_fails_closed_on_the_windows_powershell_5_1_files() {
         .collect();
     assert_eq!(formats, ["powercli"; 3]);
 }
+
+/// `Get-VMHost`'s `Parent` is a folder for a standalone host: taken for a cluster, standalone
+/// hosts would absorb each other's VMs. Only `Cluster` names one.
+#[test]
+fn a_hosts_parent_is_not_its_cluster() {
+    let text = r#"[{"Name":"esx51","ConnectionState":"Connected","MemoryTotalMB":65536,"NumCpu":16,"Parent":{"Name":"host"}},
+ {"Name":"esx52","ConnectionState":"Connected","MemoryTotalMB":65536,"NumCpu":16,"Parent":"host"}]"#;
+    let p = inventory::parse("h.json", text.as_bytes(), None).unwrap();
+    assert!(
+        p.inventory.hosts.iter().all(|h| h.cluster.is_none()),
+        "{:?}",
+        p.inventory.hosts
+    );
+}

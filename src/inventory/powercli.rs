@@ -618,7 +618,7 @@ fn host(ctx: &mut Ctx, row: &dyn Row) -> Option<Host> {
     let cluster = named(
         ctx,
         row,
-        &["Cluster", "Parent"],
+        &["Cluster"],
         "select the cluster's name: @{n='Cluster';e={$_.Parent.Name}}",
     )
     .ok()?;

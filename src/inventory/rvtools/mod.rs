@@ -7,7 +7,10 @@
 //! then does maintenance mode move it; DRS off, manual or partially automated is `ha = false`;
 //! without vCluster (or a VM whose cluster it does not list) HA is unknown, with a gap.
 //! vSphere HA (`DAS protection`) moves nothing at maintenance: it is kept as evidence, with
-//! `HA Restart Priority`, `Cluster rule(s)` and a connected CD/ISO from vCD.
+//! `HA Restart Priority`, `Cluster rule(s)` and the migration facts of the other tabs: a
+//! connected CD/ISO (vCD), USB devices (vUSB), networks (vNetwork), disks on a datastore one
+//! host alone mounts (vDisk with vDatastore), the host's CPU model and EVC mode (vHost).
+//! A running VM that lists no host is an error: it may run on the host drained.
 
 mod table;
 
