@@ -376,9 +376,127 @@ pub fn example() -> Vec<Sheet> {
     vec![info, hosts, clusters]
 }
 
+pub const VUSB: &[&str] = &[
+    "VM",
+    "Powerstate",
+    "Device Node",
+    "Device Type",
+    "Connected",
+    "Family",
+    "Speed",
+    "Host",
+    "VM UUID",
+];
+
+pub const VNETWORK: &[&str] = &[
+    "VM",
+    "Powerstate",
+    "NIC label",
+    "Adapter",
+    "Network",
+    "Connected",
+    "Mac Address",
+    "Host",
+    "VM UUID",
+];
+
+pub const VDISK: &[&str] = &[
+    "VM",
+    "Powerstate",
+    "Disk",
+    "Capacity MiB",
+    "Path",
+    "Host",
+    "VM UUID",
+];
+
+pub const VDATASTORE: &[&str] = &["Name", "Type", "Capacity MiB", "# Hosts", "Hosts"];
+
+/// The migration facts of the example's VMs: vUSB, vNetwork, vDisk and vDatastore. `sql-cold`
+/// lives on `esx01-local`, a datastore only `esx01` mounts; `app-old` has a USB device
+/// connected.
+pub fn facts() -> Vec<Sheet> {
+    let uuid = |n: u32| format!("5001c0de-0000-4000-8000-{n:012}");
+    let vms: [(&str, &str, &str, u32, &str); 9] = [
+        ("sql-a", "poweredOn", "esx01", 101, "ds-shared01"),
+        ("app-01", "poweredOn", "esx01", 102, "ds-shared01"),
+        ("web-01", "poweredOn", "esx01", 103, "ds-shared01"),
+        ("sql-cold", "poweredOff", "esx01", 104, "esx01-local"),
+        ("sql-b", "poweredOn", "esx02", 106, "ds-shared01"),
+        ("web-02", "poweredOn", "esx02", 107, "ds-shared01"),
+        ("app-old", "poweredOn", "esx11", 111, "ds-legacy"),
+        ("batch-01", "poweredOff", "esx11", 112, "ds-legacy"),
+        ("app-new", "poweredOn", "esx12", 113, "ds-legacy"),
+    ];
+    let usb = Sheet::new("vUSB", VUSB).row(vec![
+        "app-old".into(),
+        "poweredOn".into(),
+        "USB 1".into(),
+        "Rainbow USB license dongle".into(),
+        "True".into(),
+        "usb2".into(),
+        "high".into(),
+        "esx11".into(),
+        uuid(111).as_str().into(),
+    ]);
+    let mut network = Sheet::new("vNetwork", VNETWORK);
+    let mut disk = Sheet::new("vDisk", VDISK);
+    for (name, power, host, n, ds) in vms {
+        let net = if host.starts_with("esx1") {
+            "Legacy-VLAN20"
+        } else {
+            "VM Network"
+        };
+        network = network.row(vec![
+            name.into(),
+            power.into(),
+            "Network adapter 1".into(),
+            "Vmxnet3".into(),
+            net.into(),
+            "True".into(),
+            format!("00:50:56:00:00:{:02x}", n % 256).as_str().into(),
+            host.into(),
+            uuid(n).as_str().into(),
+        ]);
+        disk = disk.row(vec![
+            name.into(),
+            power.into(),
+            "Hard disk 1".into(),
+            40960u32.into(),
+            format!("[{ds}] {name}/{name}.vmdk").as_str().into(),
+            host.into(),
+            uuid(n).as_str().into(),
+        ]);
+    }
+    let datastore = Sheet::new("vDatastore", VDATASTORE)
+        .row(vec![
+            "ds-shared01".into(),
+            "VMFS".into(),
+            4_194_048u32.into(),
+            3u32.into(),
+            "esx01, esx02, esx03".into(),
+        ])
+        .row(vec![
+            "esx01-local".into(),
+            "VMFS".into(),
+            921_600u32.into(),
+            1u32.into(),
+            "esx01".into(),
+        ])
+        .row(vec![
+            "ds-legacy".into(),
+            "NFS".into(),
+            2_097_152u32.into(),
+            2u32.into(),
+            "esx11, esx12".into(),
+        ]);
+    vec![usb, network, disk, datastore]
+}
+
 /// The example's files, relative to the repository: the workbook and the per-tab CSVs.
 pub fn example_files() -> Result<Vec<(String, Vec<u8>)>, XlsxError> {
-    let sheets = example();
+    let mut sheets = example();
+    sheets.extend(facts());
     let mut out = vec![(
         "examples/vsphere-rvtools.xlsx".to_string(),
         workbook(&sheets)?,

@@ -423,8 +423,8 @@ fn columns_are_found_by_name_whatever_their_order_or_prefix() {
     );
 }
 
-/// migration-planner's example1: the dimension claims A1:CL1048576, and `vm-9` runs with an
-/// empty Host.
+/// migration-planner's example1: the dimension claims A1:CL1048576, and `vm-9` has an empty
+/// Host (powered off here: a running one is an error, see below).
 #[test]
 fn a_sheet_claiming_a_million_rows_costs_only_its_rows() {
     let mut info = Sheet::new("vInfo", gen_rvtools::VINFO)
@@ -442,7 +442,7 @@ fn a_sheet_claiming_a_million_rows_costs_only_its_rows() {
         ))
         .row(vm(
             "vm-9",
-            "poweredOn",
+            "poweredOff",
             false,
             2,
             4096,
@@ -852,4 +852,128 @@ fn a_cd_joins_its_vm_by_uuid_not_by_a_name_that_differs_in_case() {
         vms[0]
     );
     assert_eq!(vms[1].evidence["cd_connected"], "ISO [ds] a.iso");
+}
+
+/// A running VM that RVTools lists on no host (migration-planner's example1 has `vm-9` so) may
+/// run on the host being drained: reading past it said GO.
+#[test]
+fn a_running_vm_without_a_host_stops_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lost.xlsx");
+    let info = Sheet::new("vInfo", gen_rvtools::VINFO)
+        .row(vm(
+            "a",
+            "poweredOn",
+            false,
+            2,
+            4096,
+            "True",
+            ("", ""),
+            "Prod",
+            "esx01",
+            1,
+        ))
+        .row(vm(
+            "lost",
+            "poweredOn",
+            false,
+            2,
+            4096,
+            "True",
+            ("", ""),
+            "Prod",
+            "",
+            2,
+        ));
+    let hosts = Sheet::new("vHost", gen_rvtools::VHOST)
+        .row(host("esx01", "Prod", false, 65536))
+        .row(host("esx02", "Prod", false, 65536));
+    let clusters = Sheet::new("vCluster", gen_rvtools::VCLUSTER).row(cluster(
+        "Prod",
+        true,
+        true,
+        "fullyAutomated".into(),
+        2,
+    ));
+    let bytes = book(&[info, hosts, clusters]);
+    let e = err("lost.xlsx", &bytes);
+    assert!(
+        messages(&e).contains("vInfo!A3") && messages(&e).contains("VM lost has no Host"),
+        "{}",
+        messages(&e)
+    );
+    std::fs::write(&path, bytes).unwrap();
+    let (code, out, errs) = run(&[
+        "audit",
+        "--inventory",
+        path.to_str().unwrap(),
+        "--host",
+        "esx01",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 2, "{out} {errs}");
+    assert!(errs.contains("VM lost has no Host"), "{errs}");
+    // In a per-tab CSV the error is at its line and column.
+    let info = Sheet::new("vInfo", gen_rvtools::VINFO).row(vm(
+        "lost",
+        "poweredOn",
+        false,
+        2,
+        4096,
+        "",
+        ("", ""),
+        "",
+        "",
+        2,
+    ));
+    let file = preflight::diag::SourceFile::new("RVTools_tabvInfo.csv", csv(&info, ','));
+    let e = inventory::rvtools::parse_csv(&file).unwrap_err();
+    assert_eq!(e.0[0].line_col(), Some((2, 1)), "{}", messages(&e));
+}
+
+/// vUSB, vNetwork, vDisk with vDatastore and vHost's CPU give each VM its migration facts as
+/// evidence, only where there is one; the CSV tabs give the same.
+#[test]
+fn migration_facts_are_kept_as_evidence() {
+    let mut sheets = example();
+    sheets.extend(gen_rvtools::facts());
+    let p = ok("x.xlsx", &book(&sheets));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let inv = &p.inventory;
+    let cold = vm_of(inv, "sql-cold");
+    assert_eq!(cold.evidence["datastores_local"], "esx01-local");
+    assert_eq!(cold.evidence["networks"], "VM Network");
+    let sql = vm_of(inv, "sql-a");
+    assert!(
+        !sql.evidence.contains_key("datastores_local"),
+        "ds-shared01 is shared"
+    );
+    assert!(!sql.evidence.contains_key("usb_devices"));
+    assert_eq!(
+        sql.evidence["host_cpu"],
+        "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"
+    );
+    let old = vm_of(inv, "app-old");
+    assert_eq!(
+        old.evidence["usb_devices"],
+        "Rainbow USB license dongle (connected)"
+    );
+    assert_eq!(old.evidence["networks"], "Legacy-VLAN20");
+    let files: Vec<preflight::diag::SourceFile> = sheets
+        .iter()
+        .map(|s| {
+            preflight::diag::SourceFile::new(format!("RVTools_tab{}.csv", s.name), csv(s, ','))
+        })
+        .collect();
+    let tabs = inventory::rvtools::parse_tabs(&files).unwrap();
+    assert_eq!(&tabs.inventory, inv);
+    // Without vDatastore, which datastore is local is unknown: nothing is claimed.
+    sheets.retain(|s| s.name != "vDatastore");
+    let p = ok("x.xlsx", &book(&sheets));
+    assert!(
+        !vm_of(&p.inventory, "sql-cold")
+            .evidence
+            .contains_key("datastores_local")
+    );
 }

@@ -26,13 +26,16 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
         InventoryFormatArg::Hyperv => Some(Format::Hyperv),
         InventoryFormatArg::Proxmox => Some(Format::Proxmox),
         InventoryFormatArg::Rvtools => Some(Format::Rvtools),
+        InventoryFormatArg::Powercli => Some(Format::Powercli),
+        InventoryFormatArg::Govc => Some(Format::Govc),
     };
     let mut diags = Diagnostics::default();
     let mut warnings = Diagnostics::default();
     let mut parts = Vec::new();
     let mut inputs = Vec::new();
     let on_terminal = std::io::stderr().is_terminal();
-    // RVTools per-tab CSV files are one export: vInfo's VMs need vCluster's DRS settings.
+    // RVTools per-tab CSV files are one export: vInfo's VMs need vCluster's DRS settings;
+    // so are PowerCLI's Get-VM, Get-VMHost and Get-Cluster files, and govc's.
     let tab_set = inventory::rvtools::read_tab_set(&args.inventory, forced);
     let in_set: Vec<usize> = tab_set
         .iter()
@@ -43,7 +46,7 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
             inputs.push(InventoryInput {
                 path: args.inventory[*i].clone(),
                 sha256: sha256.clone(),
-                format: Format::Rvtools.to_string(),
+                format: set.format.to_string(),
             });
         }
         match set.parsed {

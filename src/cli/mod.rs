@@ -217,6 +217,10 @@ pub enum InventoryFormatArg {
     Proxmox,
     /// vSphere RVTools: an .xlsx workbook or its per-tab CSV files.
     Rvtools,
+    /// vSphere PowerCLI: Get-VM / Get-VMHost / Get-Cluster as JSON or CSV.
+    Powercli,
+    /// vSphere govc: vm.info / host.info JSON, or examples/collect/govc.sh's document.
+    Govc,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

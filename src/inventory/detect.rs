@@ -35,6 +35,9 @@ pub fn detect(file: &SourceFile) -> Result<Format, Diagnostics> {
     if super::rvtools::is_tab_csv(text) {
         return Ok(Format::Rvtools);
     }
+    if is_powercli_csv(text) {
+        return Ok(Format::Powercli);
+    }
     if text.starts_with("#TYPE") || text.starts_with('"') {
         return Ok(Format::Hyperv);
     }
@@ -59,7 +62,7 @@ pub fn detect(file: &SourceFile) -> Result<Format, Diagnostics> {
         0..1.min(file.text.len()),
         "unrecognised start",
     )
-    .with_help("use --inventory-format native|scvmm|hyperv|proxmox|rvtools to say which it is")
+    .with_help("use --inventory-format native|scvmm|hyperv|proxmox|rvtools|powercli|govc to say which it is")
     .into())
 }
 
@@ -72,9 +75,39 @@ pub fn window(text: &str) -> &str {
     &text[..end]
 }
 
+/// A PowerCLI `Export-Csv`: its `#TYPE` names a VMware type, or its header has PowerCLI's
+/// property names (`PowerState`, `VMHost`, `NumCpu`, `MemoryTotalMB`).
+fn is_powercli_csv(text: &str) -> bool {
+    let mut lines = text.lines();
+    let mut first = lines.next().unwrap_or("");
+    if let Some(ty) = first.strip_prefix("#TYPE") {
+        if ty.contains("VMware.") {
+            return true;
+        }
+        first = lines.next().unwrap_or("");
+    }
+    if first.starts_with(['{', '[']) || first.contains('=') {
+        return false;
+    }
+    let keys: Vec<String> = first
+        .split([',', ';'])
+        .map(|k| k.trim().trim_matches('"').to_string())
+        .collect();
+    keys.len() > 1 && super::powercli::is_powercli_record(&keys)
+}
+
 fn from_keys(keys: &Keys) -> Option<Format> {
     let top = |k: &str| keys.top.iter().any(|t| t == k);
     let member = |k: &str| keys.members.iter().any(|t| t == k);
+    if keys.top_is_object {
+        // govc's documents and the PowerCLI collector's, before SCVMM's (which shares VMHost).
+        if keys.top.iter().any(|k| super::govc::is_govc_top(k)) {
+            return Some(Format::Govc);
+        }
+        if super::powercli::COMBINED_KEYS.iter().any(|k| top(k)) {
+            return Some(Format::Powercli);
+        }
+    }
     if keys.top_is_object {
         // ManageIQ's SCVMM inventory script writes these next to its lists.
         if top("ems") || top("vmnetworks") {
@@ -102,6 +135,12 @@ fn from_keys(keys: &Keys) -> Option<Format> {
 /// The format whose records have these keys.
 fn from_records(keys: &[String]) -> Option<Format> {
     let has = |k: &str| keys.iter().any(|t| t == k);
+    if super::govc::is_govc_record(keys) {
+        return Some(Format::Govc);
+    }
+    if super::powercli::is_powercli_record(keys) {
+        return Some(Format::Powercli);
+    }
     // `sid` and `type`: Proxmox's HA resources list, which its reader names as the wrong export.
     if has("vmid") || (has("node") && has("type")) || (has("sid") && has("type")) {
         return Some(Format::Proxmox);

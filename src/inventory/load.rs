@@ -59,6 +59,18 @@ pub fn read_and_parse(
     ))
 }
 
+/// Reads the file at `path` whole, within the bounds [`read_and_parse`] keeps: for the
+/// readers that take several files together (RVTools' tabs, PowerCLI's cmdlets).
+pub(super) fn read_bounded(path: &str) -> std::io::Result<Vec<u8>> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_file() {
+        read_whole(&mut file, meta.len(), WHOLE_MAX)
+    } else {
+        read_whole(&mut file, 0, UNSIZED_MAX)
+    }
+}
+
 /// Reads `source` to its end: at most `max` bytes, into a buffer reserved for `expected`
 /// (the file's size, when it has one) without aborting when there is no memory for it.
 fn read_whole(source: &mut impl Read, expected: u64, max: u64) -> std::io::Result<Vec<u8>> {

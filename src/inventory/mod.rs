@@ -8,12 +8,14 @@ mod csv_spans;
 mod decode;
 mod detect;
 mod facts_read;
+pub mod govc;
 mod hyperv;
 mod hyperv_csv;
 mod load;
 mod locate;
 mod merge;
 mod native;
+pub mod powercli;
 mod proxmox;
 mod read;
 mod record;
@@ -54,15 +56,19 @@ pub enum Format {
     Hyperv,
     Proxmox,
     Rvtools,
+    Powercli,
+    Govc,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 7] = [
         Format::Native,
         Format::Scvmm,
         Format::Hyperv,
         Format::Proxmox,
         Format::Rvtools,
+        Format::Powercli,
+        Format::Govc,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +78,8 @@ impl Format {
             Format::Hyperv => "hyperv",
             Format::Proxmox => "proxmox",
             Format::Rvtools => "rvtools",
+            Format::Powercli => "powercli",
+            Format::Govc => "govc",
         }
     }
 }
@@ -116,6 +124,8 @@ fn parse_file(file: &SourceFile, forced: Option<Format>) -> Result<Parsed, Diagn
         Format::Hyperv => hyperv::parse(file)?,
         Format::Proxmox => proxmox::parse(file)?,
         Format::Rvtools => rvtools::parse_csv(file)?,
+        Format::Powercli => powercli::parse(file)?,
+        Format::Govc => govc::parse(file)?,
     };
     parsed.format = format;
     Ok(parsed)

@@ -7,7 +7,10 @@
 //! then does maintenance mode move it; DRS off, manual or partially automated is `ha = false`;
 //! without vCluster (or a VM whose cluster it does not list) HA is unknown, with a gap.
 //! vSphere HA (`DAS protection`) moves nothing at maintenance: it is kept as evidence, with
-//! `HA Restart Priority`, `Cluster rule(s)` and a connected CD/ISO from vCD.
+//! `HA Restart Priority`, `Cluster rule(s)` and the migration facts of the other tabs: a
+//! connected CD/ISO (vCD), USB devices (vUSB), networks (vNetwork), disks on a datastore one
+//! host alone mounts (vDisk with vDatastore), the host's CPU model and EVC mode (vHost).
+//! A running VM that lists no host is an error: it may run on the host drained.
 
 mod table;
 
@@ -74,61 +77,95 @@ pub fn is_tab_csv(text: &str) -> bool {
     table::csv_header(first).is_some_and(|h| Tab::of_header(&h).is_some())
 }
 
-/// What reading several per-tab CSV files together gave: each file's position among the
-/// inputs and SHA-256, and the one inventory they make.
+/// What reading several files of one vSphere export together gave (RVTools per-tab CSVs,
+/// PowerCLI's or govc's files): each file's position among the inputs and SHA-256, the format,
+/// and the one inventory they make.
 pub struct TabSet {
     pub files: Vec<(usize, String)>,
+    pub format: Format,
     pub parsed: Result<Parsed, Diagnostics>,
 }
 
-/// Reads the inventory files that are RVTools per-tab CSVs together, so that vInfo, vHost and
-/// vCluster join; `None` unless two or more of `paths` are such tabs. A file that cannot be
-/// read is left to the caller, which reports it.
+/// Reads the inventory files that are parts of one vSphere export together, so that they
+/// join: RVTools per-tab CSVs (vInfo, vHost, vCluster), else PowerCLI exports (Get-VM,
+/// Get-VMHost, Get-Cluster), else govc documents. `None` unless two or more of `paths` are such
+/// parts of one format. A file that cannot be read is left to the caller, which reports it.
 pub fn read_tab_set(paths: &[String], forced: Option<Format>) -> Option<TabSet> {
-    if !matches!(forced, None | Some(Format::Rvtools)) || paths.len() < 2 {
+    if paths.len() < 2 {
         return None;
     }
-    let mut picked = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        if looks_like_tab(path).unwrap_or(false) {
-            picked.push(i);
+    for format in [Format::Rvtools, Format::Powercli, Format::Govc] {
+        if forced.is_some_and(|f| f != format) {
+            continue;
         }
-    }
-    if picked.len() < 2 {
-        return None;
-    }
-    let mut files = Vec::new();
-    let mut sources = Vec::new();
-    let mut diags = Diagnostics::default();
-    for &i in &picked {
-        let bytes = std::fs::read(&paths[i]).ok()?;
-        files.push((i, crate::digest::sha256_hex(&bytes)));
-        match super::decode(&paths[i], &bytes) {
-            Ok(text) => sources.push(SourceFile::new(paths[i].clone(), text)),
-            Err(e) => diags.extend(e),
+        let picked: Vec<usize> = (0..paths.len())
+            .filter(|&i| part_of(&paths[i], format, forced).unwrap_or(false))
+            .collect();
+        if picked.len() < 2 {
+            continue;
         }
+        let mut files = Vec::new();
+        let mut sources = Vec::new();
+        let mut diags = Diagnostics::default();
+        for &i in &picked {
+            let bytes = super::load::read_bounded(&paths[i]).ok()?;
+            files.push((i, crate::digest::sha256_hex(&bytes)));
+            match super::decode(&paths[i], &bytes) {
+                Ok(text) => sources.push(SourceFile::new(paths[i].clone(), text)),
+                Err(e) => diags.extend(e),
+            }
+        }
+        let parsed = diags.into_result(()).and_then(|()| match format {
+            Format::Powercli => super::powercli::parse_files(&sources),
+            Format::Govc => super::govc::parse_files(&sources),
+            _ => parse_tabs(&sources),
+        });
+        return Some(TabSet {
+            files,
+            format,
+            parsed,
+        });
     }
-    let parsed = diags.into_result(()).and_then(|()| parse_tabs(&sources));
-    Some(TabSet { files, parsed })
+    None
 }
 
-/// Whether the file's first line is an RVTools tab's header (read from its first 64 KiB).
+/// Whether the file is a part of an export in `format` (forced, or recognised from its head).
+fn part_of(path: &str, format: Format, forced: Option<Format>) -> std::io::Result<bool> {
+    if format == Format::Rvtools {
+        return looks_like_tab(path);
+    }
+    let Some(text) = head(path)? else {
+        return Ok(false);
+    };
+    if forced == Some(format) {
+        return Ok(true);
+    }
+    let file = SourceFile::new(path, text);
+    Ok(super::detect(&file).is_ok_and(|f| f == format))
+}
+
+/// The decoded first 64 KiB of a regular file that is not a workbook; `None` otherwise.
 /// Only a regular file is looked at: reading the head of a pipe or device would take those
 /// bytes from the read that follows.
-fn looks_like_tab(path: &str) -> std::io::Result<bool> {
+fn head(path: &str) -> std::io::Result<Option<String>> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
     if !file.metadata()?.is_file() {
-        return Ok(false);
+        return Ok(None);
     }
     let mut head = Vec::new();
     file.take(1 << 16).read_to_end(&mut head)?;
     if is_zip(&head) || is_ole(&head) {
-        return Ok(false);
+        return Ok(None);
     }
     let (encoding, bom) = encoding_rs::Encoding::for_bom(&head).unwrap_or((encoding_rs::UTF_8, 0));
     let (text, _) = encoding.decode_without_bom_handling(&head[bom..]);
-    Ok(is_tab_csv(&text))
+    Ok(Some(text.into_owned()))
+}
+
+/// Whether the file's first line is an RVTools tab's header (read from its first 64 KiB).
+fn looks_like_tab(path: &str) -> std::io::Result<bool> {
+    Ok(head(path)?.is_some_and(|text| is_tab_csv(&text)))
 }
 
 /// The DRS settings of a cluster, from vCluster.
@@ -261,12 +298,40 @@ fn build(mut tabs: BTreeMap<Tab, Table>) -> Result<Parsed, Diagnostics> {
         ..Inventory::default()
     };
     let clusters = tabs.remove(&Tab::Cluster).map(|t| clusters(&mut r, &t));
-    let cds = tabs.remove(&Tab::Cd).map(|t| cds(&t)).unwrap_or_default();
+    let mut facts = Facts {
+        cds: tabs.remove(&Tab::Cd).map(|t| cds(&t)).unwrap_or_default(),
+        ..Facts::default()
+    };
+    if let Some(t) = tabs.remove(&Tab::Usb) {
+        facts.usb = per_vm(&t, |t, row| {
+            let kind = text(t, row, t.col(&["Device Type", "Device Node"]))?;
+            let on =
+                text(t, row, t.col(&["Connected"])).is_some_and(|c| c.eq_ignore_ascii_case("true"));
+            Some(if on {
+                format!("{kind} (connected)")
+            } else {
+                kind
+            })
+        });
+    }
+    if let Some(t) = tabs.remove(&Tab::Network) {
+        facts.networks = per_vm(&t, |t, row| text(t, row, t.col(&["Network", "Portgroup"])));
+    }
+    let local = tabs.remove(&Tab::Datastore).map(|t| local_datastores(&t));
+    if let (Some(t), Some(local)) = (tabs.remove(&Tab::Disk), &local) {
+        facts.local_disks = per_vm(&t, |t, row| {
+            let path = text(t, row, t.col(&["Path"]))
+                .filter(|p| p.starts_with('['))
+                .or_else(|| text(t, row, t.col(&["Disk Path"])))?;
+            let ds = path.strip_prefix('[')?.split_once(']')?.0.to_string();
+            local.contains(&ds.to_lowercase()).then_some(ds)
+        });
+    }
     if let Some(t) = tabs.remove(&Tab::Host) {
-        inv.hosts = hosts(&mut r, &t);
+        (inv.hosts, facts.host_cpu) = hosts(&mut r, &t);
     }
     if let Some(t) = tabs.remove(&Tab::Info) {
-        vms(&mut r, &t, clusters.as_ref(), &cds, &mut inv);
+        vms(&mut r, &t, clusters.as_ref(), &facts, &mut inv);
     }
     r.errors.into_result(())?;
     Ok(Parsed {
@@ -327,6 +392,70 @@ fn clusters(r: &mut Reader, t: &Table) -> BTreeMap<String, ClusterFacts> {
     out
 }
 
+/// Migration facts from the tabs besides vInfo, by VM (`VM UUID` when the tab has it, else
+/// the exact name) or by host (lower-cased name): kept as evidence, only where present.
+#[derive(Default)]
+struct Facts {
+    cds: BTreeMap<String, Vec<String>>,
+    usb: BTreeMap<String, Vec<String>>,
+    networks: BTreeMap<String, Vec<String>>,
+    /// The datastores of a VM's disks that only one host mounts.
+    local_disks: BTreeMap<String, Vec<String>>,
+    /// A host's CPU model and current EVC mode.
+    host_cpu: BTreeMap<String, (Option<String>, Option<String>)>,
+}
+
+/// `fact` of each row of a per-VM tab, gathered by VM (`VM UUID`, else exact name), each
+/// value once.
+fn per_vm(
+    t: &Table,
+    fact: impl Fn(&Table, &TRow) -> Option<String>,
+) -> BTreeMap<String, Vec<String>> {
+    let vm = t.col(&["VM", "VM Name"]);
+    let uuid = t.col(&["VM UUID"]);
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in &t.rows {
+        let Some(key) = text(t, row, uuid).or_else(|| text(t, row, vm)) else {
+            continue;
+        };
+        if let Some(v) = fact(t, row) {
+            let list = out.entry(key).or_default();
+            if !list.contains(&v) {
+                list.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// The datastores (lower-cased) that one host alone mounts: vDatastore's `# Hosts`, else the
+/// count of its `Hosts` list.
+fn local_datastores(t: &Table) -> BTreeSet<String> {
+    let name = t.col(&["Name"]);
+    let count = t.col(&["# Hosts"]);
+    let hosts = t.col(&["Hosts"]);
+    let mut out = BTreeSet::new();
+    for row in &t.rows {
+        let Some(n) = text(t, row, name) else {
+            continue;
+        };
+        let seen = text(t, row, count)
+            .and_then(|c| {
+                c.split(['.', ','])
+                    .next()
+                    .and_then(|w| w.trim().parse::<u64>().ok())
+            })
+            .or_else(|| {
+                text(t, row, hosts)
+                    .map(|h| h.split(',').filter(|x| !x.trim().is_empty()).count() as u64)
+            });
+        if seen == Some(1) {
+            out.insert(n.to_lowercase());
+        }
+    }
+    out
+}
+
 /// The connected CD/DVD devices of each VM, by `VM UUID` when vCD has it, else by exact name.
 fn cds(t: &Table) -> BTreeMap<String, Vec<String>> {
     let vm = t.col(&["VM", "VM Name"]);
@@ -346,7 +475,17 @@ fn cds(t: &Table) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-fn hosts(r: &mut Reader, t: &Table) -> Vec<Host> {
+#[allow(clippy::type_complexity)]
+fn hosts(
+    r: &mut Reader,
+    t: &Table,
+) -> (
+    Vec<Host>,
+    BTreeMap<String, (Option<String>, Option<String>)>,
+) {
+    let cpu_model = t.col(&["CPU Model"]);
+    let evc = t.col(&["Current EVC"]);
+    let mut cpus_of = BTreeMap::new();
     let name = t.col(&["Host", "Name", "Host Name"]);
     let cluster = t.col(&["Cluster"]);
     let maint = t.col(&["in Maintenance Mode", "Maintenance Mode"]);
@@ -378,6 +517,11 @@ fn hosts(r: &mut Reader, t: &Table) -> Vec<Host> {
         let Some(n) = text(t, row, name) else {
             continue;
         };
+        let model = text(t, row, cpu_model);
+        let mode = text(t, row, evc);
+        if model.is_some() || mode.is_some() {
+            cpus_of.insert(n.to_lowercase(), (model, mode));
+        }
         let state = match r.flag(t, row, maint) {
             Some(true) => HostState::Maintenance,
             _ => HostState::Up,
@@ -395,14 +539,14 @@ fn hosts(r: &mut Reader, t: &Table) -> Vec<Host> {
             facts: Default::default(),
         });
     }
-    out
+    (out, cpus_of)
 }
 
 fn vms(
     r: &mut Reader,
     t: &Table,
     clusters: Option<&BTreeMap<String, ClusterFacts>>,
-    cds: &BTreeMap<String, Vec<String>>,
+    facts: &Facts,
     inv: &mut Inventory,
 ) {
     let vm = t.col(&["VM", "VM Name"]);
@@ -461,15 +605,33 @@ fn vms(
             continue;
         };
         let Some(host_name) = text(t, row, host) else {
-            // An orphaned or inaccessible VM: RVTools lists it on no host.
+            // An orphaned or inaccessible VM: RVTools lists it on no host. Powered off, it
+            // keeps nothing from a drain; running (or in an unknown state), it may run on the
+            // host drained, and a verdict without it could be a wrong GO.
             let loc = t.get(row, vm).map_or(&row.loc, |c| &c.loc);
-            let d = t.diag(
-                Code::InventoryField,
-                loc,
-                host,
-                &format!("VM {name} has no Host; it is not judged on any host"),
-            );
-            r.warnings.push(warn(d));
+            let off = text(t, row, power).is_some_and(|p| p == "poweredOff");
+            if off {
+                let d = t.diag(
+                    Code::InventoryField,
+                    loc,
+                    host,
+                    &format!("VM {name} has no Host; it is powered off and not judged on any host"),
+                );
+                r.warnings.push(warn(d));
+            } else {
+                let d = t
+                    .diag(
+                        Code::InventoryField,
+                        loc,
+                        host,
+                        &format!(
+                            "VM {name} has no Host but is {}: it may run on a host being drained",
+                            text(t, row, power).unwrap_or_else(|| "in no power state".into())
+                        ),
+                    )
+                    .with_help("export vInfo again once vCenter places the VM (an orphaned or inaccessible VM lists no host), or remove it from the inventory");
+                r.errors.push(d);
+            }
             continue;
         };
         let mut evidence = BTreeMap::new();
@@ -530,8 +692,27 @@ fn vms(
             }
         }
         let vm_uuid = text(t, row, uuid_only);
-        if let Some(devices) = vm_uuid.and_then(|u| cds.get(&u)).or_else(|| cds.get(&name)) {
-            evidence.insert("cd_connected".to_string(), devices.join("; "));
+        for (key, map) in [
+            ("cd_connected", &facts.cds),
+            ("usb_devices", &facts.usb),
+            ("networks", &facts.networks),
+            ("datastores_local", &facts.local_disks),
+        ] {
+            let found = vm_uuid
+                .as_ref()
+                .and_then(|u| map.get(u))
+                .or_else(|| map.get(&name));
+            if let Some(list) = found.filter(|l| !l.is_empty()) {
+                evidence.insert(key.to_string(), list.join("; "));
+            }
+        }
+        if let Some((model, mode)) = facts.host_cpu.get(&host_name.to_lowercase()) {
+            if let Some(m) = model {
+                evidence.insert("host_cpu".to_string(), m.clone());
+            }
+            if let Some(m) = mode {
+                evidence.insert("evc_mode".to_string(), m.clone());
+            }
         }
         let id = text(t, row, uuid);
         let key = id.clone().unwrap_or_else(|| name.clone());

@@ -16,10 +16,23 @@ pub enum Tab {
     Host,
     Cluster,
     Cd,
+    Usb,
+    Network,
+    Disk,
+    Datastore,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Info, Tab::Host, Tab::Cluster, Tab::Cd];
+    pub const ALL: [Tab; 8] = [
+        Tab::Info,
+        Tab::Host,
+        Tab::Cluster,
+        Tab::Cd,
+        Tab::Usb,
+        Tab::Network,
+        Tab::Disk,
+        Tab::Datastore,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -27,6 +40,10 @@ impl Tab {
             Tab::Host => "vHost",
             Tab::Cluster => "vCluster",
             Tab::Cd => "vCD",
+            Tab::Usb => "vUSB",
+            Tab::Network => "vNetwork",
+            Tab::Disk => "vDisk",
+            Tab::Datastore => "vDatastore",
         }
     }
 
@@ -40,8 +57,18 @@ impl Tab {
             .collect();
         let has = |k: &str| keys.iter().any(|n| n == k);
         if has("vm") || has("vmname") {
+            // vUSB has a Device Node and Type too, and USB's own Family and Speed.
+            if (has("devicenode") || has("devicetype")) && (has("family") || has("speed")) {
+                return Some(Tab::Usb);
+            }
             if has("devicenode") || has("devicetype") {
                 return Some(Tab::Cd);
+            }
+            if has("niclabel") || has("macaddress") {
+                return Some(Tab::Network);
+            }
+            if has("diskpath") || (has("disk") && (has("capacitymib") || has("capacitymb"))) {
+                return Some(Tab::Disk);
             }
             // PowerCLI exports have `VMName` and `PowerState` too, but `VMHost` or `ESXiHost`.
             if has("powerstate") && has("host") {
@@ -55,6 +82,9 @@ impl Tab {
         }
         if has("name") && (has("drsenabled") || has("haenabled")) {
             return Some(Tab::Cluster);
+        }
+        if has("name") && has("#hosts") && has("hosts") {
+            return Some(Tab::Datastore);
         }
         None
     }

@@ -1,0 +1,607 @@
+//! vSphere through govc (govmomi's CLI): `govc vm.info -json '*'` (`{"virtualMachines": [...]}`,
+//! or `VirtualMachines` from older govc), `govc host.info -json '*'` (`hostSystems`), and the
+//! clusters' `configurationEx` from `govc object.collect -json`, each alone or combined into the
+//! one document `examples/collect/govc.sh` writes:
+//!
+//! ```json
+//! {"preflight_govc": 1, "vm_info": {...}, "host_info": {...},
+//!  "clusters": [{"name": "CL01", "ref": "ClusterComputeResource:domain-c7", "config": [...]}]}
+//! ```
+//!
+//! A plain JSON list of `mo.VirtualMachine` (what govmomi programs marshal) is read too. Keys
+//! are matched without case: govc wrote Go's field names (`Runtime.PowerState`) before it
+//! took vim25's JSON names (`runtime.powerState`). A VM's host is a managed object reference
+//! (`host-12`, `ha-host`): the host export gives its name; without it the reference stands
+//! for the name, with a warning.
+//!
+//! DRS decides what maintenance does with a running VM (see `powercli`): the cluster's
+//! `drsConfig` (`enabled`, `defaultVmBehavior`) and the VM's entry in `drsVmConfig`.
+
+use super::powercli::Drs;
+use super::record::{self, Record};
+use super::{Format, Parsed};
+use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
+use crate::model::{Gap, Host, HostState, Inventory, Platform, Vm, VmState};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+const MAX_MEMORY_MB: u64 = super::native::MAX_MEMORY_MB;
+const MAX_CPUS: u64 = super::native::MAX_CPUS;
+
+const HELP: &str =
+    "export with examples/collect/govc.sh, or govc vm.info -json '*' and govc host.info -json '*'";
+
+/// Top-level keys that only govc's documents have.
+pub const TOP_KEYS: [&str; 5] = [
+    "preflight_govc",
+    "virtualMachines",
+    "hostSystems",
+    "vm_info",
+    "host_info",
+];
+
+/// Whether JSON records with these keys are govmomi managed objects.
+pub fn is_govc_record(keys: &[String]) -> bool {
+    let has = |k: &str| keys.iter().any(|t| t.eq_ignore_ascii_case(k));
+    has("Self") && (has("Summary") || has("Runtime") || has("Config"))
+}
+
+/// Whether a top-level key names one of govc's documents.
+pub fn is_govc_top(key: &str) -> bool {
+    TOP_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
+/// A case-insensitive walk down `path` of a JSON value; `null` and `""` are absent.
+fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    let mut cur = v;
+    for key in path {
+        let obj = cur.as_object()?;
+        cur = obj
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)?;
+    }
+    match cur {
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        v => Some(v),
+    }
+}
+
+/// The first of `paths` present.
+fn first<'v>(v: &'v Value, paths: &[&[&str]]) -> Option<&'v Value> {
+    paths.iter().find_map(|p| at(v, p))
+}
+
+fn string(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A managed object reference's value: `{"Type": "HostSystem", "Value": "host-12"}` gives
+/// `host-12`; `HostSystem:host-12` (govc ls -i) gives `host-12` too.
+fn moref(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Object(_) => string(at(v?, &["Value"])),
+        Value::String(s) => Some(s.rsplit(':').next().unwrap_or(s).to_string()),
+        _ => None,
+    }
+}
+
+/// The first object found under `key` (any case), searched depth first: the place of
+/// `drsConfig` differs between govc's outputs (`configurationEx.drsConfig`, a property set's
+/// `val.drsConfig`).
+fn find<'v>(v: &'v Value, key: &str, depth: usize) -> Option<&'v Value> {
+    if depth > 12 {
+        return None;
+    }
+    match v {
+        Value::Object(o) => {
+            if let Some((_, found)) = o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                return Some(found);
+            }
+            o.values().find_map(|x| find(x, key, depth + 1))
+        }
+        Value::Array(a) => a.iter().find_map(|x| find(x, key, depth + 1)),
+        _ => None,
+    }
+}
+
+fn flag(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+fn whole(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// One object of the export, built, with where it is.
+struct Obj {
+    value: Value,
+    span: Range<usize>,
+    path: String,
+}
+
+/// What one file gave.
+#[derive(Default)]
+struct Read {
+    collected_at: Option<jiff::Timestamp>,
+    vms: Vec<Obj>,
+    hosts: Vec<Obj>,
+    clusters: Vec<Obj>,
+}
+
+pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
+    parse_files(std::slice::from_ref(file))
+}
+
+/// Reads several govc documents as one export (a vm.info, a host.info, clusters).
+pub fn parse_files(files: &[SourceFile]) -> Result<Parsed, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut warnings = Vec::new();
+    let mut reads = Vec::new();
+    for file in files {
+        match read_file(file) {
+            Ok(r) => reads.push((file, r)),
+            Err(e) => diags.extend(e),
+        }
+    }
+    // Each VM once (see `powercli`): by its reference, within and across the files.
+    let mut first: BTreeMap<String, ()> = BTreeMap::new();
+    for (file, read) in &reads {
+        for o in &read.vms {
+            let Some(r) = moref(at(&o.value, &["self"])) else {
+                continue;
+            };
+            if first.insert(r.clone(), ()).is_some() {
+                diags.push(
+                    SourceDiag::at(
+                        Code::InventoryDuplicate,
+                        format!("{}: {}: VM `{r}` is listed twice", file.name, o.path),
+                        file,
+                        o.span.start..o.span.start + 1,
+                        "listed again here",
+                    )
+                    .with_help("export each VM once"),
+                );
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let inventory = build(&reads, &mut warnings, &mut diags);
+    diags.into_result(Parsed {
+        inventory,
+        format: Format::Govc,
+        warnings,
+    })
+}
+
+fn objs(
+    file: &SourceFile,
+    rec: Option<record::Field<'_>>,
+    path: &str,
+) -> Result<Vec<Obj>, Diagnostics> {
+    let Some(f) = rec else { return Ok(Vec::new()) };
+    let list = record::list(file, f, path)?;
+    let mut out = Vec::with_capacity(list.len());
+    for i in 0..list.len() {
+        let r = list.record(file, i)?;
+        out.push(obj(file, &r));
+    }
+    Ok(out)
+}
+
+fn obj(file: &SourceFile, r: &Record) -> Obj {
+    let span = r.span.0..r.span.1;
+    let value = file
+        .text
+        .get(span.clone())
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null);
+    let path = if r.path.is_empty() {
+        "the object".to_string()
+    } else {
+        r.path.clone()
+    };
+    Obj { value, span, path }
+}
+
+/// The objects under `list` (`virtualMachines`) of govc's own document, or of the collector's
+/// `key` (`vm_info`) that holds one such document or a list of them (one per batch of VMs).
+fn wrapped(
+    file: &SourceFile,
+    root: &Record,
+    key: &str,
+    list: &str,
+) -> Result<Vec<Obj>, Diagnostics> {
+    let Some(f) = root.get(key) else {
+        return objs(file, root.get(list), list);
+    };
+    let docs = record::records(file, f, key)?;
+    let mut out = Vec::new();
+    for doc in &docs {
+        let path = format!("{}.{list}", doc.path);
+        out.extend(objs(file, doc.get(list), &path)?);
+    }
+    Ok(out)
+}
+
+fn read_file(file: &SourceFile) -> Result<Read, Diagnostics> {
+    let top = record::parse_top(file)?;
+    let mut read = Read::default();
+    if top.raw.get().starts_with('[') {
+        read.vms = objs(file, Some(top), "")?;
+        return Ok(read);
+    }
+    let root = record::record(file, top, String::new())?;
+    read.vms = wrapped(file, &root, "vm_info", "virtualMachines")?;
+    read.hosts = wrapped(file, &root, "host_info", "hostSystems")?;
+    read.clusters = objs(file, root.get("clusters"), "clusters")?;
+    read.collected_at = root
+        .get("collected_at")
+        .and_then(|f| f.value().as_str().and_then(|s| s.parse().ok()));
+    if read.vms.is_empty() && read.hosts.is_empty() && read.clusters.is_empty() {
+        return Err(SourceDiag::at(
+            Code::InventoryFormat,
+            format!(
+                "{}: no virtualMachines, hostSystems or clusters: not a govc export preflight reads",
+                file.name
+            ),
+            file,
+            root.head(),
+            "here",
+        )
+        .with_help(HELP)
+        .into());
+    }
+    Ok(read)
+}
+
+fn diag(file: &SourceFile, o: &Obj, msg: &str) -> SourceDiag {
+    SourceDiag::at(
+        Code::InventoryField,
+        format!("{}: {}: {msg}", file.name, o.path),
+        file,
+        o.span.start..o.span.start + 1,
+        "here",
+    )
+}
+
+fn warn(mut d: SourceDiag) -> SourceDiag {
+    d.warning = true;
+    d
+}
+
+fn build(
+    reads: &[(&SourceFile, Read)],
+    warnings: &mut Vec<SourceDiag>,
+    diags: &mut Diagnostics,
+) -> Inventory {
+    let mut inv = Inventory {
+        platform: Some(Platform::Vsphere),
+        collected_at: reads.iter().filter_map(|r| r.1.collected_at).min(),
+        ..Inventory::default()
+    };
+    // Clusters by moref and by name.
+    let mut clusters: BTreeMap<String, (String, Drs, BTreeMap<String, String>)> = BTreeMap::new();
+    for (file, read) in reads {
+        for c in &read.clusters {
+            let name = string(first(&c.value, &[&["name"], &["Name"]]))
+                .or_else(|| string(find(&c.value, "name", 0)));
+            let Some(name) = name else {
+                diags.push(diag(file, c, "a cluster without a name").with_help(HELP));
+                continue;
+            };
+            let r = moref(at(&c.value, &["ref"])).unwrap_or_else(|| name.clone());
+            let drs_config = find(&c.value, "drsConfig", 0);
+            let das = find(&c.value, "dasConfig", 0);
+            let drs = Drs {
+                enabled: flag(drs_config.and_then(|d| at(d, &["enabled"]))),
+                level: string(drs_config.and_then(|d| at(d, &["defaultVmBehavior"]))),
+                ha_enabled: flag(das.and_then(|d| at(d, &["enabled"]))),
+            };
+            let mut overrides = BTreeMap::new();
+            if let Some(Value::Array(list)) = find(&c.value, "drsVmConfig", 0) {
+                for o in list {
+                    let Some(vm) = moref(at(o, &["key"])) else {
+                        continue;
+                    };
+                    let behavior = match flag(at(o, &["enabled"])) {
+                        Some(false) => "disabled".to_string(),
+                        _ => string(at(o, &["behavior"])).unwrap_or_default(),
+                    };
+                    overrides.insert(vm, behavior);
+                }
+            }
+            clusters.insert(r, (name, drs, overrides));
+        }
+    }
+    // Hosts by moref.
+    let mut host_names: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    // Each host's CPU model, by reference, for its VMs' evidence.
+    let mut host_cpu: BTreeMap<String, String> = BTreeMap::new();
+    for (file, read) in reads {
+        for h in &read.hosts {
+            let v = &h.value;
+            let Some(name) = string(first(v, &[&["name"], &["summary", "config", "name"]])) else {
+                diags.push(diag(file, h, "a host without a name").with_help(HELP));
+                continue;
+            };
+            let parent = moref(at(v, &["parent"]));
+            let cluster = parent
+                .as_ref()
+                .and_then(|p| clusters.get(p))
+                .map(|c| c.0.clone());
+            let maint = flag(first(
+                v,
+                &[
+                    &["runtime", "inMaintenanceMode"],
+                    &["summary", "runtime", "inMaintenanceMode"],
+                ],
+            ));
+            let conn = string(first(
+                v,
+                &[
+                    &["runtime", "connectionState"],
+                    &["summary", "runtime", "connectionState"],
+                ],
+            ));
+            let state = match (maint, conn.as_deref()) {
+                (Some(true), _) => HostState::Maintenance,
+                (_, Some("disconnected" | "notResponding")) => HostState::Down,
+                (Some(false), Some("connected") | None) => HostState::Up,
+                _ => {
+                    warnings.push(warn(diag(
+                        file,
+                        h,
+                        &format!(
+                            "host {name}: maintenance mode or connection state unknown ({}); read as down (not a destination)",
+                            conn.as_deref().unwrap_or("none")
+                        ),
+                    )));
+                    HostState::Down
+                }
+            };
+            let bytes = whole(first(
+                v,
+                &[
+                    &["summary", "hardware", "memorySize"],
+                    &["hardware", "memorySize"],
+                ],
+            ));
+            let memory_mb = bytes
+                .map(super::read::bytes_to_mib)
+                .filter(|m| *m > 0 && *m <= MAX_MEMORY_MB);
+            let cpus = whole(first(
+                v,
+                &[
+                    &["summary", "hardware", "numCpuCores"],
+                    &["hardware", "cpuInfo", "numCpuCores"],
+                ],
+            ))
+            .filter(|c| *c > 0 && *c <= MAX_CPUS)
+            .map(|c| c as u32);
+            if let Some(r) = moref(at(v, &["self"])) {
+                let cpu = string(first(
+                    v,
+                    &[
+                        &["summary", "hardware", "cpuModel"],
+                        &["hardware", "cpuPkg", "description"],
+                    ],
+                ));
+                if let Some(cpu) = cpu {
+                    host_cpu.insert(r.clone(), cpu);
+                }
+                host_names.insert(r, (name.clone(), cluster.clone()));
+            }
+            inv.hosts.push(Host {
+                name: name.into(),
+                cluster: cluster.map(Into::into),
+                state,
+                memory_mb,
+                cpus,
+                implied: false,
+                facts: Default::default(),
+            });
+        }
+    }
+    let mut known: BTreeSet<String> = inv
+        .hosts
+        .iter()
+        .map(|h| h.name.as_str().to_lowercase())
+        .collect();
+    let (mut unknown_ha, mut by_ref) = (0, BTreeSet::new());
+    for (file, read) in reads {
+        for o in &read.vms {
+            let v = &o.value;
+            let Some(name) = string(first(
+                v,
+                &[
+                    &["name"],
+                    &["summary", "config", "name"],
+                    &["config", "name"],
+                ],
+            )) else {
+                diags.push(diag(file, o, "a VM without a name").with_help(HELP));
+                continue;
+            };
+            let mut evidence = BTreeMap::new();
+            let raw = string(first(
+                v,
+                &[
+                    &["runtime", "powerState"],
+                    &["summary", "runtime", "powerState"],
+                ],
+            ));
+            let state = match raw.as_deref() {
+                Some("poweredOn") => VmState::Running,
+                Some("poweredOff") => VmState::Off,
+                Some("suspended") => VmState::Saved,
+                other => {
+                    evidence.insert(
+                        "raw_state".to_string(),
+                        format!("runtime.powerState={}", other.unwrap_or("")),
+                    );
+                    let mut d = diag(
+                        file,
+                        o,
+                        &format!(
+                            "VM {name}: power state `{}` is not one preflight knows; read as unknown",
+                            other.unwrap_or("")
+                        ),
+                    );
+                    d.code = Code::InventoryUnknownState;
+                    warnings.push(warn(d));
+                    VmState::Unknown
+                }
+            };
+            let host_ref = moref(first(
+                v,
+                &[&["runtime", "host"], &["summary", "runtime", "host"]],
+            ));
+            let Some(host_ref) = host_ref else {
+                let d = diag(file, o, &format!("VM {name} has no runtime.host"));
+                if state == VmState::Off {
+                    warnings.push(warn(d));
+                } else {
+                    diags
+                        .push(d.with_help("a VM that runs must be on a host: export runtime.host"));
+                }
+                continue;
+            };
+            if let Some(cpu) = host_cpu.get(&host_ref) {
+                evidence.insert("host_cpu".to_string(), cpu.clone());
+            }
+            let (host, cluster) = match host_names.get(&host_ref) {
+                Some((h, c)) => (h.clone(), c.clone()),
+                None => {
+                    by_ref.insert(host_ref.clone());
+                    (host_ref.clone(), None)
+                }
+            };
+            let vm_ref = moref(at(v, &["self"]));
+            let template = flag(first(
+                v,
+                &[&["config", "template"], &["summary", "config", "template"]],
+            ))
+            .unwrap_or(false);
+            let memory_mb = whole(first(
+                v,
+                &[
+                    &["config", "hardware", "memoryMB"],
+                    &["summary", "config", "memorySizeMB"],
+                ],
+            ))
+            .filter(|m| *m <= MAX_MEMORY_MB);
+            let vcpus = whole(first(
+                v,
+                &[
+                    &["config", "hardware", "numCPU"],
+                    &["summary", "config", "numCpu"],
+                ],
+            ))
+            .filter(|c| *c <= MAX_CPUS)
+            .map(|c| c as u32);
+            let id = string(first(
+                v,
+                &[
+                    &["config", "instanceUuid"],
+                    &["summary", "config", "instanceUuid"],
+                ],
+            ))
+            .or_else(|| {
+                string(first(
+                    v,
+                    &[&["config", "uuid"], &["summary", "config", "uuid"]],
+                ))
+            })
+            .or(vm_ref.clone());
+            let ha = match cluster
+                .as_ref()
+                .and_then(|c| clusters.values().find(|x| &x.0 == c))
+            {
+                Some((_, drs, overrides)) => {
+                    let own = vm_ref.as_ref().and_then(|r| overrides.get(r));
+                    evidence.insert("drs".into(), drs.describe());
+                    if let Some(o) = own {
+                        evidence.insert("drs_vm_override".into(), o.clone());
+                    }
+                    drs.moves(own.map(String::as_str))
+                }
+                None => None,
+            };
+            if let Some(c) = &cluster {
+                evidence.insert("cluster".into(), c.clone());
+            }
+            if ha.is_none() {
+                unknown_ha += 1;
+            }
+            if known.insert(host.to_lowercase()) {
+                inv.hosts.push(Host {
+                    name: host.clone().into(),
+                    cluster: cluster.clone().map(Into::into),
+                    state: HostState::Up,
+                    memory_mb: None,
+                    cpus: None,
+                    implied: true,
+                    facts: Default::default(),
+                });
+            }
+            inv.vms.push(Vm {
+                name: name.into(),
+                id: id.map(Into::into),
+                host: host.into(),
+                state,
+                ha,
+                memory_mb,
+                vcpus,
+                tags: Vec::new(),
+                template,
+                evidence,
+                facts: None,
+            });
+        }
+    }
+    if !by_ref.is_empty() {
+        let refs: Vec<&str> = by_ref.iter().map(String::as_str).take(5).collect();
+        warnings.push(warn(SourceDiag::plain(
+            Code::InventoryField,
+            format!(
+                "{}: the VMs' hosts are known only by their references ({}): export govc host.info -json with the VMs to name them; --host must name the reference meanwhile",
+                reads.first().map_or("", |r| r.0.name.as_str()),
+                refs.join(", ")
+            ),
+        )));
+    }
+    if unknown_ha > 0 {
+        inv.gaps.push(Gap {
+            field: "ha".into(),
+            count: unknown_ha,
+            hint: "export the clusters' configurationEx (drsConfig) and host.info with the VMs (examples/collect/govc.sh): only DRS in fully automated mode moves VMs at maintenance".into(),
+        });
+    }
+    let no_mem = inv.vms.iter().filter(|v| v.memory_mb.is_none()).count();
+    if no_mem > 0 {
+        inv.gaps.push(Gap {
+            field: "memory_mb".into(),
+            count: no_mem,
+            hint: "export config.hardware.memoryMB (govc vm.info -json)".into(),
+        });
+    }
+    inv
+}
