@@ -123,6 +123,7 @@ pub fn record_inputs(inventory: Vec<InventoryInput>, set: &PolicySet) -> Inputs 
     Inputs {
         plan: None,
         inventory,
+        collected_at: None,
         policies,
         tool_version: env!("CARGO_PKG_VERSION").into(),
     }

@@ -16,6 +16,7 @@ mod native;
 mod proxmox;
 mod read;
 mod record;
+pub mod records_at;
 pub mod rvtools;
 mod scvmm;
 mod scvmm_hosts;

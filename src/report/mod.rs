@@ -6,6 +6,7 @@ mod error;
 mod html;
 mod json;
 mod junit;
+pub mod locations;
 mod markdown;
 mod sarif;
 pub mod subjects;
@@ -54,6 +55,9 @@ pub struct Report {
     /// Every subject each rule judged, passed or not (JUnit test cases). Not in the JSON.
     #[serde(skip)]
     pub checked: Vec<CheckedSubject>,
+    /// Where each finding's subject is recorded in the inventory (SARIF). Not in the JSON.
+    #[serde(skip)]
+    pub locations: locations::Locations,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +79,9 @@ pub struct Inputs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanInput>,
     pub inventory: Vec<InventoryInput>,
+    /// When the inventory was collected, where it says (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
     pub policies: Vec<PolicyInput>,
     pub tool_version: String,
 }
@@ -193,7 +200,18 @@ impl Report {
             notes: eval.notes.clone(),
             rules: Vec::new(),
             checked: Vec::new(),
+            locations: locations::Locations::default(),
         }
+    }
+
+    /// Sets the rules the run evaluated, and gives each finding its rule's title (the rule id
+    /// for a rule the list lacks).
+    pub fn set_rules(&mut self, rules: Vec<RuleInfo>) {
+        for f in &mut self.findings {
+            let title = rules.iter().find(|r| r.id == f.rule).map(|r| &r.title);
+            f.title = Some(title.unwrap_or(&f.rule).clone());
+        }
+        self.rules = rules;
     }
 }
 
