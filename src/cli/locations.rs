@@ -10,6 +10,20 @@ use crate::report::locations::Locations;
 
 /// Where each of the report's findings' subjects is recorded.
 pub fn locate_findings(inventory: &Inventory, report: &Report) -> Locations {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| d.to_str().map(String::from));
+    // Nothing to point at in the inventory: its files are not read again.
+    if report
+        .findings
+        .iter()
+        .all(|f| f.vm.is_none() && f.host.is_none() && f.cluster.is_none())
+    {
+        return Locations {
+            records: Vec::new(),
+            cwd,
+        };
+    }
     let files: Vec<(String, Vec<u8>)> = report
         .inputs
         .inventory
@@ -40,12 +54,7 @@ pub fn locate_findings(inventory: &Inventory, report: &Report) -> Locations {
             first
         })
         .collect();
-    Locations {
-        records,
-        cwd: std::env::current_dir()
-            .ok()
-            .and_then(|d| d.to_str().map(String::from)),
-    }
+    Locations { records, cwd }
 }
 
 fn subjects(inventory: &Inventory, f: &Finding) -> Vec<Wanted> {
