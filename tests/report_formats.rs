@@ -167,6 +167,43 @@ fn sarif_locates_fingerprints_and_suppresses() {
     // The fingerprint is the digest of (rule, host, vm) alone: stable as messages change.
     let digest = sha2_hex(b"non-ha-running\0HV01\0SQL01");
     assert_eq!(sql["partialFingerprints"]["preflight/v1"], digest.as_str());
+    // GitHub's fingerprint: rule, VM id and host, not the line.
+    let digest = sha2_hex(b"non-ha-running\x003aa107a7-f766-47f0-a2ad-9817a9a53123\0hv01");
+    assert_eq!(
+        sql["partialFingerprints"]["primaryLocationLineHash"],
+        digest.as_str()
+    );
+    // The record in the inventory file: the line of the VM's id, as a relative URI.
+    let physical = &sql["locations"][0]["physicalLocation"];
+    assert_eq!(
+        physical["artifactLocation"]["uri"],
+        "examples/hyperv-cluster.json"
+    );
+    assert_eq!(physical["region"]["startLine"], 43);
+    assert_eq!(physical["region"]["startColumn"], 13);
+    // Waived: a note, so code scanning shows no open error alert (it ignores suppressions).
+    assert_eq!(sql["level"], "note");
+    assert_eq!(
+        run["tool"]["driver"]["informationUri"],
+        env!("CARGO_PKG_REPOSITORY")
+    );
+    for rule in rules {
+        assert_ne!(
+            rule["name"].as_str().unwrap().to_lowercase(),
+            rule["id"].as_str().unwrap().to_lowercase()
+        );
+    }
+    assert_eq!(rules[0]["name"], "NonHaRunning");
+    assert_eq!(
+        rules[0]["shortDescription"]["text"],
+        "Running VM is not highly available"
+    );
+    assert!(
+        rules[0]["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("README.md#policies")
+    );
     let s = &sql["suppressions"][0];
     assert_eq!(s["kind"], "external");
     assert_eq!(s["properties"]["ticket"], "CHG0012345");
@@ -174,6 +211,29 @@ fn sarif_locates_fingerprints_and_suppresses() {
     let inv = &run["invocations"][0];
     assert_eq!(inv["exitCode"], 0);
     assert_eq!(inv["executionSuccessful"], true);
+}
+
+#[test]
+fn json_findings_carry_vm_id_title_size_and_the_collection_time() {
+    let doc: serde_json::Value = serde_json::from_str(&example("json", false).0).unwrap();
+    assert_eq!(doc["inputs"]["collected_at"], "2026-11-25T16:00:00Z");
+    let keys: Vec<&String> = doc["inputs"].as_object().unwrap().keys().collect();
+    assert!(keys.contains(&&"collected_at".to_string()));
+    let sql = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["vm"] == "SQL01")
+        .unwrap();
+    assert_eq!(sql["vm_id"], "3aa107a7-f766-47f0-a2ad-9817a9a53123");
+    assert_eq!(sql["title"], "Running VM is not highly available");
+    assert_eq!(sql["evidence"]["memory_mb"], 65536);
+    assert_eq!(sql["evidence"]["vcpus"], 8);
+    // The key order: what was there stays in place, the new keys next to their kin.
+    let text = example("json", false).0;
+    let at = |k: &str| text.find(&format!("\"{k}\":")).unwrap();
+    assert!(at("rule") < at("title") && at("title") < at("severity"));
+    assert!(at("vm") < at("vm_id") && at("vm_id") < at("host"));
 }
 
 fn sha2_hex(bytes: &[u8]) -> String {
@@ -204,7 +264,15 @@ fn junit_reads_back() {
         .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
         .map(|c| c.attribute("name").unwrap())
         .collect();
-    assert_eq!(failed, ["CL-PROD/HV01/LAB-TEST01", "CL-PROD/HV01/SQL01"]);
+    // A VM with an id is named with it: two VMs of the same name are two test cases.
+    assert_eq!(
+        failed,
+        [
+            "CL-PROD/HV01/LAB-TEST01 (fb05e678-91e5-44af-afc9-6704d08332b3)",
+            "CL-PROD/HV01/SQL01 (3aa107a7-f766-47f0-a2ad-9817a9a53123)"
+        ]
+    );
+    assert!(cases.iter().all(|c| c.attribute("time") == Some("0.000")));
     let failure = cases[5]
         .children()
         .find(|n| n.has_tag_name("failure"))
@@ -249,6 +317,8 @@ fn markdown_and_html_carry_the_same_content() {
 
 #[path = "report_formats/chromium.rs"]
 mod chromium;
+#[path = "report_formats/consumers.rs"]
+mod consumers;
 #[path = "report_formats/escaping.rs"]
 mod escaping;
 #[path = "report_formats/restore.rs"]
@@ -300,8 +370,18 @@ fn untrusted_input_still_gives_valid_reports() {
     assert!(schema_errors(&sarif_validator(), &doc).is_empty());
     let inv = &doc["runs"][0]["invocations"][0];
     assert_eq!(inv["exitCode"], 3);
-    assert_eq!(inv["executionSuccessful"], true, "the tool did evaluate");
+    // No verdict to act on: code scanning shows the run as failed, and why.
+    assert_eq!(inv["executionSuccessful"], false);
     assert_eq!(inv["properties"]["verdict"], "untrusted");
+    let why = &inv["toolExecutionNotifications"][0];
+    assert_eq!(why["level"], "error");
+    assert!(
+        why["message"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("UNTRUSTED: the inventory was collected"),
+        "{why}"
+    );
     let (xml, _) = with("junit");
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let verdict = doc

@@ -1,6 +1,8 @@
 //! `preflight audit`: inputs → the audit pipeline → report, plan file → exit code.
 
+use super::FormatArg;
 use super::inputs::{load_inventories, load_policy, parse_now, record_inputs};
+use super::locations::locate_findings;
 use super::output::{write_atomically, write_report};
 use super::{AuditArgs, Cli, ModeArg, PlatformArg, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
@@ -79,7 +81,8 @@ pub fn run(args: &AuditArgs, cli: &Cli, keep: &mut Option<Prepared>) -> Result<i
         waivers: !args.report.no_waivers,
         now: now.to_string(),
     };
-    let inputs = record_inputs(inventories.inputs, &policy);
+    let mut inputs = record_inputs(inventories.inputs, &policy);
+    inputs.collected_at = inventory.collected_at.map(|t| t.to_string());
     if let Some(path) = &args.plan {
         write_atomically(std::path::Path::new(path), |w| write_plan(&run.plan, w)).map_err(
             |e| {
@@ -91,10 +94,13 @@ pub fn run(args: &AuditArgs, cli: &Cli, keep: &mut Option<Prepared>) -> Result<i
         )?;
     }
     let mut report = Report::new(info, inputs, &run.eval, &run.outcome);
-    report.rules = subjects::rules_run(&policy, &request, Phase::Audit);
+    report.set_rules(subjects::rules_run(&policy, &request, Phase::Audit));
     report.checked = run.checked;
     report.floor_used_pct =
         Some(100.0 - crate::plan::floor_pct(&policy, mode)).filter(|f| *f < 100.0);
+    if args.report.format == FormatArg::Sarif {
+        report.locations = locate_findings(&inventory, &report);
+    }
     write_report(&args.report, &report, cli)?;
     *keep = Some(inventory);
     Ok(run.outcome.exit_code)

@@ -126,6 +126,7 @@ pub fn record_inputs(inventory: Vec<InventoryInput>, set: &PolicySet) -> Inputs 
     Inputs {
         plan: None,
         inventory,
+        collected_at: None,
         policies,
         tool_version: env!("CARGO_PKG_VERSION").into(),
     }

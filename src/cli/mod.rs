@@ -4,6 +4,7 @@
 mod audit;
 mod completions;
 mod inputs;
+mod locations;
 mod output;
 mod policy_cmds;
 mod policytest;

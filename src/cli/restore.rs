@@ -1,6 +1,8 @@
 //! `preflight restore`: plan + fresh inventory → findings, balance figures, move-back plan.
 
+use super::FormatArg;
 use super::inputs::{load_inventories, load_policy, parse_now, record_inputs};
+use super::locations::locate_findings;
 use super::output::{write_atomically, write_report};
 use super::{Cli, RestoreArgs, color_enabled, print_diagnostics};
 use crate::diag::{Code, Diagnostics, SourceDiag};
@@ -100,13 +102,17 @@ pub fn run(args: &RestoreArgs, cli: &Cli, keep: &mut Option<Prepared>) -> Result
     };
     let mut inputs = record_inputs(inventories.inputs, &policy);
     inputs.plan = Some(plan_digest);
+    inputs.collected_at = inventories.inventory.collected_at.map(|t| t.to_string());
     let mut report = Report::new(info, inputs, &restored.eval, &outcome);
     report.balance = restored.balance;
     report.set_move_back_loads(&restored.hosts_after);
-    report.rules = subjects::rules_run(&policy, &request, Phase::Restore);
+    report.set_rules(subjects::rules_run(&policy, &request, Phase::Restore));
     report.checked = checked;
     report.floor_used_pct =
         Some(100.0 - crate::plan::floor_pct(&policy, mode)).filter(|f| *f < 100.0);
+    if args.report.format == FormatArg::Sarif {
+        report.locations = locate_findings(&inventories.inventory, &report);
+    }
     write_report(&args.report, &report, cli)?;
     *keep = Some(inventories.inventory);
     Ok(outcome.exit_code)

@@ -204,8 +204,10 @@ pub(super) fn evaluate(
             values.insert("detail", detail);
             Finding {
                 rule: rule.id.clone(),
+                title: None,
                 severity: rule.severity,
                 vm: vm.map(String::from),
+                vm_id: None,
                 host: Some(host.to_string()),
                 cluster: sim.cluster.clone(),
                 message: rule.message.render(&values),
@@ -284,7 +286,9 @@ pub(super) fn evaluate(
             let mut ev = BTreeMap::new();
             ev.insert("memory_mb".into(), json!(vm.memory_mb));
             ev.insert("receivers".into(), json!(sim.receivers.len()));
-            out.push(finding(Some(&vm.name), &vm.host, detail, ev));
+            let mut f = finding(Some(&vm.name), &vm.host, detail, ev);
+            f.vm_id = vm.id.as_deref().map(String::from);
+            out.push(f);
         }
         for &r in &sim.receivers {
             let l = &sim.loads[r];

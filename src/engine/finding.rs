@@ -14,8 +14,12 @@ pub const WAIVER_UNUSED: &str = "waiver::unused";
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     pub rule: String,
+    /// The rule's title, filled in by the report from the rules it ran (`None` until then).
+    pub title: Option<String>,
     pub severity: Severity,
     pub vm: Option<String>,
+    /// The VM's id in the inventory, where the finding is about a VM that has one.
+    pub vm_id: Option<String>,
     pub host: Option<String>,
     pub cluster: Option<String>,
     pub message: String,

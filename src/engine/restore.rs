@@ -121,6 +121,7 @@ pub(crate) fn restore(
                         Some(_) => String::new(),
                     };
                     let mut f = f;
+                    f.vm_id = base.id.clone();
                     f.message = render(rule, base, vm, &base.host, &detail);
                     eval.findings.push(f);
                 }
@@ -380,8 +381,10 @@ fn finding(
 ) -> Finding {
     Finding {
         rule: rule.id.clone(),
+        title: None,
         severity: rule.severity,
         vm: vm.map(String::from),
+        vm_id: None,
         host: Some(host.to_string()),
         cluster,
         message: String::new(),

@@ -76,8 +76,10 @@ pub(super) fn evaluate(
             };
             out.push(Finding {
                 rule: rule.id.clone(),
+                title: None,
                 severity: rule.severity,
                 vm: Some(vm.name.to_string()),
+                vm_id: vm.id.as_deref().map(String::from),
                 host: Some(vm.host.to_string()),
                 cluster: host.cluster.as_deref().map(str::to_string),
                 message,
@@ -215,6 +217,13 @@ fn evidence(when: &VmWhen, vm: &Vm) -> BTreeMap<String, Value> {
     }
     for (k, v) in &vm.evidence {
         e.insert(k.clone(), json!(v));
+    }
+    // The VM's size, whatever the rule asked: what moving it costs.
+    if let Some(m) = vm.memory_mb {
+        e.entry("memory_mb".into()).or_insert(json!(m));
+    }
+    if let Some(c) = vm.vcpus {
+        e.entry("vcpus".into()).or_insert(json!(c));
     }
     e
 }

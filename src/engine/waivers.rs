@@ -74,8 +74,10 @@ pub fn apply_waivers(policy: &PolicySet, request: &Request, findings: &mut Vec<F
         }
         findings.push(Finding {
             rule: rule.into(),
+            title: None,
             severity: Severity::Warning,
             vm: None,
+            vm_id: None,
             host: None,
             cluster: None,
             message,

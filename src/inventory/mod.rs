@@ -19,6 +19,7 @@ pub mod powercli;
 mod proxmox;
 mod read;
 mod record;
+pub mod records_at;
 pub mod rvtools;
 mod scvmm;
 mod scvmm_hosts;

@@ -197,8 +197,10 @@ fn fits_nowhere(rule: &Rule, vm: &Vm, ctx: &Context<'_>) -> Finding {
     evidence.insert("destination".into(), json!(null));
     Finding {
         rule: rule.id.clone(),
+        title: None,
         severity: rule.severity,
         vm: Some(vm.name.to_string()),
+        vm_id: vm.id.as_deref().map(String::from),
         host: Some(vm.host.to_string()),
         cluster: ctx.cluster.map(String::from),
         message: format!(

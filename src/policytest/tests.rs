@@ -181,8 +181,10 @@ fn duplicate_names_and_no_cases_are_errors() {
 fn finding(rule: &str, vm: Option<&str>, host: &str) -> crate::engine::Finding {
     crate::engine::Finding {
         rule: rule.into(),
+        title: None,
         severity: crate::policy::Severity::Error,
         vm: vm.map(String::from),
+        vm_id: None,
         host: Some(host.into()),
         cluster: Some("C1".into()),
         message: String::new(),

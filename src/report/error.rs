@@ -136,7 +136,7 @@ pub fn write_error(
         }
         ErrorFormat::Junit => {
             let xml = junit(record).to_string().map_err(io::Error::other)?;
-            out.write_all(xml.as_bytes())?;
+            out.write_all(super::junit::without_suites_skipped(&xml).as_bytes())?;
             out.write_all(b"\n")
         }
         ErrorFormat::Table => {
@@ -164,6 +164,9 @@ pub fn write_error(
 
 fn sarif_log(record: &ErrorRecord) -> sarif::Sarif {
     let mut driver = ToolComponent::builder().name("preflight").build();
+    driver.information_uri = Some(super::sarif::INFORMATION_URI.into());
+    // No rule ran, but code scanning wants the list (GH1018).
+    driver.rules = Some(Vec::new());
     driver.version = Some(record.tool_version.into());
     driver.semantic_version = Some(record.tool_version.into());
     let mut inv = Invocation::builder().execution_successful(false).build();
@@ -216,7 +219,10 @@ fn junit(record: &ErrorRecord) -> quick_junit::Report {
             .collect::<Vec<_>>()
             .join("\n"),
     );
-    suite.add_test_case(TestCase::new("verdict", status));
+    let mut case = TestCase::new("verdict", status);
+    case.set_classname("preflight");
+    case.set_time(std::time::Duration::ZERO);
+    suite.add_test_case(case);
     j.add_test_suite(suite);
     j
 }

@@ -6,6 +6,7 @@ mod error;
 mod html;
 mod json;
 mod junit;
+pub mod locations;
 mod markdown;
 mod sarif;
 pub mod subjects;
@@ -58,6 +59,9 @@ pub struct Report {
     /// `None` without a capacity rule. The HTML chart draws it. Not in the JSON.
     #[serde(skip)]
     pub floor_used_pct: Option<f64>,
+    /// Where each finding's subject is recorded in the inventory (SARIF). Not in the JSON.
+    #[serde(skip)]
+    pub locations: locations::Locations,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -79,6 +83,9 @@ pub struct Inputs {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanInput>,
     pub inventory: Vec<InventoryInput>,
+    /// When the inventory was collected, where it says (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
     pub policies: Vec<PolicyInput>,
     pub tool_version: String,
 }
@@ -198,7 +205,18 @@ impl Report {
             rules: Vec::new(),
             checked: Vec::new(),
             floor_used_pct: None,
+            locations: locations::Locations::default(),
         }
+    }
+
+    /// Sets the rules the run evaluated, and gives each finding its rule's title (the rule id
+    /// for a rule the list lacks).
+    pub fn set_rules(&mut self, rules: Vec<RuleInfo>) {
+        for f in &mut self.findings {
+            let title = rules.iter().find(|r| r.id == f.rule).map(|r| &r.title);
+            f.title = Some(title.unwrap_or(&f.rule).clone());
+        }
+        self.rules = rules;
     }
 }
 

@@ -8,7 +8,8 @@
 //! holds the whole report but its findings (already the results), so a section added to the
 //! report model shows up here too.
 
-use super::{Report, Reporter, RuleInfo};
+use super::locations::RecordAt;
+use super::{Report, Reporter, RuleInfo, verdict_line};
 use crate::digest::sha256_hex;
 use crate::engine::Finding;
 use crate::policy::Severity;
@@ -28,6 +29,19 @@ pub struct Sarif;
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The `partialFingerprints` key; bump the version if the fingerprint's input ever changes.
 pub const FINGERPRINT_KEY: &str = "preflight/v1";
+/// The fingerprint GitHub code scanning matches results across runs by.
+pub const LINE_HASH_KEY: &str = "primaryLocationLineHash";
+/// `tool.driver.informationUri`: the project's repository.
+pub const INFORMATION_URI: &str = env!("CARGO_PKG_REPOSITORY");
+/// The built-in rules the README's "Policies" table describes (`helpUri` points there).
+const DOCUMENTED_RULES: &[&str] = &[
+    "non-ha-running",
+    "stranded-ha-vm",
+    "stranded-vm",
+    "capacity",
+    "not-restored",
+    "imbalance",
+];
 
 impl Reporter for Sarif {
     fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
@@ -44,14 +58,21 @@ fn log(report: &Report) -> sarif::Sarif {
         .map(|(i, r)| (r.id.as_str(), i))
         .collect();
     let locations = LogicalIndex::of(&report.findings);
+    let cwd = report.locations.cwd.as_deref();
     let results = report
         .findings
         .iter()
-        .map(|f| result(f, index.get(f.rule.as_str()).copied(), &locations))
-        .map(|r| anchored(r, report))
+        .enumerate()
+        .map(|(i, f)| {
+            let record = report.locations.records.get(i).and_then(Option::as_ref);
+            let mut r = result(f, index.get(f.rule.as_str()).copied(), &locations, cwd);
+            place(&mut r, f, record, report, cwd);
+            r
+        })
         .collect();
 
     let mut driver = ToolComponent::builder().name("preflight").build();
+    driver.information_uri = Some(INFORMATION_URI.into());
     driver.version = Some(report.inputs.tool_version.clone());
     driver.semantic_version = Some(report.inputs.tool_version.clone());
     driver.rules = Some(rules.iter().map(descriptor).collect());
@@ -133,12 +154,32 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
+/// SARIF's `name`, which must differ from the `id` even ignoring case (Multitool's SARIF1001):
+/// the id in PascalCase, with `Rule` after a one-word id (`capacity` → `CapacityRule`).
+fn rule_name(id: &str) -> String {
+    let name = pascal(id);
+    if name.eq_ignore_ascii_case(id) {
+        name + "Rule"
+    } else {
+        name
+    }
+}
+
 fn descriptor(r: &RuleInfo) -> ReportingDescriptor {
     let mut d = ReportingDescriptor::builder().id(r.id.clone()).build();
-    d.name = Some(pascal(&r.id));
+    d.name = Some(rule_name(&r.id));
     d.short_description = Some(text(&r.title));
     d.full_description = Some(text(r.description.as_deref().unwrap_or(&r.title)));
-    d.help = r.remediation.as_deref().map(text);
+    // Code scanning requires `help` (GH2012): the remediation, else what the rule is about.
+    d.help = Some(text(
+        r.remediation
+            .as_deref()
+            .or(r.description.as_deref())
+            .unwrap_or(&r.title),
+    ));
+    if DOCUMENTED_RULES.contains(&r.id.as_str()) {
+        d.help_uri = Some(format!("{INFORMATION_URI}/blob/main/README.md#policies"));
+    }
     d.default_configuration = Some(ReportingConfiguration {
         level: Some(json!(level(r.severity))),
         ..ReportingConfiguration::default()
@@ -221,13 +262,24 @@ impl LogicalIndex {
     }
 }
 
-fn result(f: &Finding, rule_index: Option<usize>, locations: &LogicalIndex) -> sarif::Result {
+fn result(
+    f: &Finding,
+    rule_index: Option<usize>,
+    locations: &LogicalIndex,
+    cwd: Option<&str>,
+) -> sarif::Result {
     let mut r = sarif::Result::builder()
         .message(message(&f.message))
         .build();
     r.rule_id = Some(f.rule.clone());
     r.rule_index = rule_index.map(|i| i as i64);
-    r.level = Some(level(f.severity));
+    // A waived finding is a note, not an open alert: GitHub code scanning shows a result whatever
+    // its `suppressions` say, at its level.
+    r.level = Some(if f.waived {
+        ResultLevel::Note
+    } else {
+        level(f.severity)
+    });
     r.kind = Some(ResultKind::Fail);
     let location = match locations.reference(f) {
         Some(l) => Some(Location {
@@ -239,7 +291,7 @@ fn result(f: &Finding, rule_index: Option<usize>, locations: &LogicalIndex) -> s
             .evidence
             .get("location")
             .and_then(Value::as_str)
-            .and_then(physical),
+            .and_then(|at| physical(at, cwd)),
     };
     r.locations = location.map(|l| vec![l]);
     let key = format!(
@@ -248,10 +300,18 @@ fn result(f: &Finding, rule_index: Option<usize>, locations: &LogicalIndex) -> s
         f.host.as_deref().unwrap_or(""),
         f.vm.as_deref().unwrap_or("")
     );
-    r.partial_fingerprints = Some(BTreeMap::from([(
-        FINGERPRINT_KEY.to_string(),
-        sha256_hex(key.as_bytes()),
-    )]));
+    // GitHub's: the rule, the VM's id (its name when it has none) and the host, never a line,
+    // so the alert survives a re-export that moves the record.
+    let line_key = format!(
+        "{}\u{0}{}\u{0}{}",
+        f.rule,
+        f.vm_id.as_deref().or(f.vm.as_deref()).unwrap_or(""),
+        f.host.as_deref().unwrap_or("").to_lowercase()
+    );
+    r.partial_fingerprints = Some(BTreeMap::from([
+        (FINGERPRINT_KEY.to_string(), sha256_hex(key.as_bytes())),
+        (LINE_HASH_KEY.to_string(), sha256_hex(line_key.as_bytes())),
+    ]));
     r.properties = Some(bag([
         ("severity", json!(f.severity)),
         ("cluster", json!(f.cluster)),
@@ -273,49 +333,100 @@ fn result(f: &Finding, rule_index: Option<usize>, locations: &LogicalIndex) -> s
     r
 }
 
-/// GitHub code scanning refuses a whole SARIF file if one result has no physical location: a
-/// result about a VM, host or cluster is anchored at the start of the first inventory (the
-/// file the subject was read from, or one of them), its logical location kept.
-fn anchored(mut r: sarif::Result, report: &Report) -> sarif::Result {
-    let Some(inventory) = report.inputs.inventory.first() else {
-        return r;
-    };
-    let locations = r.locations.get_or_insert_with(Vec::new);
-    if locations.iter().any(|l| l.physical_location.is_some()) {
-        return r;
-    }
-    let at = physical(&format!("{}:1:1", inventory.path)).and_then(|l| l.physical_location);
-    match locations.first_mut() {
-        Some(l) => l.physical_location = at,
-        None => locations.push(Location {
-            physical_location: at,
-            ..Location::default()
-        }),
-    }
-    r
-}
-
 /// `file:line:column` → a physical location in that file.
-fn physical(at: &str) -> Option<Location> {
+fn physical(at: &str, cwd: Option<&str>) -> Option<Location> {
     let mut parts = at.rsplitn(3, ':');
     let column: i64 = parts.next()?.parse().ok()?;
     let line: i64 = parts.next()?.parse().ok()?;
     let file = parts.next()?;
     Some(Location {
-        physical_location: Some(PhysicalLocation {
-            artifact_location: Some(ArtifactLocation {
-                uri: Some(uri_reference(file)),
-                ..ArtifactLocation::default()
-            }),
-            region: Some(Region {
-                start_line: Some(line),
-                start_column: Some(column),
-                ..Region::default()
-            }),
-            ..PhysicalLocation::default()
-        }),
+        physical_location: Some(physical_at(file, line, column, cwd)),
         ..Location::default()
     })
+}
+
+fn physical_at(file: &str, line: i64, column: i64, cwd: Option<&str>) -> PhysicalLocation {
+    PhysicalLocation {
+        artifact_location: Some(ArtifactLocation {
+            uri: Some(artifact_uri(file, cwd)),
+            ..ArtifactLocation::default()
+        }),
+        region: Some(Region {
+            start_line: Some(line),
+            start_column: Some(column),
+            ..Region::default()
+        }),
+        ..PhysicalLocation::default()
+    }
+}
+
+/// Gives a result about a VM, host or cluster the physical location of its record in the
+/// inventory (or, where none was found, the first inventory file's first line), and for a
+/// workbook a logical location naming the sheet and row.
+fn place(
+    r: &mut sarif::Result,
+    f: &Finding,
+    record: Option<&RecordAt>,
+    report: &Report,
+    cwd: Option<&str>,
+) {
+    if f.vm.is_none() && f.host.is_none() && f.cluster.is_none() {
+        return; // About the policy: already in its file.
+    }
+    let physical = match record {
+        Some(at) => physical_at(&at.path, at.line as i64, at.column as i64, cwd),
+        None => match report.inputs.inventory.first() {
+            Some(i) => physical_at(&i.path, 1, 1, cwd),
+            None => return,
+        },
+    };
+    let location = match r.locations.as_mut().and_then(|l| l.first_mut()) {
+        Some(l) => l,
+        None => {
+            r.locations = Some(vec![Location::default()]);
+            match r.locations.as_mut().and_then(|l| l.first_mut()) {
+                Some(l) => l,
+                None => return,
+            }
+        }
+    };
+    location.physical_location = Some(physical);
+    if let Some((sheet, row)) = record.and_then(|at| at.sheet.as_ref()) {
+        location
+            .logical_locations
+            .get_or_insert_with(Vec::new)
+            .push(LogicalLocation {
+                name: Some(format!("{sheet} row {row}")),
+                fully_qualified_name: Some(format!("{sheet}!{row}:{row}")),
+                kind: Some("worksheetRow".into()),
+                ..LogicalLocation::default()
+            });
+    }
+}
+
+/// A path as given on the command line as an artifact URI: relative paths as relative URI
+/// references; an absolute path under `cwd` relative to it; any other absolute path as a
+/// `file://` URI. Never a URI starting with `/`, which code scanning cannot place.
+fn artifact_uri(path: &str, cwd: Option<&str>) -> String {
+    let path = path.replace('\\', "/");
+    let drive = path.len() >= 3 && path.as_bytes()[0].is_ascii_alphabetic() && &path[1..3] == ":/";
+    if !(path.starts_with('/') || drive) {
+        return uri_reference(&path);
+    }
+    if let Some(cwd) = cwd {
+        let cwd = cwd.replace('\\', "/");
+        let cwd = cwd.trim_end_matches('/');
+        if let Some(rest) = path.strip_prefix(cwd).and_then(|r| r.strip_prefix('/'))
+            && !rest.is_empty()
+        {
+            return uri_reference(rest);
+        }
+    }
+    if drive {
+        format!("file:///{}:{}", &path[..1], uri_reference(&path[2..]))
+    } else {
+        format!("file:///{}", uri_reference(path.trim_start_matches('/')))
+    }
 }
 
 /// A path as given on the command line, as a relative URI reference: forward slashes, and
@@ -333,9 +444,10 @@ fn uri_reference(path: &str) -> String {
 }
 
 fn artifacts(report: &Report) -> Vec<Artifact> {
+    let cwd = report.locations.cwd.as_deref();
     let one = |path: &str, sha256: &str, role: &str| Artifact {
         location: Some(ArtifactLocation {
-            uri: Some(uri_reference(path)),
+            uri: Some(artifact_uri(path, cwd)),
             ..ArtifactLocation::default()
         }),
         hashes: Some(BTreeMap::from([(
@@ -370,26 +482,28 @@ fn artifacts(report: &Report) -> Vec<Artifact> {
 }
 
 fn invocation(report: &Report) -> Invocation {
-    // The tool evaluated (exit 0 go, 1 no-go, 3 untrusted input); 2 means it could not.
-    let evaluated = matches!(report.exit_code, 0 | 1 | 3);
-    let mut inv = Invocation::builder()
-        .execution_successful(evaluated)
-        .build();
+    // Successful means a verdict to act on: go (0) or no-go (1). Untrusted input (3) gives none
+    // (an exit 2 run writes its own record, see `error.rs`): the run shows as failed, with why.
+    let decided = matches!(report.exit_code, 0 | 1);
+    let mut inv = Invocation::builder().execution_successful(decided).build();
     inv.exit_code = Some(i64::from(report.exit_code));
     inv.exit_code_description = Some(report.exit_reason.clone());
     inv.properties = Some(bag([("verdict", json!(report.verdict))]));
-    if !report.notes.is_empty() {
-        inv.tool_execution_notifications = Some(
-            report
-                .notes
-                .iter()
-                .map(|n| {
-                    let mut note = Notification::builder().message(message(n)).build();
-                    note.level = Some(json!("note"));
-                    note
-                })
-                .collect(),
-        );
+    let mut notes: Vec<Notification> = Vec::new();
+    if !decided {
+        let mut why = Notification::builder()
+            .message(message(&verdict_line(report)))
+            .build();
+        why.level = Some(json!("error"));
+        notes.push(why);
+    }
+    for n in &report.notes {
+        let mut note = Notification::builder().message(message(n)).build();
+        note.level = Some(json!("note"));
+        notes.push(note);
+    }
+    if !notes.is_empty() {
+        inv.tool_execution_notifications = Some(notes);
     }
     inv
 }
@@ -412,14 +526,45 @@ mod tests {
     fn rule_names_and_uris() {
         assert_eq!(pascal("non-ha-running"), "NonHaRunning");
         assert_eq!(pascal("waiver::expired"), "WaiverExpired");
+        assert_eq!(rule_name("non-ha-running"), "NonHaRunning");
+        assert_eq!(rule_name("capacity"), "CapacityRule");
         assert_eq!(uri_reference(r"c:\x y\a.toml"), "c%3A/x%20y/a.toml");
     }
 
     #[test]
     fn policy_locations_parse() {
-        let l = physical("examples/w.toml:15:1").unwrap();
+        let l = physical("examples/w.toml:15:1", None).unwrap();
         let p = l.physical_location.unwrap();
         assert_eq!(p.region.unwrap().start_line, Some(15));
-        assert!(physical("nowhere").is_none());
+        assert!(physical("nowhere", None).is_none());
+    }
+
+    #[test]
+    fn artifact_uris_never_start_with_a_slash() {
+        let cwd = Some("/home/ops/repo");
+        assert_eq!(artifact_uri("inv/a b.json", cwd), "inv/a%20b.json");
+        assert_eq!(artifact_uri("/home/ops/repo/inv/a.json", cwd), "inv/a.json");
+        assert_eq!(
+            artifact_uri("/home/ops/repo2/a.json", cwd),
+            "file:///home/ops/repo2/a.json"
+        );
+        assert_eq!(
+            artifact_uri("/tmp/x y/é.toml", None),
+            "file:///tmp/x%20y/%C3%A9.toml"
+        );
+        assert_eq!(
+            artifact_uri(r"C:\exports\a.csv", Some("/x")),
+            "file:///C:/exports/a.csv"
+        );
+        assert_eq!(artifact_uri(r"C:\repo\a.csv", Some(r"C:\repo")), "a.csv");
+    }
+
+    #[test]
+    fn documented_rules_are_in_the_readme() {
+        let readme = include_str!("../../README.md");
+        let policies = &readme[readme.find("## Policies").unwrap()..];
+        for id in DOCUMENTED_RULES {
+            assert!(policies.contains(&format!("| `{id}` |")), "{id}");
+        }
     }
 }

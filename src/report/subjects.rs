@@ -48,6 +48,8 @@ pub struct CheckedSubject {
     pub cluster: Option<String>,
     pub host: Option<String>,
     pub vm: Option<String>,
+    /// The VM's id, where it has one: two VMs may share a name.
+    pub vm_id: Option<String>,
 }
 
 /// How a cluster without a name is shown (the engine's balance findings say the same).
@@ -113,6 +115,7 @@ pub fn checked(
                             cluster: host.cluster.as_deref().map(str::to_string),
                             host: Some(host.name.to_string()),
                             vm: Some(vm.name.to_string()),
+                            vm_id: vm.id.as_deref().map(str::to_string),
                         });
                     }
                 }
@@ -126,6 +129,7 @@ pub fn checked(
                             cluster: host.cluster.as_deref().map(str::to_string),
                             host: Some(host.name.to_string()),
                             vm: None,
+                            vm_id: None,
                         });
                     }
                 }
@@ -159,11 +163,15 @@ pub fn checked_restore(policy: &PolicySet, plan: &Plan, request: &Request) -> Ve
             cluster,
             host: host.map(String::from),
             vm: vm.map(String::from),
+            vm_id: None,
         };
         match rule.kind {
             RuleKind::Placement { .. } => {
                 for b in &plan.baseline {
-                    out.insert(subject(Some(&b.host), Some(&b.name), cluster_of(&b.host)));
+                    out.insert(CheckedSubject {
+                        vm_id: b.id.clone(),
+                        ..subject(Some(&b.host), Some(&b.name), cluster_of(&b.host))
+                    });
                 }
                 for h in &plan.request.hosts {
                     out.insert(subject(Some(h), None, cluster_of(h)));
