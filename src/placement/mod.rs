@@ -15,6 +15,7 @@
 //! where they are), and [`Search`] says whether a placement was proven not to exist or was
 //! not found within the budget. Nothing here does I/O.
 
+pub mod constraints;
 mod search;
 
 use std::cmp::Reverse;
