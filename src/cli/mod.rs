@@ -173,6 +173,8 @@ pub enum RenderTargetArg {
     ScvmmPs,
     HypervPs,
     ProxmoxSh,
+    Powercli,
+    Govc,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
