@@ -13,8 +13,7 @@ mod support;
 use preflight::plan::{Plan, Step, StepAction, StepDoc, StepPhase};
 use preflight::render::{Options, Phases, Target, render};
 use proptest::prelude::*;
-use std::collections::BTreeMap;
-use support::govc::{VsVm, host_path, mutations, run_with_govc, vm_path};
+use support::govc::{VsVm, expected_govc, mutations, run_with_govc};
 use support::{Guest, StubRun, expected_calls, run_with_stubs};
 
 const HOSTILE: &str = include_str!("fixtures/plans/hostile-names.json");
@@ -501,79 +500,6 @@ fn vsphere_world(plan: &Plan) -> (Vec<String>, Vec<VsVm>) {
         })
         .collect();
     (hosts, vms)
-}
-
-/// What the govc script must change, worked out from the plan and the world alone: each move
-/// (unless the VM is already there), each power change, maintenance in and out, with the
-/// stub's DRS moving the running VMs of a host entering maintenance to the first other host.
-fn expected_govc(plan: &Plan, hosts: &[String], vms: &[VsVm]) -> (Vec<Vec<String>>, Vec<VsVm>) {
-    let mut w = vms.to_vec();
-    let mut maint: BTreeMap<String, bool> = BTreeMap::new();
-    let mut calls = Vec::new();
-    let v = |words: &[&str]| words.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    for s in plan
-        .steps
-        .iter()
-        .filter(|s| s.phase != StepPhase::Maintenance)
-    {
-        match s.action() {
-            StepAction::Migrate => {
-                let name = s.vm_name().unwrap();
-                let to = s.to().unwrap();
-                let vm = w.iter_mut().find(|x| x.name == name).unwrap();
-                if vm.host != to {
-                    calls.push(v(&[
-                        "govc",
-                        "vm.migrate",
-                        &format!("-host.ipath={}", host_path(to)),
-                        &format!("-vm.ipath={}", vm_path(name)),
-                    ]));
-                    vm.host = to.to_string();
-                }
-            }
-            StepAction::Start | StepAction::Shutdown => {
-                let name = s.vm_name().unwrap();
-                let on = s.action() == StepAction::Start;
-                calls.push(v(&[
-                    "govc",
-                    "vm.power",
-                    if on { "-on" } else { "-s" },
-                    &format!("-vm.ipath={}", vm_path(name)),
-                ]));
-                let vm = w.iter_mut().find(|x| x.name == name).unwrap();
-                vm.state = if on { "poweredOn" } else { "poweredOff" }.into();
-            }
-            StepAction::EnterMaintenance => {
-                let h = s.host().unwrap();
-                calls.push(v(&[
-                    "govc",
-                    "host.maintenance.enter",
-                    &format!("-host.ipath={}", host_path(h)),
-                ]));
-                maint.insert(h.to_string(), true);
-                let dest = hosts
-                    .iter()
-                    .find(|x| !maint.get(*x).copied().unwrap_or(false));
-                for vm in w
-                    .iter_mut()
-                    .filter(|x| x.host == h && x.state == "poweredOn")
-                {
-                    vm.host = dest.unwrap().clone();
-                }
-            }
-            StepAction::ExitMaintenance => {
-                let h = s.host().unwrap();
-                calls.push(v(&[
-                    "govc",
-                    "host.maintenance.exit",
-                    &format!("-host.ipath={}", host_path(h)),
-                ]));
-                maint.insert(h.to_string(), false);
-            }
-            StepAction::Notify => {}
-        }
-    }
-    (calls, w)
 }
 
 fn assert_govc_safe(plan: &Plan) -> StubRun {

@@ -6,11 +6,13 @@
 //! stores them (`%` as `%25`, `/` as `%2f`, `\` as `%5c`). `find -name` reads its pattern as
 //! Go's path.Match does, but knows only patterns that match one name (every special character
 //! escaped) and fails on any other. `host.maintenance.enter` plays DRS: every powered-on VM of
-//! the host moves to the first other host that is not in maintenance. Paths given to
+//! the host moves to the first other host that is not in maintenance (none: it stays). Paths given to
 //! `-vm.ipath=`/`-host.ipath=` must match exactly, or the stub fails as
 //! vCenter's FindByInventoryPath finds nothing.
 
 use super::{LOG, StubRun, parse_log};
+use preflight::plan::{Plan, StepAction, StepPhase};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -139,8 +141,8 @@ case $cmd in
         for d in "$W"/vms/*; do
           get "$d/host"; h=$REPLY; get "$d/state"
           if [[ $h == "${host##*/}" && $REPLY == poweredOn ]]; then
-            [[ -n $dest ]] || { echo "govc: no host for DRS" >&2; exit 1; }
-            printf '%s' "$dest" >"$d/host"
+            # With no host to go to, the VM stays (vCenter's task would time out).
+            if [[ -n $dest ]]; then printf '%s' "$dest" >"$d/host"; fi
           fi
         done ;;
     esac ;;
@@ -281,4 +283,79 @@ pub fn mutations(calls: &[Vec<String>]) -> Vec<Vec<String>> {
         })
         .cloned()
         .collect()
+}
+
+/// What the govc script must change, worked out from the plan and the world alone: each move
+/// (unless the VM is already there), each power change, maintenance in and out, with the
+/// stub's DRS moving the running VMs of a host entering maintenance to the first other host.
+pub fn expected_govc(plan: &Plan, hosts: &[String], vms: &[VsVm]) -> (Vec<Vec<String>>, Vec<VsVm>) {
+    let mut w = vms.to_vec();
+    let mut maint: BTreeMap<String, bool> = BTreeMap::new();
+    let mut calls = Vec::new();
+    let v = |words: &[&str]| words.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for s in plan
+        .steps
+        .iter()
+        .filter(|s| s.phase != StepPhase::Maintenance)
+    {
+        match s.action() {
+            StepAction::Migrate => {
+                let name = s.vm_name().unwrap();
+                let to = s.to().unwrap();
+                let vm = w.iter_mut().find(|x| x.name == name).unwrap();
+                if vm.host != to {
+                    calls.push(v(&[
+                        "govc",
+                        "vm.migrate",
+                        &format!("-host.ipath={}", host_path(to)),
+                        &format!("-vm.ipath={}", vm_path(name)),
+                    ]));
+                    vm.host = to.to_string();
+                }
+            }
+            StepAction::Start | StepAction::Shutdown => {
+                let name = s.vm_name().unwrap();
+                let on = s.action() == StepAction::Start;
+                calls.push(v(&[
+                    "govc",
+                    "vm.power",
+                    if on { "-on" } else { "-s" },
+                    &format!("-vm.ipath={}", vm_path(name)),
+                ]));
+                let vm = w.iter_mut().find(|x| x.name == name).unwrap();
+                vm.state = if on { "poweredOn" } else { "poweredOff" }.into();
+            }
+            StepAction::EnterMaintenance => {
+                let h = s.host().unwrap();
+                calls.push(v(&[
+                    "govc",
+                    "host.maintenance.enter",
+                    &format!("-host.ipath={}", host_path(h)),
+                ]));
+                maint.insert(h.to_string(), true);
+                let dest = hosts
+                    .iter()
+                    .find(|x| !maint.get(*x).copied().unwrap_or(false));
+                if let Some(dest) = dest {
+                    for vm in w
+                        .iter_mut()
+                        .filter(|x| x.host == h && x.state == "poweredOn")
+                    {
+                        vm.host = dest.clone();
+                    }
+                }
+            }
+            StepAction::ExitMaintenance => {
+                let h = s.host().unwrap();
+                calls.push(v(&[
+                    "govc",
+                    "host.maintenance.exit",
+                    &format!("-host.ipath={}", host_path(h)),
+                ]));
+                maint.insert(h.to_string(), false);
+            }
+            StepAction::Notify => {}
+        }
+    }
+    (calls, w)
 }
