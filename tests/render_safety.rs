@@ -472,10 +472,10 @@ fn hostile_vsphere() -> Plan {
 }
 
 /// The instance UUID the stub world gives the VM of Proxmox-style id `id`, or none (the VM is
-/// then known by name) for even ids.
+/// then known by name) for even ids and for 111, `web[0-9]?*`, whose name is all pattern.
 fn vsphere_id(id: &str) -> Option<String> {
     let n: u32 = id.parse().ok()?;
-    (n % 2 == 1).then(|| format!("5001c0de-0000-4000-8000-{n:012}"))
+    (n % 2 == 1 && n != 111).then(|| format!("5001c0de-0000-4000-8000-{n:012}"))
 }
 
 /// The stub vCenter of a plan: its hosts in first-seen order, its VMs where the baseline says,
@@ -534,6 +534,7 @@ fn govc_scripts_pass_hostile_names_byte_for_byte() {
     for pattern in [
         "\\-Force",
         "${IFS}x; rm \\-rf ~ | cat & echo # not a comment",
+        "web\\[0\\-9\\]\\?\\*",
     ] {
         assert!(
             finds.iter().any(|c| c[c.len() - 2..] == ["-name", pattern]),
