@@ -10,6 +10,7 @@
 #   BENCH_RUNS_1M=5     timed runs per row at 1M VMs and more
 #   BENCH_SEED=1        generator seed
 #   BENCH_SCVMM_SIZE=100000   size that also gets the SCVMM UTF-16 row ("" to skip)
+#   BENCH_RVTOOLS_SIZE=100000 size that also gets the RVTools workbook row ("" to skip)
 #   BENCH_DATA=<target>/bench-data   where inventories are kept and reused
 #   BENCH_SKIP_BUILD=1  do not run cargo build first
 #   BENCH_PREFLIGHT=<target>/release/preflight   the binary under test
@@ -23,12 +24,14 @@ RUNS=${BENCH_RUNS:-5}
 RUNS_1M=${BENCH_RUNS_1M:-5}
 SEED=${BENCH_SEED:-1}
 SCVMM_SIZE=${BENCH_SCVMM_SIZE-100000}
+RVTOOLS_SIZE=${BENCH_RVTOOLS_SIZE-100000}
 NOW=2026-11-25T17:00:00Z
 VMS_PER_HOST=40
 CLUSTER_SIZE=64
 BIN=${BENCH_PREFLIGHT:-$TARGET/release/preflight}
 GEN=$TARGET/release/examples/gen_inventory
 FLOOR=$TARGET/release/examples/floor
+GEN_RVTOOLS=$TARGET/release/examples/gen_rvtools
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -36,7 +39,7 @@ if [[ -z ${BENCH_SKIP_BUILD:-} ]]; then
     log "building release binaries and examples ..."
     cargo build --release --examples --bins >&2
 fi
-for tool in "$GEN" "$FLOOR"; do
+for tool in "$GEN" "$FLOOR" ${RVTOOLS_SIZE:+"$GEN_RVTOOLS"}; do
     [[ -x $tool ]] || { log "error: $tool was not built"; exit 2; }
 done
 
@@ -200,6 +203,25 @@ inventory() {
     printf '%s' "$file"
 }
 
+# rvtools_workbook SIZE: prints the path of an RVTools workbook of SIZE VMs (examples/gen_rvtools.rs
+# --vms: 40 VMs a host, hosts esx0001 … in clusters of 64), generating it once per generator.
+rvtools_workbook() {
+    local size=$1 hosts=$(( $1 / VMS_PER_HOST > 0 ? $1 / VMS_PER_HOST : 1 ))
+    local file
+    file=$DATA/rvtools-$(sha256sum examples/gen_rvtools.rs | cut -c1-12)-${size}vms.xlsx
+    local note=reused
+    if [[ ! -s $file ]]; then
+        local t0 t1
+        t0=$(now)
+        "$GEN_RVTOOLS" --vms "$size" --out "$file.tmp.xlsx" >&2
+        t1=$(now)
+        mv "$file.tmp.xlsx" "$file"
+        note="generated in $(elapsed "$t0" "$t1") s"
+    fi
+    echo "$size|$hosts|rvtools-xlsx|$(stat -c %s "$file")|$note" >>"$INPUTS"
+    printf '%s' "$file"
+}
+
 HAVE_BIN=
 if [[ -x $BIN ]]; then HAVE_BIN=1; else log "note: $BIN was not built: its rows are reported as 'no binary'"; fi
 
@@ -254,6 +276,12 @@ for size in $SIZES; do
         preflight_row "audit 1 host, SCVMM UTF-16" 0 "$scv" audit --inventory "$scv" \
             --inventory-format scvmm --host "$one_host" --plan "$out/plan-scvmm.json" --format json \
             --output "$out/report-scvmm.json" --now "$NOW"
+    fi
+    if [[ $size == "$RVTOOLS_SIZE" ]]; then
+        rvt=$(rvtools_workbook "$size")
+        preflight_row "audit 1 host, RVTools xlsx" 0 "$rvt" audit --inventory "$rvt" \
+            --host esx0001 --plan "$out/plan-rvtools.json" --format json \
+            --output "$out/report-rvtools.json" --now "$NOW"
     fi
     warm_up
     timed_rounds "$size"

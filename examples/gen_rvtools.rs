@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --example gen_rvtools            # rewrite the committed example
+//! cargo run --release --example gen_rvtools -- --vms 100000 --out big.xlsx   # a benchmark workbook
 //! ```
 //!
 //! The output is deterministic (a fixed creation date, fixed zip times), and
@@ -510,8 +511,70 @@ pub fn example_files() -> Result<Vec<(String, Vec<u8>)>, XlsxError> {
     Ok(out)
 }
 
+/// A workbook of `vms` VMs for the benchmarks: 40 VMs a host (`esx0001` …, 1 TiB each), in
+/// clusters of 64 hosts (`c001` …, DRS fully automated); every tenth VM powered off.
+pub fn scaled(vms: u32) -> Vec<Sheet> {
+    let hosts = (vms / 40).max(1);
+    let host_name = |h: u32| format!("esx{:04}", h + 1);
+    let cluster_name = |h: u32| format!("c{:03}", h / 64 + 1);
+    let mut info = Sheet::new("vInfo", VINFO);
+    for i in 0..vms {
+        let h = i % hosts;
+        let power = if i % 10 == 9 {
+            "poweredOff"
+        } else {
+            "poweredOn"
+        };
+        info.rows.push(vm(
+            &format!("vm{:06}", i + 1),
+            power,
+            false,
+            2 + i % 4,
+            4096 * (1 + i % 4),
+            "True",
+            ("", ""),
+            &cluster_name(h),
+            &host_name(h),
+            i + 1,
+        ));
+    }
+    let mut host_sheet = Sheet::new("vHost", VHOST);
+    for h in 0..hosts {
+        host_sheet
+            .rows
+            .push(host(&host_name(h), &cluster_name(h), false, 1_048_576));
+    }
+    let mut clusters = Sheet::new("vCluster", VCLUSTER);
+    for c in 0..hosts.div_ceil(64) {
+        let n = (hosts - c * 64).min(64);
+        clusters.rows.push(cluster(
+            &format!("c{:03}", c + 1),
+            true,
+            true,
+            "fullyAutomated".into(),
+            n,
+        ));
+    }
+    vec![info, host_sheet, clusters]
+}
+
 #[allow(dead_code)]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.is_empty() {
+        // --vms N --out FILE: a benchmark workbook instead of the example.
+        let value = |flag: &str| {
+            let at = args.iter().position(|a| a == flag);
+            at.and_then(|i| args.get(i + 1)).ok_or_else(|| {
+                format!("usage: gen_rvtools [--vms N --out FILE.xlsx] (missing {flag})")
+            })
+        };
+        let vms: u32 = value("--vms")?.parse()?;
+        let out = value("--out")?;
+        std::fs::write(out, workbook(&scaled(vms))?)?;
+        eprintln!("wrote {out} ({vms} VMs)");
+        return Ok(());
+    }
     let root = env!("CARGO_MANIFEST_DIR");
     for (path, bytes) in example_files()? {
         let path = std::path::Path::new(root).join(path);

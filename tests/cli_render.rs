@@ -7,6 +7,8 @@ use std::path::Path;
 
 const THREE_NODE: &str = "tests/fixtures/plans/maintenance-3node.json";
 const PROXMOX: &str = "tests/fixtures/plans/proxmox-maintenance.json";
+/// `audit --plan` of tests/fixtures/inventories/vsphere-prod.json for host esx-a.
+const VSPHERE: &str = "tests/fixtures/plans/vsphere-maintenance.json";
 
 fn preflight() -> Command {
     let mut c = Command::cargo_bin("preflight").unwrap();
@@ -32,6 +34,32 @@ fn hyperv_script() {
 #[test]
 fn proxmox_script() {
     insta::assert_snapshot!(render(&[PROXMOX, "--target", "proxmox-sh"]));
+}
+
+#[test]
+fn powercli_script() {
+    insta::assert_snapshot!(render(&[VSPHERE, "--target", "powercli"]));
+}
+
+#[test]
+fn govc_script() {
+    insta::assert_snapshot!(render(&[VSPHERE, "--target", "govc"]));
+}
+
+#[test]
+fn vsphere_and_other_plans_render_only_for_their_own_targets() {
+    for (plan, target) in [
+        (VSPHERE, "hyperv-ps"),
+        (VSPHERE, "proxmox-sh"),
+        (THREE_NODE, "powercli"),
+        (PROXMOX, "govc"),
+    ] {
+        preflight()
+            .args(["render", plan, "--target", target])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("render::target"));
+    }
 }
 
 #[test]

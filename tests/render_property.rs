@@ -4,8 +4,8 @@
 //! decommission, one host or several, rolling or not) are audited and planned as `audit
 //! --plan` does; the plan goes through its file form (written, then read back by the one plan
 //! reader), and is rendered whole and phase by phase. PowerShell must parse without ERROR or
-//! MISSING nodes; the Proxmox script must run to the end against the stub tools and make
-//! exactly the calls its steps imply.
+//! MISSING nodes; the Proxmox and govc scripts must run to the end against the stub tools and
+//! make exactly the calls (govc: the changes) its steps imply.
 
 mod support;
 
@@ -17,6 +17,7 @@ use preflight::policy::{Mode, builtin_sources, load};
 use preflight::render::{Options, Phases, Target, render};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
+use support::govc::{VsVm, expected_govc, mutations, run_with_govc};
 use support::{Guest, expected_calls, run_with_stubs};
 
 const STATES: [VmState; 8] = [
@@ -57,7 +58,8 @@ fn arb_case() -> impl Strategy<Value = Case> {
     let platform = prop_oneof![
         Just(Platform::Scvmm),
         Just(Platform::Hyperv),
-        Just(Platform::Proxmox)
+        Just(Platform::Proxmox),
+        Just(Platform::Vsphere)
     ];
     (
         hosts,
@@ -95,9 +97,14 @@ fn arb_case() -> impl Strategy<Value = Case> {
                 .enumerate()
                 .map(|(i, (h, s, ha, gib, has_id, _))| Vm {
                     name: format!("vm{i}").into(),
-                    // Proxmox guests always have their numeric id; Windows VMs usually do.
-                    id: (platform == Platform::Proxmox || *has_id)
-                        .then(|| format!("{}", 100 + i).into()),
+                    // Proxmox guests always have their numeric id; Windows VMs usually do;
+                    // vSphere VMs have an instance UUID, or are known by name.
+                    id: match platform {
+                        Platform::Proxmox => Some(format!("{}", 100 + i).into()),
+                        Platform::Vsphere => has_id
+                            .then(|| format!("5001c0de-0000-4000-8000-{:012}", 100 + i).into()),
+                        _ => has_id.then(|| format!("{}", 100 + i).into()),
+                    },
                     // Most VMs sit on a target host (h0 and h1 are the likeliest targets).
                     host: format!("h{}", if *h < 6 { h % 2 } else { h % n }).into(),
                     state: STATES[*s],
@@ -168,7 +175,7 @@ fn targets(platform: Platform) -> &'static [Target] {
     match platform {
         Platform::Scvmm | Platform::Hyperv => &[Target::ScvmmPs, Target::HypervPs],
         Platform::Proxmox => &[Target::ProxmoxSh],
-        Platform::Vsphere => &[],
+        Platform::Vsphere => &[Target::PowerCli, Target::Govc],
     }
 }
 
@@ -192,6 +199,33 @@ fn world(case: &Case) -> Vec<Guest> {
         .collect()
 }
 
+/// The stub vCenter of a case: every host (none in maintenance), every VM where it is.
+fn vcenter(case: &Case) -> (Vec<String>, Vec<VsVm>) {
+    let hosts = case
+        .inventory
+        .hosts
+        .iter()
+        .map(|h| h.name.to_string())
+        .collect();
+    let vms = case
+        .inventory
+        .vms
+        .iter()
+        .map(|vm| VsVm {
+            name: vm.name.to_string(),
+            uuid: vm.id.as_deref().map(str::to_string),
+            host: vm.host.to_string(),
+            state: match vm.state {
+                VmState::Running | VmState::Paused => "poweredOn",
+                VmState::Saved => "suspended",
+                _ => "poweredOff",
+            }
+            .to_string(),
+        })
+        .collect();
+    (hosts, vms)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -207,7 +241,18 @@ proptest! {
             ] {
                 let script = render(&plan, &Options { target, phases, plan_sha256: "0" })
                     .unwrap_or_else(|e| panic!("{target} {phases:?}: {e:?}\n{plan:#?}"));
-                if target == Target::ProxmoxSh {
+                if target == Target::Govc {
+                    if phases == Phases::All {
+                        let (hosts, vms) = vcenter(&case);
+                        let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
+                        let answers = "continue\n".repeat(plan.request.hosts.len());
+                        let run = run_with_govc(&script, &names, &vms, &answers);
+                        prop_assert!(run.run.status_ok, "{}\n{}\n{:#?}", run.run.stderr, run.run.stdout, plan);
+                        let (calls, after) = expected_govc(&plan, &hosts, &vms);
+                        prop_assert_eq!(mutations(&run.run.calls), calls);
+                        prop_assert_eq!(run.vms, after);
+                    }
+                } else if target == Target::ProxmoxSh {
                     if phases == Phases::All {
                         let world = world(&case);
                         let answers = "continue\n".repeat(plan.request.hosts.len());

@@ -4,14 +4,16 @@
 //! ERROR or MISSING nodes, hold no double-quoted or here-strings at all, decode each hostile
 //! name back from a single-quoted literal, and have the same token skeleton as the same plan
 //! with plain names (so no name changed the code's shape). Bash: every script is run under bash
-//! with stub `pvesh`, `ha-manager`, `qm` and `pct` that log their argv; the test asserts the exact
-//! argv, byte for byte, and that none of the commands hidden in names ran.
+//! with stub `pvesh`, `ha-manager`, `qm` and `pct` (or a stub `govc` holding a tiny vCenter)
+//! that log their argv; the test asserts the exact argv, byte for byte, and that none of the
+//! commands hidden in names ran.
 
 mod support;
 
 use preflight::plan::{Plan, Step, StepAction, StepDoc, StepPhase};
 use preflight::render::{Options, Phases, Target, render};
 use proptest::prelude::*;
+use support::govc::{VsVm, expected_govc, mutations, run_with_govc};
 use support::{Guest, StubRun, expected_calls, run_with_stubs};
 
 const HOSTILE: &str = include_str!("fixtures/plans/hostile-names.json");
@@ -216,8 +218,12 @@ fn assert_ps_safe(plan: &Plan, target: Target) {
 
 /// The hostile plan as a Hyper-V plan whose ids are hostile too.
 fn hostile_windows() -> Plan {
+    hostile_windows_on("hyperv")
+}
+
+fn hostile_windows_on(platform: &str) -> Plan {
     let mut p = hostile();
-    p.request.platform = "hyperv".into();
+    p.request.platform = platform.into();
     for s in &mut p.steps {
         edit(s, |d| {
             if let Some(vm) = &d.vm {
@@ -233,6 +239,7 @@ fn powershell_scripts_keep_hostile_names_literal() {
     for target in [Target::ScvmmPs, Target::HypervPs] {
         assert_ps_safe(&hostile_windows(), target);
     }
+    assert_ps_safe(&hostile_windows_on("vsphere"), Target::PowerCli);
 }
 
 #[test]
@@ -424,6 +431,12 @@ fn drained_move_backs_keep_hostile_names_literal() {
         assert_ps_safe(&windows, target);
         assert!(render_ok(&windows, target).contains("\nMove-PlanVMBack -Step "));
     }
+    let vsphere = hostile_drained(hostile_windows_on("vsphere"));
+    assert_ps_safe(&vsphere, Target::PowerCli);
+    assert!(render_ok(&vsphere, Target::PowerCli).contains("\nMove-PlanVMBack -Step "));
+    // govc: each VM is looked up wherever the drain (the stub's DRS) put it.
+    let plan = hostile_drained(hostile_vsphere());
+    assert_govc_safe(&plan);
     // Bash: the script asks the stub cluster where each guest is (hostile node names come
     // back through JSON) and moves it from there, byte for byte.
     let plan = hostile_drained(hostile());
@@ -433,4 +446,138 @@ fn drained_move_backs_keep_hostile_names_literal() {
             .iter()
             .any(|c| c.len() > 2 && c[..3] == ["pvesh", "get", "/cluster/resources"])
     );
+}
+
+/// The hostile plan as a vSphere plan for govc. Host names keep their quotes and `$(...)` but
+/// lose the line break (govc lists hosts a line each; such a name is refused, see below).
+/// VMs are known by instance UUID, or every other one by its name alone (the harder lookup:
+/// an escaped `-name` pattern, then the name checked again).
+fn hostile_vsphere() -> Plan {
+    let mut p = hostile();
+    p.request.platform = "vsphere".into();
+    let flat = |h: &String| h.replace('\n', " ");
+    p.request.hosts = p.request.hosts.iter().map(flat).collect();
+    for b in &mut p.baseline {
+        b.host = flat(&b.host);
+    }
+    for s in &mut p.steps {
+        edit(s, |d| {
+            for h in [&mut d.host, &mut d.from, &mut d.to] {
+                *h = h.as_ref().map(flat);
+            }
+            d.vm_id = d.vm_id.as_deref().and_then(vsphere_id);
+        });
+    }
+    p
+}
+
+/// The instance UUID the stub world gives the VM of Proxmox-style id `id`, or none (the VM is
+/// then known by name) for even ids and for 111, `web[0-9]?*`, whose name is all pattern.
+fn vsphere_id(id: &str) -> Option<String> {
+    let n: u32 = id.parse().ok()?;
+    (n % 2 == 1 && n != 111).then(|| format!("5001c0de-0000-4000-8000-{n:012}"))
+}
+
+/// The stub vCenter of a plan: its hosts in first-seen order, its VMs where the baseline says,
+/// all powered on.
+fn vsphere_world(plan: &Plan) -> (Vec<String>, Vec<VsVm>) {
+    let mut hosts: Vec<String> = Vec::new();
+    for s in &plan.steps {
+        for h in [s.host(), s.from_host(), s.to()].into_iter().flatten() {
+            if !hosts.iter().any(|x| x == h) {
+                hosts.push(h.to_string());
+            }
+        }
+    }
+    let vms = plan
+        .baseline
+        .iter()
+        .map(|b| VsVm {
+            name: b.name.to_string(),
+            uuid: b.id.as_deref().and_then(vsphere_id),
+            host: b.host.to_string(),
+            state: "poweredOn".into(),
+        })
+        .collect();
+    (hosts, vms)
+}
+
+fn assert_govc_safe(plan: &Plan) -> StubRun {
+    let script = render_ok(plan, Target::Govc);
+    let (hosts, vms) = vsphere_world(plan);
+    let host_refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    let answers = "continue\n".repeat(plan.request.hosts.len());
+    let run = run_with_govc(&script, &host_refs, &vms, &answers);
+    assert!(
+        run.run.status_ok,
+        "script failed: {}\n{}",
+        run.run.stderr, run.run.stdout
+    );
+    let (calls, after) = expected_govc(plan, &hosts, &vms);
+    assert_eq!(mutations(&run.run.calls), calls);
+    assert_eq!(run.vms, after);
+    assert_eq!(
+        run.run.stray_files,
+        Vec::<String>::new(),
+        "an injected command ran"
+    );
+    run.run
+}
+
+#[test]
+fn govc_scripts_pass_hostile_names_byte_for_byte() {
+    let plan = hostile_vsphere();
+    let run = assert_govc_safe(&plan);
+    // The VMs known by name were searched with an escaped pattern (`-` escaped too, so that
+    // the pattern never reads as an option).
+    let finds: Vec<&Vec<String>> = run.calls.iter().filter(|c| c[1] == "find").collect();
+    for pattern in [
+        "\\-Force",
+        "${IFS}x; rm \\-rf ~ | cat & echo # not a comment",
+        "web\\[0\\-9\\]\\?\\*",
+    ] {
+        assert!(
+            finds.iter().any(|c| c[c.len() - 2..] == ["-name", pattern]),
+            "{pattern:?} not in {finds:?}"
+        );
+    }
+}
+
+#[test]
+fn govc_refuses_what_its_lookups_cannot_find() {
+    // A host name with a line break (govc lists hosts a line each) and an id that is neither a
+    // UUID nor a vm-N reference (it would go into a `govc find` filter).
+    let mut plan = hostile();
+    plan.request.platform = "vsphere".into();
+    let problems = render(
+        &plan,
+        &Options {
+            target: Target::Govc,
+            phases: Phases::All,
+            plan_sha256: "0",
+        },
+    )
+    .unwrap_err();
+    assert!(problems.iter().any(|p| p.message.contains("line break")));
+    assert!(problems.iter().any(|p| p.message.contains("vm_id `101`")));
+}
+
+#[test]
+fn a_govc_guard_stops_the_run_when_a_vm_is_elsewhere() {
+    let plan = hostile_vsphere();
+    let script = render_ok(&plan, Target::Govc);
+    let (hosts, mut vms) = vsphere_world(&plan);
+    vms[1].host = hosts[1].clone(); // ‘smart’ ‚low‛ quotes moved since the plan was made
+    let host_refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    let run = run_with_govc(&script, &host_refs, &vms, "continue\n");
+    assert!(!run.run.status_ok);
+    assert!(
+        run.run
+            .stderr
+            .contains("‘smart’ ‚low‛ quotes is on pve2\";`id`, not on pve 1'$(touch pwned-h1)"),
+        "{}",
+        run.run.stderr
+    );
+    // The first VM moved; nothing after the failed guard ran.
+    assert_eq!(mutations(&run.run.calls).len(), 1);
 }

@@ -177,6 +177,8 @@ pub enum RenderTargetArg {
     ScvmmPs,
     HypervPs,
     ProxmoxSh,
+    Powercli,
+    Govc,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -33,6 +33,8 @@ pub fn run(args: &RenderArgs, cli: &Cli) -> Result<i32, Diagnostics> {
         RenderTargetArg::ScvmmPs => Target::ScvmmPs,
         RenderTargetArg::HypervPs => Target::HypervPs,
         RenderTargetArg::ProxmoxSh => Target::ProxmoxSh,
+        RenderTargetArg::Powercli => Target::PowerCli,
+        RenderTargetArg::Govc => Target::Govc,
     };
     let opts = Options {
         target,

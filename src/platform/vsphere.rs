@@ -11,8 +11,11 @@ impl Profile for Vsphere {
         Platform::Vsphere
     }
 
+    /// Without `-Evacuate`: [`Profile::drain_moves`] counts only the running VMs DRS migrates,
+    /// so the plan leaves powered-off VMs on the host (they do not keep it from entering
+    /// maintenance), and the rendered scripts enter maintenance the same way.
     fn drain_command(&self) -> &'static str {
-        "Set-VMHost -State Maintenance -Evacuate"
+        "Set-VMHost -State Maintenance"
     }
 
     fn fate(&self, vm: &Vm) -> String {
@@ -72,6 +75,9 @@ mod tests {
                 .contains("DRS migrates it")
         );
         assert!(!Vsphere.drain_moves(&vm(VmState::Running, None)));
+        // Powered-off VMs stay put: the drain asks for no evacuation of them.
+        assert!(!Vsphere.drain_moves(&vm(VmState::Off, Some(true))));
+        assert!(!Vsphere.drain_command().contains("Evacuate"));
         assert!(
             Vsphere
                 .fate(&vm(VmState::Off, Some(true)))

@@ -55,6 +55,18 @@ pub(super) fn check_step<'a>(
                 }),
             }
         }
+        if target == Target::Govc
+            && let Some(i) = id
+            && !vsphere_vm_id(i)
+        {
+            problems.push(unwritable(
+                Some(s),
+                format!(
+                    "vm_id `{}` is not a vSphere VM id govc can look up (a UUID or a vm-N reference)",
+                    i.escape_debug()
+                ),
+            ));
+        }
         Guest {
             name: &vm.name,
             id,
@@ -107,6 +119,21 @@ pub(super) fn check_step<'a>(
             }
         }
     }
+    if target == Target::Govc {
+        for (field, v) in [("host", s.host()), ("from", s.from_host()), ("to", s.to())] {
+            if let Some(v) = v
+                && v.contains(['\n', '\r'])
+            {
+                problems.push(unwritable(
+                    Some(s),
+                    format!(
+                        "`{field}` `{}` holds a line break: govc lists hosts a line each, so the script could not find it",
+                        v.escape_debug()
+                    ),
+                ));
+            }
+        }
+    }
     if problems.is_empty() {
         Ok(op)
     } else {
@@ -127,6 +154,24 @@ fn moves_drained_back_to(plan: &Plan, host: &str) -> bool {
 /// Proxmox guest ids are integers (100 to 999999999).
 fn proxmox_vmid(id: &str) -> bool {
     (3..=9).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) && !id.starts_with('0')
+}
+
+/// The VM ids the govc script looks up: a managed object reference (`vm-N`, also as PowerCLI's
+/// `VirtualMachine-vm-N` or govc's `VirtualMachine:vm-N`), or a UUID (instance or BIOS: 32
+/// hex digits, dashes allowed), which goes into a `govc find` property filter, where it must
+/// hold no pattern characters.
+fn vsphere_vm_id(id: &str) -> bool {
+    let moref = ["VirtualMachine-", "VirtualMachine:", ""]
+        .iter()
+        .filter_map(|p| id.strip_prefix(p))
+        .any(|rest| {
+            rest.strip_prefix("vm-")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+    let uuid = id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+        && id.bytes().filter(u8::is_ascii_hexdigit).count() == 32
+        && !id.starts_with('-');
+    moref || uuid
 }
 
 /// A node name goes into API paths (`/nodes/NAME/...`), where `/` would name another resource,

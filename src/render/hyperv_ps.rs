@@ -130,7 +130,7 @@ function Exit-PlanMaintenance {
 
 impl Dialect for Hyperv {
     fn prelude(&self, _plan: &Plan) -> String {
-        let mut s = powershell::prelude("FailoverClusters, Hyper-V");
+        let mut s = powershell::prelude(powershell::STORAGE_PARAM, "FailoverClusters, Hyper-V");
         s.push_str(HELPERS);
         s
     }

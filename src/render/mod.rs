@@ -15,7 +15,9 @@
 
 mod check;
 mod fit;
+mod govc_sh;
 mod hyperv_ps;
+mod powercli;
 mod powershell;
 mod proxmox_sh;
 pub mod quote;
@@ -38,6 +40,10 @@ pub enum Target {
     HypervPs,
     /// bash on a Proxmox VE node (pvesh, ha-manager).
     ProxmoxSh,
+    /// PowerShell with VMware PowerCLI, connected to vCenter.
+    PowerCli,
+    /// bash with govc, govmomi's vSphere CLI.
+    Govc,
 }
 
 impl Target {
@@ -46,6 +52,8 @@ impl Target {
             Target::ScvmmPs => "scvmm-ps",
             Target::HypervPs => "hyperv-ps",
             Target::ProxmoxSh => "proxmox-sh",
+            Target::PowerCli => "powercli",
+            Target::Govc => "govc",
         }
     }
 
@@ -55,6 +63,7 @@ impl Target {
         match self {
             Target::ScvmmPs | Target::HypervPs => matches!(platform, "scvmm" | "hyperv"),
             Target::ProxmoxSh => platform == "proxmox",
+            Target::PowerCli | Target::Govc => platform == "vsphere",
         }
     }
 }
@@ -116,7 +125,8 @@ pub enum ProblemKind {
     Platform,
     /// A step lacks something this target needs (a Proxmox step, the guest's numeric id).
     Incomplete,
-    /// A value cannot be written safely (NUL, or a Proxmox id or node unusable in an API path).
+    /// A value cannot be written safely (NUL, a Proxmox id or node unusable in an API path, a
+    /// vSphere VM id govc cannot look up).
     Unwritable,
 }
 
@@ -209,6 +219,8 @@ pub fn render(plan: &Plan, opts: &Options<'_>) -> Result<String, Vec<Problem>> {
         Target::ScvmmPs => &scvmm_ps::Scvmm,
         Target::HypervPs => &hyperv_ps::Hyperv,
         Target::ProxmoxSh => &proxmox_sh::Proxmox,
+        Target::PowerCli => &powercli::PowerCli,
+        Target::Govc => &govc_sh::Govc,
     };
     let mut out = header(plan, opts, dialect);
     out.push_str(&dialect.prelude(plan));
@@ -244,11 +256,11 @@ pub fn render(plan: &Plan, opts: &Options<'_>) -> Result<String, Vec<Problem>> {
 fn header(plan: &Plan, opts: &Options<'_>, dialect: &dyn Dialect) -> String {
     let mut out = String::new();
     match opts.target {
-        Target::ProxmoxSh => out.push_str("#!/usr/bin/env bash\n"),
+        Target::ProxmoxSh | Target::Govc => out.push_str("#!/usr/bin/env bash\n"),
         // Windows PowerShell 5.1 reads a .ps1 without a BOM in the ANSI code page, where the
         // UTF-8 bytes of some characters (U+2011 ends in 0x91) read as typographic quotes that
         // PowerShell ends strings at. With the BOM it reads the UTF-8 the literals were made for.
-        Target::ScvmmPs | Target::HypervPs => out.push('\u{FEFF}'),
+        Target::ScvmmPs | Target::HypervPs | Target::PowerCli => out.push('\u{FEFF}'),
     }
     let hosts: Vec<String> = plan.request.hosts.iter().map(|h| comment_text(h)).collect();
     out.push_str(&format!(

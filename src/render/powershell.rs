@@ -9,18 +9,22 @@ use super::quote::ps_literal;
 use super::{Item, Op};
 use crate::model::VmState;
 
-/// Settings and the helpers both PowerShell targets use. `modules` are imported first so a
-/// missing module stops the run before any step.
-pub fn prelude(modules: &str) -> String {
+/// The script parameter of the Windows targets: where a VM that moves with its storage goes.
+pub const STORAGE_PARAM: &str = r#"    # The folder on the destination host for the files of a VM that moves with its storage
+    # (a VM that is not highly available). Needed only when the plan moves such a VM; each VM
+    # gets a subfolder named by its id.
+    [string]$DestinationStoragePath = ''
+"#;
+
+/// Settings and the helpers every PowerShell target uses. `params` is the body of the
+/// script's `param()` block; `modules` are imported first so a missing module stops the run
+/// before any step.
+pub fn prelude(params: &str, modules: &str) -> String {
     format!(
         r#"
 [CmdletBinding()]
 param(
-    # The folder on the destination host for the files of a VM that moves with its storage
-    # (a VM that is not highly available). Needed only when the plan moves such a VM; each VM
-    # gets a subfolder named by its id.
-    [string]$DestinationStoragePath = ''
-)
+{params})
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 Import-Module {modules}

@@ -126,7 +126,7 @@ function Exit-PlanMaintenance {
 
 impl Dialect for Scvmm {
     fn prelude(&self, _plan: &Plan) -> String {
-        let mut s = powershell::prelude("VirtualMachineManager");
+        let mut s = powershell::prelude(powershell::STORAGE_PARAM, "VirtualMachineManager");
         s.push_str(HELPERS);
         s
     }

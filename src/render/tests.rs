@@ -255,3 +255,53 @@ fn a_drained_move_back_fits_wherever_the_vm_is_but_not_when_it_is_gone() {
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].message.contains("SQL01") && m[0].message.contains("gone"));
 }
+
+#[test]
+fn govc_takes_uuids_and_vm_references_as_ids_and_nothing_else() {
+    let mut p = three_node();
+    p.request.platform = "vsphere".into();
+    let with_id = |p: &Plan, id: &str| {
+        let mut p = p.clone();
+        for s in &mut p.steps {
+            edit(s, |d| {
+                if d.vm.is_some() {
+                    d.vm_id = Some(id.to_string());
+                }
+            });
+        }
+        render(&p, &opts(Target::Govc, Phases::All))
+    };
+    for ok in [
+        "5001c0de-0000-4000-8000-000000000101",
+        "5001C0DE00004000800000000000010A",
+        "vm-101",
+        "VirtualMachine-vm-7",
+        "VirtualMachine:vm-7",
+    ] {
+        assert!(with_id(&p, ok).is_ok(), "{ok}");
+    }
+    for bad in [
+        "101",
+        "vm-",
+        "vm-1x",
+        "5001c0de-*",
+        "-5001c0de-0000-4000-8000-000000000101",
+        "5001c0de-0000-4000-8000-0000000001011",
+    ] {
+        let problems = with_id(&p, bad).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .all(|x| x.kind == ProblemKind::Unwritable && x.message.contains("vm_id")),
+            "{bad}: {problems:?}"
+        );
+    }
+    // PowerCLI compares any id inside PowerShell: nothing to refuse.
+    let mut q = p.clone();
+    for s in &mut q.steps {
+        edit(s, |d| {
+            d.vm_id = d.vm.as_ref().map(|_| "any 'id' *".to_string())
+        });
+    }
+    assert!(render(&q, &opts(Target::PowerCli, Phases::All)).is_ok());
+}

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod govc;
+
 use preflight::plan::{Plan, StepAction, StepPhase};
 use std::path::Path;
 use std::process::{Command, Stdio};
