@@ -511,4 +511,75 @@ trust_platform_failback = true
             }
         }
     }
+
+    /// The same scenario pinned by hand: one drained host of cluster A.
+    #[test]
+    fn judged_subjects_of_a_mixed_scenario() {
+        let policy = mixed_policy();
+        let prepared = Prepared::new(mixed_inventory());
+        let req = request(Mode::Patch);
+        let run = pipeline::audit(&policy, &prepared, &req, &Default::default());
+        let show = |checked: &[CheckedSubject]| -> Vec<String> {
+            checked
+                .iter()
+                .map(|s| {
+                    let part = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+                    let (c, h, v) = (part(&s.cluster), part(&s.host), part(&s.vm));
+                    format!("{}:{c}/{h}/{v}", s.rule)
+                })
+                .collect()
+        };
+        assert_eq!(
+            show(&run.checked),
+            [
+                // Every host of the drained host's cluster, the one that is down too.
+                "capacity:A/A1/-",
+                "capacity:A/A2/-",
+                "capacity:A/A3/-",
+                // A vm rule judges the VMs of the drained host (listed there as `a1`), but
+                // not the template unless the rule names templates.
+                "databases:A/A1/db1",
+                "databases:A/A1/odd",
+                "databases:A/A1/web1",
+                "non-ha-running:A/A1/db1",
+                "non-ha-running:A/A1/odd",
+                "non-ha-running:A/A1/web1",
+                "templates:A/A1/db1",
+                "templates:A/A1/odd",
+                "templates:A/A1/tpl",
+                "templates:A/A1/web1",
+                "tight:A/A1/-",
+                "tight:A/A2/-",
+                "tight:A/A3/-",
+            ]
+        );
+        let restored = pipeline::restore(
+            &policy,
+            &prepared,
+            &run.plan,
+            &req,
+            crate::engine::FailOn::Error,
+            &[],
+        );
+        assert_eq!(
+            show(&restored.checked),
+            [
+                // Placement rules judge every baseline VM (the template too: it must be back
+                // where it was), under the host name the export gave, and the drained host.
+                "failback:A/A1/-",
+                "failback:A/A1/odd",
+                "failback:A/A1/tpl",
+                "failback:A/A1/web1",
+                "failback:A/a1/db1",
+                // Balance rules judge the drained host's cluster.
+                "imbalance:A/-/-",
+                "not-restored:A/A1/-",
+                "not-restored:A/A1/odd",
+                "not-restored:A/A1/tpl",
+                "not-restored:A/A1/web1",
+                "not-restored:A/a1/db1",
+                "vcpu-balance:A/-/-",
+            ]
+        );
+    }
 }
