@@ -118,7 +118,7 @@ pub fn audit(
         ));
     }
     let outcome = decide(&eval, options.fail_on);
-    let checked = subjects::checked(policy, &index, request);
+    let checked = subjects::checked(&eval.judged, &index, None);
     AuditRun {
         eval,
         plan: built.plan,
@@ -154,7 +154,7 @@ pub fn restore(
     let checked = if restored.hosts_after.is_empty() {
         Vec::new()
     } else {
-        subjects::checked_restore(policy, plan, request)
+        subjects::checked(&restored.eval.judged, &index, Some(plan))
     };
     RestoreRun {
         restored,

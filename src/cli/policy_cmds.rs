@@ -7,7 +7,7 @@ use crate::diag::{
     Code, Diagnostics, SourceDiag, did_you_mean, escape_controls, escape_controls_inline,
 };
 use crate::engine::{WAIVER_EXPIRED, WAIVER_UNUSED};
-use crate::policy::{PolicySet, Rule, RuleKind};
+use crate::policy::{PolicySet, Rule};
 use serde::Serialize;
 
 pub fn validate(args: &PolicyArgs) -> Result<i32, Diagnostics> {
@@ -154,7 +154,7 @@ pub fn explanation(set: &PolicySet, r: &Rule) -> String {
         location(set, r)
     ));
     s.push_str("What it checks:\n  ");
-    s.push_str(&checks(r));
+    s.push_str(&r.kind.explain());
     s.push_str("\n\n");
     if let Some(d) = &r.description {
         s.push_str("Why it matters:\n  ");
@@ -172,78 +172,6 @@ pub fn explanation(set: &PolicySet, r: &Rule) -> String {
         "\nFindings of this rule may not be waived.\n"
     });
     s
-}
-
-fn checks(r: &Rule) -> String {
-    match &r.kind {
-        RuleKind::Vm(w) => {
-            let mut parts = Vec::new();
-            if let Some(states) = &w.state {
-                parts.push(format!(
-                    "state is {}",
-                    states
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" or ")
-                ));
-            }
-            if let Some(ha) = w.ha {
-                parts.push(if ha {
-                    "it is highly available".to_string()
-                } else {
-                    "it is not highly available".to_string()
-                });
-            }
-            if let Some(re) = &w.name {
-                parts.push(format!("its name matches /{}/", re.as_str()));
-            }
-            if let Some(re) = &w.name_not {
-                parts.push(format!("its name does not match /{}/", re.as_str()));
-            }
-            if let Some(tags) = &w.tags {
-                parts.push(format!("it has a tag of {}", tags.join(", ")));
-            }
-            if let Some(m) = w.min_memory_mb {
-                parts.push(format!("it has at least {m} MiB"));
-            }
-            if let Some(m) = w.max_memory_mb {
-                parts.push(format!("it has at most {m} MiB"));
-            }
-            if let Some(c) = w.min_vcpus {
-                parts.push(format!("it has at least {c} vCPUs"));
-            }
-            if parts.is_empty() {
-                "every VM on a drained host".into()
-            } else {
-                format!(
-                    "each VM on a drained host where {}; a VM whose export lacks a value the rule needs is reported as undetermined",
-                    parts.join(", and ")
-                )
-            }
-        }
-        RuleKind::Capacity {
-            min_free_memory_pct,
-        } => format!(
-            "simulates the drain: the running HA VMs of the drained hosts move, largest first, to the other hosts of their cluster that are up, each where most memory is free; reports every host left with less than {min_free_memory_pct}% memory free, every VM that fits nowhere, and clusters whose capacity is unknown"
-        ),
-        RuleKind::Placement {
-            trust_platform_failback,
-        } => format!(
-            "after maintenance, each VM recorded in the plan's baseline that is not back on its original host{}",
-            if *trust_platform_failback {
-                " (unless the platform moves it back by itself)"
-            } else {
-                ""
-            }
-        ),
-        RuleKind::Balance {
-            metric,
-            max_imbalance,
-        } => format!(
-            "after maintenance, the imbalance of {metric} load across each cluster's up hosts (σ/μ ÷ √(n−1), 0 to 1) above {max_imbalance}"
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -75,6 +75,8 @@ fn loads_host(vm: &Vm) -> bool {
 struct ClusterSim<'a> {
     cluster: Option<String>,
     targets: Vec<usize>,
+    /// Positions of every host of the cluster, the targets included.
+    hosts: Vec<usize>,
     loads: Vec<HostLoad>,
     /// Positions in `loads` of the hosts that can take VMs.
     receivers: Vec<usize>,
@@ -97,6 +99,7 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
         let mut sim = ClusterSim {
             cluster,
             targets: targets.clone(),
+            hosts: Vec::new(),
             loads: Vec::new(),
             receivers: Vec::new(),
             moving: Vec::new(),
@@ -105,6 +108,7 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
             unknown_vms: 0,
         };
         for pos in index.cluster_peers(targets[0]) {
+            sim.hosts.push(pos);
             let host = index.host(pos);
             let target = index.is_target(pos);
             let (mut used, mut count) = (0u64, 0usize);
@@ -176,14 +180,26 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
     out
 }
 
-/// Evaluates one capacity rule; returns the host loads for the report.
+/// What one capacity rule's evaluation leaves besides its findings.
+pub(super) struct Judged {
+    /// The host loads for the report.
+    pub loads: Vec<HostLoad>,
+    /// Positions of the hosts the rule judged: every host of the affected clusters.
+    pub hosts: Vec<u32>,
+}
+
+/// Evaluates one capacity rule.
 pub(super) fn evaluate(
     rule: &Rule,
     min_free_pct: f64,
     index: &InventoryIndex<'_>,
     out: &mut Vec<Finding>,
-) -> Vec<HostLoad> {
+) -> Judged {
     let sims = simulate(index);
+    let hosts = sims
+        .iter()
+        .flat_map(|s| s.hosts.iter().map(|&h| h as u32))
+        .collect();
     for sim in &sims {
         let cluster_name = sim.cluster.clone().unwrap_or_default();
         // How messages name the group of hosts that share the drain.
@@ -314,7 +330,10 @@ pub(super) fn evaluate(
             }
         }
     }
-    sims.into_iter().flat_map(|s| s.loads).collect()
+    Judged {
+        loads: sims.into_iter().flat_map(|s| s.loads).collect(),
+        hosts,
+    }
 }
 
 /// The host loads when no capacity rule ran (the report shows them all the same).

@@ -8,7 +8,8 @@ use crate::model::{HostState, VmState};
 use crate::plan::{BaselineHost, MoveBack, Plan};
 use std::collections::BTreeSet;
 
-pub(super) fn cluster_of(plan: &Plan, host: &str) -> Option<String> {
+/// The cluster the plan recorded for `host` (case-insensitive).
+pub(crate) fn cluster_of(plan: &Plan, host: &str) -> Option<String> {
     plan.loads
         .iter()
         .find(|l| l.host.eq_ignore_ascii_case(host))

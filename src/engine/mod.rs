@@ -5,11 +5,13 @@
 
 mod balance;
 mod capacity;
+mod dispatch;
 #[cfg(test)]
 mod drain_tests;
 mod finding;
 mod hosts_now;
 mod index;
+mod judged;
 mod restore;
 mod rolling;
 mod select;
@@ -20,17 +22,21 @@ mod waivers;
 pub use balance::{ClusterBalance, HostSample, cluster_imbalance, imbalance};
 pub use capacity::{HostLoad, Placement, place_largest_first};
 pub use finding::{AppliedWaiver, Finding, WAIVER_EXPIRED, WAIVER_UNUSED, fold_findings};
+pub(crate) use hosts_now::cluster_of;
 pub use index::InventoryIndex;
+pub use judged::{Judged, Subjects};
 pub use restore::Restored;
 pub(crate) use restore::restore;
 pub use select::resolve_hosts;
 pub use verdict::{FailOn, Outcome, Verdict, decide};
+#[cfg(test)]
 pub(crate) use vm_rules::applies_to;
 pub use waivers::apply_waivers;
 
 use crate::model::{Inventory, Platform};
 use crate::platform::{Profile, profile};
-use crate::policy::{Mode, Phase, PolicySet, RuleKind};
+use crate::policy::{Mode, Phase, PolicySet};
+use dispatch::{AuditStage, Stage};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -55,6 +61,8 @@ pub struct Evaluation {
     pub untrusted: Option<String>,
     /// Plain statements about what could not be judged and why.
     pub notes: Vec<String>,
+    /// Every subject each rule of the run judged, passed or failed, in policy order.
+    pub judged: Vec<Judged>,
 }
 
 /// Runs every audit-phase rule for the request over the index built for `request.hosts`;
@@ -70,31 +78,27 @@ pub(crate) fn evaluate(
     let inventory = index.inventory;
     let profile: &dyn Profile = profile(request.platform);
     let mut eval = Evaluation::default();
+    let mut judged = Vec::new();
+    let mut stage = AuditStage {
+        index,
+        profile,
+        hosts: &request.hosts,
+        rolling,
+        eval: &mut eval,
+    };
     for rule in policy
         .rules
         .iter()
         .filter(|r| r.phase == Phase::Audit && r.applies_in(request.mode))
     {
-        match &rule.kind {
-            RuleKind::Vm(when) => {
-                vm_rules::evaluate(rule, when, index, profile, &mut eval.findings)
-            }
-            RuleKind::Capacity {
-                min_free_memory_pct,
-            } => {
-                let outcome = if rolling {
-                    let pct = *min_free_memory_pct;
-                    rolling::evaluate(rule, pct, index, &request.hosts, &mut eval.findings)
-                } else {
-                    capacity::evaluate(rule, *min_free_memory_pct, index, &mut eval.findings)
-                };
-                if eval.loads.is_empty() {
-                    eval.loads = outcome;
-                }
-            }
-            RuleKind::Placement { .. } | RuleKind::Balance { .. } => {}
+        if let Some(subjects) = dispatch::evaluate(rule, Stage::Audit(&mut stage)) {
+            judged.push(Judged {
+                rule: rule.id.clone(),
+                subjects,
+            });
         }
     }
+    eval.judged = judged;
     if eval.loads.is_empty() {
         eval.loads = if rolling {
             rolling::loads(index, &request.hosts)

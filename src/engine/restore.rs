@@ -8,9 +8,11 @@
 //! VM is left where it is.
 
 use super::balance::{ClusterBalance, HostSample, cluster_imbalance};
+use super::dispatch::{self, Stage};
 use super::finding::Finding;
 use super::hosts_now::{cluster_of, clusters, host_loads, sample_of, samples_after, samples_now};
 use super::index::InventoryIndex;
+use super::judged::{Judged, Subjects};
 use super::waivers::apply_waivers;
 use super::{Evaluation, Request, check_age, no_vms};
 use crate::model::{HostKey, HostMap, HostState, Inventory, NameHasher, Vm};
@@ -18,8 +20,8 @@ use crate::plan::{
     BaselineVm, MoveBack, PLAN_SCHEMA, Plan, PlanInput, PlanRequest, floor_pct, move_back_steps,
     plan_move_back,
 };
-use crate::platform::profile;
-use crate::policy::{Action, Phase, PolicySet, Rule, RuleKind};
+use crate::platform::{Profile, profile};
+use crate::policy::{Action, Metric, Phase, PolicySet, Rule};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::BuildHasherDefault;
@@ -36,7 +38,7 @@ pub struct Restored {
 }
 
 /// A finding whose message waits for the move-back to be planned.
-enum Pending {
+pub(super) enum Pending {
     NotHome { finding: usize, baseline: usize },
     Balance { finding: usize, row: usize },
 }
@@ -80,104 +82,27 @@ pub(crate) fn restore(
     let profile = profile(request.platform);
     let mut pending = Vec::new();
     let mut trusted = BTreeSet::new();
+    let mut judged = Vec::new();
+    let mut stage = RestoreStage {
+        index,
+        plan,
+        found: &found,
+        profile,
+        now: &now,
+        findings: &mut eval.findings,
+        pending: &mut pending,
+        trusted: &mut trusted,
+        balance: &mut out.balance,
+    };
     for rule in &rules {
-        match rule.kind {
-            RuleKind::Placement {
-                trust_platform_failback,
-            } => {
-                for (b, (base, at)) in plan.baseline.iter().zip(&found).enumerate() {
-                    let (vm, current) = match at {
-                        None => (None, None),
-                        Some(i) => (Some(index.vm(*i)), Some(index.vm(*i).host.as_str())),
-                    };
-                    if current.is_some_and(|c| c.eq_ignore_ascii_case(&base.host)) {
-                        continue;
-                    }
-                    if vm.is_some() && trust_platform_failback && profile.moves_back(&as_vm(base)) {
-                        trusted.insert(b);
-                        continue;
-                    }
-                    let mut ev = BTreeMap::new();
-                    ev.insert("original_host".into(), json!(base.host));
-                    ev.insert("current_host".into(), json!(current));
-                    if vm.is_none() {
-                        ev.insert("vanished".into(), json!(true));
-                    }
-                    let f = finding(
-                        rule,
-                        Some(&base.name),
-                        &base.host,
-                        cluster_of(plan, &base.host),
-                        ev,
-                    );
-                    if vm.is_some() {
-                        pending.push(Pending::NotHome {
-                            finding: eval.findings.len(),
-                            baseline: b,
-                        });
-                    }
-                    let detail = match vm {
-                        None => "vanished: it is not in the inventory any more (deleted, renamed, or not exported)".to_string(),
-                        Some(_) => String::new(),
-                    };
-                    let mut f = f;
-                    f.vm_id = base.id.clone();
-                    f.message = render(rule, base, vm, &base.host, &detail);
-                    eval.findings.push(f);
-                }
-                for h in &plan.request.hosts {
-                    let state = inventory.host(h).map(|h| h.state);
-                    if state == Some(HostState::Up) {
-                        continue;
-                    }
-                    let word =
-                        state.map_or("absent from the inventory".to_string(), |s| s.to_string());
-                    let mut ev = BTreeMap::new();
-                    ev.insert(
-                        "state".into(),
-                        json!(state.map_or("absent", |s| s.as_str())),
-                    );
-                    let mut f = finding(rule, None, h, cluster_of(plan, h), ev);
-                    let mut values = BTreeMap::new();
-                    values.insert("vm", h.clone());
-                    values.insert("host", h.clone());
-                    values.insert("rule", rule.id.clone());
-                    values.insert("title", rule.title.clone());
-                    values.insert("detail", format!("the host is {word}, not up again after maintenance: its VMs cannot go back"));
-                    f.message = rule.message.render(&values);
-                    eval.findings.push(f);
-                }
-            }
-            RuleKind::Balance {
-                metric,
-                max_imbalance,
-            } => {
-                for cluster in clusters(plan) {
-                    let before_hosts: Vec<HostSample> = plan.loads.iter().map(sample_of).collect();
-                    let row = ClusterBalance {
-                        cluster: cluster.clone(),
-                        rule: rule.id.clone(),
-                        metric,
-                        max_imbalance,
-                        before: cluster_imbalance(metric, cluster.as_deref(), &before_hosts),
-                        now: cluster_imbalance(metric, cluster.as_deref(), &now),
-                        after_move_back: None,
-                    };
-                    if row.now.is_some_and(|n| n > max_imbalance) {
-                        let f = finding(rule, None, "", cluster.clone(), BTreeMap::new());
-                        let f = Finding { host: None, ..f };
-                        pending.push(Pending::Balance {
-                            finding: eval.findings.len(),
-                            row: out.balance.len(),
-                        });
-                        eval.findings.push(f);
-                    }
-                    out.balance.push(row);
-                }
-            }
-            RuleKind::Vm(_) | RuleKind::Capacity { .. } => {}
+        if let Some(subjects) = dispatch::evaluate(rule, Stage::Restore(&mut stage)) {
+            judged.push(Judged {
+                rule: rule.id.clone(),
+                subjects,
+            });
         }
     }
+    eval.judged = judged;
     if !trusted.is_empty() {
         eval.notes.push(format!(
             "{} VM(s) not back on their original host are left to {}'s own failback (trust_platform_failback = true)",
@@ -287,6 +212,134 @@ pub(crate) fn restore(
     out.plan = move_back_plan(plan, request, inputs, steps);
     out.eval = eval;
     out
+}
+
+/// What a restore's rules read and write.
+pub(super) struct RestoreStage<'r, 'a> {
+    index: &'r InventoryIndex<'a>,
+    plan: &'r Plan,
+    /// Where each baseline VM is now (a canonical position), if anywhere.
+    found: &'r [Option<usize>],
+    profile: &'r dyn Profile,
+    /// The affected clusters' hosts as the fresh inventory has them.
+    now: &'r [HostSample],
+    findings: &'r mut Vec<Finding>,
+    pending: &'r mut Vec<Pending>,
+    /// Baseline VMs left to the platform's own failback.
+    trusted: &'r mut BTreeSet<usize>,
+    balance: &'r mut Vec<ClusterBalance>,
+}
+
+impl RestoreStage<'_, '_> {
+    /// A `placement` rule: every baseline VM is judged (back home or not), and every target
+    /// host (up again or not).
+    pub(super) fn placement(&mut self, rule: &Rule, trust_platform_failback: bool) -> Subjects {
+        let plan = self.plan;
+        let found = self.found;
+        let (mut vms, mut hosts) = (Vec::new(), Vec::new());
+        for (b, (base, at)) in plan.baseline.iter().zip(found).enumerate() {
+            vms.push(b as u32);
+            let (vm, current) = match at {
+                None => (None, None),
+                Some(i) => (
+                    Some(self.index.vm(*i)),
+                    Some(self.index.vm(*i).host.as_str()),
+                ),
+            };
+            if current.is_some_and(|c| c.eq_ignore_ascii_case(&base.host)) {
+                continue;
+            }
+            if vm.is_some() && trust_platform_failback && self.profile.moves_back(&as_vm(base)) {
+                self.trusted.insert(b);
+                continue;
+            }
+            let mut ev = BTreeMap::new();
+            ev.insert("original_host".into(), json!(base.host));
+            ev.insert("current_host".into(), json!(current));
+            if vm.is_none() {
+                ev.insert("vanished".into(), json!(true));
+            }
+            let f = finding(
+                rule,
+                Some(&base.name),
+                &base.host,
+                cluster_of(plan, &base.host),
+                ev,
+            );
+            if vm.is_some() {
+                self.pending.push(Pending::NotHome {
+                    finding: self.findings.len(),
+                    baseline: b,
+                });
+            }
+            let detail = match vm {
+                None => "vanished: it is not in the inventory any more (deleted, renamed, or not exported)".to_string(),
+                Some(_) => String::new(),
+            };
+            let mut f = f;
+            f.vm_id = base.id.clone();
+            f.message = render(rule, base, vm, &base.host, &detail);
+            self.findings.push(f);
+        }
+        for (t, h) in plan.request.hosts.iter().enumerate() {
+            hosts.push(t as u32);
+            let state = self.index.inventory.host(h).map(|h| h.state);
+            if state == Some(HostState::Up) {
+                continue;
+            }
+            let word = state.map_or("absent from the inventory".to_string(), |s| s.to_string());
+            let mut ev = BTreeMap::new();
+            ev.insert(
+                "state".into(),
+                json!(state.map_or("absent", |s| s.as_str())),
+            );
+            let mut f = finding(rule, None, h, cluster_of(plan, h), ev);
+            let mut values = BTreeMap::new();
+            values.insert("vm", h.clone());
+            values.insert("host", h.clone());
+            values.insert("rule", rule.id.clone());
+            values.insert("title", rule.title.clone());
+            values.insert(
+                "detail",
+                format!(
+                    "the host is {word}, not up again after maintenance: its VMs cannot go back"
+                ),
+            );
+            f.message = rule.message.render(&values);
+            self.findings.push(f);
+        }
+        Subjects::PlanBaseline { vms, hosts }
+    }
+
+    /// A `balance` rule: every affected cluster is judged.
+    pub(super) fn balance(&mut self, rule: &Rule, metric: Metric, max_imbalance: f64) -> Subjects {
+        let plan = self.plan;
+        let mut judged = Vec::new();
+        for cluster in clusters(plan) {
+            judged.push(cluster.clone());
+            let before_hosts: Vec<HostSample> = plan.loads.iter().map(sample_of).collect();
+            let row = ClusterBalance {
+                cluster: cluster.clone(),
+                rule: rule.id.clone(),
+                metric,
+                max_imbalance,
+                before: cluster_imbalance(metric, cluster.as_deref(), &before_hosts),
+                now: cluster_imbalance(metric, cluster.as_deref(), self.now),
+                after_move_back: None,
+            };
+            if row.now.is_some_and(|n| n > max_imbalance) {
+                let f = finding(rule, None, "", cluster.clone(), BTreeMap::new());
+                let f = Finding { host: None, ..f };
+                self.pending.push(Pending::Balance {
+                    finding: self.findings.len(),
+                    row: self.balance.len(),
+                });
+                self.findings.push(f);
+            }
+            self.balance.push(row);
+        }
+        Subjects::Clusters(judged)
+    }
 }
 
 /// Why the plan does not fit this inventory at all (exit 3), if it does not.

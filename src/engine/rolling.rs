@@ -10,27 +10,36 @@ use super::finding::Finding;
 use super::index::InventoryIndex;
 use crate::policy::Rule;
 
+/// Evaluates one capacity rule for each step of the sequence; the hosts judged are those of
+/// every step (each once, ascending).
 pub(super) fn evaluate(
     rule: &Rule,
     min_free_pct: f64,
     index: &InventoryIndex<'_>,
     hosts: &[String],
     out: &mut Vec<Finding>,
-) -> Vec<HostLoad> {
+) -> capacity::Judged {
     let mut merged: Vec<HostLoad> = Vec::new();
+    let mut judged = Vec::new();
     let mut index = index.clone();
     for host in hosts {
         index.set_targets(std::slice::from_ref(host));
         let mut found = Vec::new();
-        let loads = capacity::evaluate(rule, min_free_pct, &index, &mut found);
+        let step = capacity::evaluate(rule, min_free_pct, &index, &mut found);
         for f in found {
             if !out.contains(&f) {
                 out.push(f);
             }
         }
-        merge(&mut merged, loads);
+        merge(&mut merged, step.loads);
+        judged.extend(step.hosts);
     }
-    merged
+    judged.sort_unstable();
+    judged.dedup();
+    capacity::Judged {
+        loads: merged,
+        hosts: judged,
+    }
 }
 
 /// The loads of the whole sequence, from the loads of each step.

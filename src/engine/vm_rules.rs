@@ -20,19 +20,24 @@ enum Truth {
     Unknown(&'static str),
 }
 
+/// Judges every VM on a target host the rule applies to; returns their canonical positions
+/// (every VM judged, whether it passed or not).
 pub(super) fn evaluate(
     rule: &Rule,
     when: &VmWhen,
     index: &InventoryIndex<'_>,
     profile: &dyn Profile,
     out: &mut Vec<Finding>,
-) {
+) -> Vec<u32> {
+    let mut judged = Vec::new();
     for pos in index.targets() {
         let host = index.host(pos);
-        for vm in index.vms_on(pos) {
+        for &i in index.vm_positions_on(pos) {
+            let vm = index.vm(i);
             if !applies_to(when, vm) {
                 continue;
             }
+            judged.push(i as u32);
             let (truth, unknown) = judge(when, vm);
             if truth == Truth::No {
                 continue;
@@ -90,6 +95,7 @@ pub(super) fn evaluate(
             });
         }
     }
+    judged
 }
 
 /// Whether a rule judges this VM at all: templates only by rules whose `when` names

@@ -7,6 +7,7 @@
 
 mod builtin;
 mod files;
+mod kinds;
 mod load;
 mod rule;
 mod template;
@@ -15,6 +16,7 @@ mod walk;
 
 pub use builtin::{BUILTIN_CASES, BUILTIN_FILES, builtin_sources};
 pub use files::{BUILTIN_WORD, collect_sources};
+pub use kinds::{DEFAULT_KIND, KINDS, KeyDoc, KindSpec, kind_named};
 pub use load::load;
 pub(crate) use load::syntax_errors;
 pub use template::{PLACEHOLDERS, Template};
@@ -91,17 +93,6 @@ pub enum RuleKind {
     Capacity { min_free_memory_pct: f64 },
     Placement { trust_platform_failback: bool },
     Balance { metric: Metric, max_imbalance: f64 },
-}
-
-impl RuleKind {
-    pub fn name(&self) -> &'static str {
-        match self {
-            RuleKind::Vm(_) => "vm",
-            RuleKind::Capacity { .. } => "capacity",
-            RuleKind::Placement { .. } => "placement",
-            RuleKind::Balance { .. } => "balance",
-        }
-    }
 }
 
 /// The `when` conditions of a `vm` rule; every given condition must hold.

@@ -1,9 +1,9 @@
 //! Validating one `[[rule]]` table into a [`Rule`].
 
-use super::walk::{TableReader, array_items, content_offset, type_error};
-use super::{Action, Metric, Mode, Origin, Phase, Rule, RuleKind, Severity, Template, VmWhen};
+use super::kinds::{DEFAULT_KIND, KINDS, kind_named};
+use super::walk::{TableReader, content_offset};
+use super::{Action, Mode, Origin, Phase, Rule, Severity, Template};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile, did_you_mean};
-use crate::model::VmState;
 use regex::Regex;
 use std::ops::Range;
 use toml::Spanned;
@@ -22,25 +22,6 @@ const COMMON_KEYS: &[&str] = &[
     "remediation",
     "waivable",
 ];
-const KIND_KEYS: &[(&str, &[&str])] = &[
-    ("vm", &["when"]),
-    ("capacity", &["min_free_memory_pct"]),
-    ("placement", &["trust_platform_failback"]),
-    ("balance", &["metric", "max_imbalance"]),
-];
-const WHEN_KEYS: &[&str] = &[
-    "state",
-    "ha",
-    "name",
-    "name_not",
-    "tags",
-    "min_memory_mb",
-    "max_memory_mb",
-    "min_vcpus",
-    "template",
-    "any",
-];
-const KINDS: &[&str] = &["vm", "capacity", "placement", "balance"];
 /// More memory than any host has had: 64 TiB in MiB.
 pub(crate) const MAX_MEMORY_MB: u64 = 64 * 1024 * 1024;
 
@@ -53,30 +34,20 @@ pub(super) fn validate(
     let t = TableReader::new(file, value, "a [[rule]]", diags)?;
     let before = diags.0.len();
 
-    let kind_word = t.word(
-        "kind",
-        KINDS,
-        |s| KINDS.iter().find(|k| **k == s).copied(),
-        diags,
-    );
-    let kind_name = kind_word.as_ref().map_or("vm", |k| *k.get_ref());
-    let all_kind_keys: Vec<&str> = KIND_KEYS
-        .iter()
-        .flat_map(|(_, k)| k.iter().copied())
-        .collect();
-    let own_keys = KIND_KEYS
-        .iter()
-        .find(|(k, _)| *k == kind_name)
-        .map_or(&[][..], |(_, k)| *k);
+    let kind_names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
+    let kind_word = t.word("kind", &kind_names, kind_named, diags);
+    let spec = kind_word.as_ref().map_or(DEFAULT_KIND, |k| *k.get_ref());
+    let kind_name = spec.name;
     let mut allowed: Vec<&str> = COMMON_KEYS.to_vec();
-    allowed.extend(all_kind_keys.iter().copied());
+    allowed.extend(KINDS.iter().flat_map(|k| k.keys.iter().map(|key| key.name)));
     t.deny_unknown(&allowed, diags);
-    for key in all_kind_keys.iter().filter(|k| !own_keys.contains(k)) {
+    let own_keys: Vec<&str> = spec.keys.iter().map(|k| k.name).collect();
+    for (owner, key) in KINDS
+        .iter()
+        .flat_map(|k| k.keys.iter().map(move |key| (k.name, key.name)))
+        .filter(|(_, key)| !own_keys.contains(key))
+    {
         if let Some(v) = t.get(key) {
-            let owner = KIND_KEYS
-                .iter()
-                .find(|(_, ks)| ks.contains(key))
-                .map_or("?", |(k, _)| *k);
             diags.push(
                 SourceDiag::at(
                     Code::PolicyKindKey,
@@ -92,6 +63,11 @@ pub(super) fn validate(
                     own_keys.join(", ")
                 )),
             );
+        }
+    }
+    for key in spec.keys.iter().filter(|k| k.required) {
+        if t.get(key.name).is_none() {
+            t.missing(key.name, diags);
         }
     }
 
@@ -120,51 +96,38 @@ pub(super) fn validate(
     let remediation = t.string("remediation", diags);
     let waivable = t.boolean("waivable", diags);
 
-    let kind = match kind_name {
-        "capacity" => t
-            .number("min_free_memory_pct", 0.0, 100.0, diags)
-            .map(|v| RuleKind::Capacity {
-                min_free_memory_pct: v.into_inner(),
-            })
-            .or(Some(RuleKind::Capacity {
-                min_free_memory_pct: 10.0,
-            })),
-        "placement" => Some(RuleKind::Placement {
-            trust_platform_failback: t
-                .boolean("trust_platform_failback", diags)
-                .is_some_and(|b| b.into_inner()),
-        }),
-        "balance" => Some(RuleKind::Balance {
-            metric: t
-                .word("metric", Metric::WORDS, Metric::parse, diags)
-                .map_or(Metric::Memory, |m| m.into_inner()),
-            max_imbalance: t
-                .number("max_imbalance", 0.0, 1.0, diags)
-                .map_or(0.3, |m| m.into_inner()),
-        }),
-        _ => match t.get("when") {
-            Some(w) => validate_when(file, w, diags).map(RuleKind::Vm),
-            None => Some(RuleKind::Vm(VmWhen::default())),
-        },
-    };
+    let kind = (spec.read)(&t, diags);
 
-    let default_phase = match kind_name {
-        "placement" | "balance" => Phase::Restore,
-        _ => Phase::Audit,
-    };
+    let default_phase = spec.default_phase;
     let phase_value = phase.as_ref().map_or(default_phase, |p| *p.get_ref());
     if let Some(p) = &phase
-        && *p.get_ref() != default_phase
+        && !spec.phases.contains(p.get_ref())
     {
+        let allowed = spec
+            .phases
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let (what, label) = match spec.phases {
+            [one] => (
+                format!("the `{one}` phase"),
+                format!("use `{one}` or leave `phase` out"),
+            ),
+            _ => (
+                format!("the {allowed} phase"),
+                format!("use {allowed} or leave `phase` out"),
+            ),
+        };
         diags.push(SourceDiag::at(
             Code::PolicyValue,
             format!(
-                "`{kind_name}` rules are evaluated in the `{default_phase}` phase, not `{}`",
+                "`{kind_name}` rules are evaluated in {what}, not `{}`",
                 p.get_ref()
             ),
             file,
             p.span(),
-            format!("use `{default_phase}` or leave `phase` out"),
+            label,
         ));
     }
 
@@ -201,7 +164,7 @@ pub(super) fn validate(
                 None
             }
         },
-        None => Template::parse(default_message(kind_name)).ok(),
+        None => Template::parse(spec.default_message).ok(),
     };
 
     if diags.0.len() > before {
@@ -228,97 +191,14 @@ pub(super) fn validate(
     })
 }
 
-fn default_message(kind: &str) -> &'static str {
-    match kind {
-        "capacity" => "{detail}",
-        "placement" => "{vm}: {detail}",
-        "balance" => "cluster {cluster}: {detail}",
-        _ => "{vm} ({state}) on {host}: {title}",
-    }
-}
-
 pub(crate) fn valid_id(id: &str) -> bool {
     let mut chars = id.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn validate_when(
-    file: &SourceFile,
-    value: &Spanned<DeValue<'_>>,
-    diags: &mut Diagnostics,
-) -> Option<VmWhen> {
-    let t = TableReader::new(file, value, "`when`", diags)?;
-    let before = diags.0.len();
-    t.deny_unknown(WHEN_KEYS, diags);
-    let state_words: Vec<&str> = VmState::ALL.iter().map(|s| s.as_str()).collect();
-    let when = VmWhen {
-        state: t
-            .words("state", &state_words, VmState::parse, diags)
-            .map(Spanned::into_inner),
-        ha: t.boolean("ha", diags).map(Spanned::into_inner),
-        name: t
-            .string("name", diags)
-            .and_then(|s| compile_regex(file, &s, diags)),
-        name_not: t
-            .string("name_not", diags)
-            .and_then(|s| compile_regex(file, &s, diags)),
-        tags: t.strings("tags", diags).map(|v| {
-            v.into_inner()
-                .into_iter()
-                .map(Spanned::into_inner)
-                .collect()
-        }),
-        min_memory_mb: t
-            .count("min_memory_mb", MAX_MEMORY_MB, diags)
-            .map(Spanned::into_inner),
-        max_memory_mb: t
-            .count("max_memory_mb", MAX_MEMORY_MB, diags)
-            .map(Spanned::into_inner),
-        min_vcpus: t
-            .count("min_vcpus", 4096, diags)
-            .map(|v| v.into_inner() as u32),
-        template: t.boolean("template", diags).map(Spanned::into_inner),
-        any: t.get("any").and_then(|v| validate_any(file, v, diags)),
-    };
-    (diags.0.len() == before).then_some(when)
-}
-
-/// `any = [ {…}, {…} ]`: a non-empty array of `when` tables.
-fn validate_any(
-    file: &SourceFile,
-    value: &Spanned<DeValue<'_>>,
-    diags: &mut Diagnostics,
-) -> Option<Vec<VmWhen>> {
-    let DeValue::Array(items) = value.get_ref() else {
-        diags.push(type_error(
-            file,
-            value.span(),
-            "`any`",
-            "an array of `when` tables",
-            value.get_ref(),
-        ));
-        return None;
-    };
-    if items.is_empty() {
-        diags.push(SourceDiag::at(
-            Code::PolicyValue,
-            "`any` lists no condition: the rule could never match",
-            file,
-            value.span(),
-            "give at least one `when` table",
-        ));
-        return None;
-    }
-    let before = diags.0.len();
-    let branches: Vec<VmWhen> = array_items(items)
-        .filter_map(|item| validate_when(file, item, diags))
-        .collect();
-    (diags.0.len() == before).then_some(branches)
-}
-
 /// Compiles a regex; a syntax error is labelled at its own column inside the string.
-pub(super) fn compile_regex(
+pub(crate) fn compile_regex(
     file: &SourceFile,
     s: &Spanned<String>,
     diags: &mut Diagnostics,

@@ -2,16 +2,14 @@
 //! rule metadata that SARIF puts under `tool.driver.rules`.
 //!
 //! Findings only say what went wrong. A pipeline's test tab should also list what was checked
-//! and passed, so the audit pipeline asks [`checked`] for every subject each rule judged. This is a pure
-//! function of (policy, inventory, request) and mirrors the engine's selection: `vm` rules
-//! judge every VM on the target hosts, `capacity` rules every host of the affected clusters.
-//! For `restore`, [`checked_restore`] does the same from the plan: `placement` rules judge
-//! every baseline VM and every target host (is it up again?), `balance` rules every affected
-//! cluster.
+//! and passed. The engine records, as it evaluates, every subject each rule judged (as
+//! positions: [`crate::engine::Judged`]); [`checked`] only names them for the report.
 
-use crate::engine::{InventoryIndex, Request, WAIVER_EXPIRED, WAIVER_UNUSED, applies_to};
+use crate::engine::{
+    InventoryIndex, Judged, Request, Subjects, WAIVER_EXPIRED, WAIVER_UNUSED, cluster_of,
+};
 use crate::plan::Plan;
-use crate::policy::{Phase, PolicySet, Rule, RuleKind, Severity};
+use crate::policy::{Phase, PolicySet, Rule, Severity};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -92,98 +90,75 @@ fn waiver_rule(id: &str, title: &str, remediation: &str) -> RuleInfo {
     }
 }
 
-/// Every subject each audit-phase rule of the request looked at, sorted and without repeats,
-/// over the index the audit used.
+/// The subjects the engine recorded as judged ([`Evaluation::judged`]), named: sorted and
+/// without repeats. `index` is the index the run used (VM and host positions are its); `plan`
+/// the plan a restore compared with (baseline positions are its).
+///
+/// [`Evaluation::judged`]: crate::engine::Evaluation::judged
 pub fn checked(
-    policy: &PolicySet,
+    judged: &[Judged],
     index: &InventoryIndex<'_>,
-    request: &Request,
+    plan: Option<&Plan>,
 ) -> Vec<CheckedSubject> {
     let mut out = BTreeSet::new();
-    for rule in policy
-        .rules
-        .iter()
-        .filter(|r| r.phase == Phase::Audit && r.applies_in(request.mode))
-    {
-        match rule.kind {
-            RuleKind::Vm(ref when) => {
-                for pos in index.targets() {
-                    let host = index.host(pos);
-                    for vm in index.vms_on(pos).filter(|vm| applies_to(when, vm)) {
-                        out.insert(CheckedSubject {
-                            rule: rule.id.clone(),
-                            cluster: host.cluster.as_deref().map(str::to_string),
-                            host: Some(host.name.to_string()),
-                            vm: Some(vm.name.to_string()),
-                            vm_id: vm.id.as_deref().map(str::to_string),
-                        });
-                    }
-                }
-            }
-            RuleKind::Capacity { .. } => {
-                for t in index.targets() {
-                    for pos in index.cluster_peers(t) {
-                        let host = index.host(pos);
-                        out.insert(CheckedSubject {
-                            rule: rule.id.clone(),
-                            cluster: host.cluster.as_deref().map(str::to_string),
-                            host: Some(host.name.to_string()),
-                            vm: None,
-                            vm_id: None,
-                        });
-                    }
-                }
-            }
-            // Restore-phase kinds: not judged by an audit.
-            RuleKind::Placement { .. } | RuleKind::Balance { .. } => {}
-        }
-    }
-    out.into_iter().collect()
-}
-
-/// Every subject each restore-phase rule of the request looked at, from the plan `restore`
-/// compared with: the baseline VMs and target hosts for `placement` rules, the clusters of
-/// the target hosts for `balance` rules. Sorted and without repeats.
-pub fn checked_restore(policy: &PolicySet, plan: &Plan, request: &Request) -> Vec<CheckedSubject> {
-    // The cluster a host had when the plan was made, as the engine attributes findings.
-    let cluster_of = |host: &str| {
-        plan.loads
-            .iter()
-            .find(|l| l.host.eq_ignore_ascii_case(host))
-            .and_then(|l| l.cluster.clone())
-    };
-    let mut out = BTreeSet::new();
-    for rule in policy
-        .rules
-        .iter()
-        .filter(|r| r.phase == Phase::Restore && r.applies_in(request.mode))
-    {
-        let subject = |host: Option<&str>, vm: Option<&str>, cluster| CheckedSubject {
-            rule: rule.id.clone(),
-            cluster,
+    for j in judged {
+        let subject = |cluster: Option<&str>,
+                       host: Option<&str>,
+                       vm: Option<&str>,
+                       vm_id: Option<&str>| CheckedSubject {
+            rule: j.rule.clone(),
+            cluster: cluster.map(String::from),
             host: host.map(String::from),
             vm: vm.map(String::from),
-            vm_id: None,
+            vm_id: vm_id.map(String::from),
         };
-        match rule.kind {
-            RuleKind::Placement { .. } => {
-                for b in &plan.baseline {
-                    out.insert(CheckedSubject {
-                        vm_id: b.id.clone(),
-                        ..subject(Some(&b.host), Some(&b.name), cluster_of(&b.host))
-                    });
-                }
-                for h in &plan.request.hosts {
-                    out.insert(subject(Some(h), None, cluster_of(h)));
-                }
-            }
-            RuleKind::Balance { .. } => {
-                for h in &plan.request.hosts {
-                    out.insert(subject(None, None, cluster_of(h)));
+        match &j.subjects {
+            Subjects::Vms(vms) => {
+                for &i in vms {
+                    let vm = index.vm(i as usize);
+                    let host = index.host_of_vm(i as usize).map(|h| index.host(h));
+                    out.insert(subject(
+                        host.and_then(|h| h.cluster.as_deref()),
+                        Some(host.map_or(vm.host.as_str(), |h| h.name.as_str())),
+                        Some(&vm.name),
+                        vm.id.as_deref(),
+                    ));
                 }
             }
-            // Audit-phase kinds: not judged by a restore.
-            RuleKind::Vm(_) | RuleKind::Capacity { .. } => {}
+            Subjects::Hosts(hosts) => {
+                for &h in hosts {
+                    let host = index.host(h as usize);
+                    out.insert(subject(
+                        host.cluster.as_deref(),
+                        Some(&host.name),
+                        None,
+                        None,
+                    ));
+                }
+            }
+            Subjects::PlanBaseline { vms, hosts } => {
+                let Some(plan) = plan else { continue };
+                for b in vms.iter().filter_map(|&b| plan.baseline.get(b as usize)) {
+                    let cluster = cluster_of(plan, &b.host);
+                    out.insert(subject(
+                        cluster.as_deref(),
+                        Some(&b.host),
+                        Some(&b.name),
+                        b.id.as_deref(),
+                    ));
+                }
+                for h in hosts
+                    .iter()
+                    .filter_map(|&h| plan.request.hosts.get(h as usize))
+                {
+                    out.insert(subject(cluster_of(plan, h).as_deref(), Some(h), None, None));
+                }
+            }
+            Subjects::Clusters(clusters) => {
+                for c in clusters {
+                    out.insert(subject(c.as_deref(), None, None, None));
+                }
+            }
         }
     }
     out.into_iter().collect()
@@ -275,7 +250,16 @@ mod tests {
         let req = request(Mode::Patch);
         let prepared = Prepared::new(inventory);
         let run = pipeline::audit(&policy, &prepared, &req, &Default::default());
-        let got: Vec<String> = checked_restore(&policy, &run.plan, &req)
+        let restored = pipeline::restore(
+            &policy,
+            &prepared,
+            &run.plan,
+            &req,
+            crate::engine::FailOn::Error,
+            &[],
+        );
+        let got: Vec<String> = restored
+            .checked
             .iter()
             .map(|s| {
                 let part = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
@@ -313,5 +297,313 @@ mod tests {
             .map(|r| r.id)
             .collect();
         assert_eq!(ids, ["non-ha-running", "capacity"]);
+    }
+
+    /// The selection this module used to re-run beside the engine (kept as the oracle): the
+    /// subjects the engine now records must be the ones it found.
+    mod oracle {
+        use super::super::CheckedSubject;
+        use crate::engine::{InventoryIndex, Request, applies_to};
+        use crate::plan::Plan;
+        use crate::policy::{Phase, PolicySet, RuleKind};
+        use std::collections::BTreeSet;
+
+        pub fn checked(
+            policy: &PolicySet,
+            index: &InventoryIndex<'_>,
+            request: &Request,
+        ) -> Vec<CheckedSubject> {
+            let mut out = BTreeSet::new();
+            for rule in policy
+                .rules
+                .iter()
+                .filter(|r| r.phase == Phase::Audit && r.applies_in(request.mode))
+            {
+                match rule.kind {
+                    RuleKind::Vm(ref when) => {
+                        for pos in index.targets() {
+                            let host = index.host(pos);
+                            for vm in index.vms_on(pos).filter(|vm| applies_to(when, vm)) {
+                                out.insert(CheckedSubject {
+                                    rule: rule.id.clone(),
+                                    cluster: host.cluster.as_deref().map(str::to_string),
+                                    host: Some(host.name.to_string()),
+                                    vm: Some(vm.name.to_string()),
+                                    vm_id: vm.id.as_deref().map(str::to_string),
+                                });
+                            }
+                        }
+                    }
+                    RuleKind::Capacity { .. } => {
+                        for t in index.targets() {
+                            for pos in index.cluster_peers(t) {
+                                let host = index.host(pos);
+                                out.insert(CheckedSubject {
+                                    rule: rule.id.clone(),
+                                    cluster: host.cluster.as_deref().map(str::to_string),
+                                    host: Some(host.name.to_string()),
+                                    vm: None,
+                                    vm_id: None,
+                                });
+                            }
+                        }
+                    }
+                    RuleKind::Placement { .. } | RuleKind::Balance { .. } => {}
+                }
+            }
+            out.into_iter().collect()
+        }
+
+        pub fn checked_restore(
+            policy: &PolicySet,
+            plan: &Plan,
+            request: &Request,
+        ) -> Vec<CheckedSubject> {
+            let cluster_of = |host: &str| {
+                plan.loads
+                    .iter()
+                    .find(|l| l.host.eq_ignore_ascii_case(host))
+                    .and_then(|l| l.cluster.clone())
+            };
+            let mut out = BTreeSet::new();
+            for rule in policy
+                .rules
+                .iter()
+                .filter(|r| r.phase == Phase::Restore && r.applies_in(request.mode))
+            {
+                let subject = |host: Option<&str>, vm: Option<&str>, cluster| CheckedSubject {
+                    rule: rule.id.clone(),
+                    cluster,
+                    host: host.map(String::from),
+                    vm: vm.map(String::from),
+                    vm_id: None,
+                };
+                match rule.kind {
+                    RuleKind::Placement { .. } => {
+                        for b in &plan.baseline {
+                            out.insert(CheckedSubject {
+                                vm_id: b.id.clone(),
+                                ..subject(Some(&b.host), Some(&b.name), cluster_of(&b.host))
+                            });
+                        }
+                        for h in &plan.request.hosts {
+                            out.insert(subject(Some(h), None, cluster_of(h)));
+                        }
+                    }
+                    RuleKind::Balance { .. } => {
+                        for h in &plan.request.hosts {
+                            out.insert(subject(None, None, cluster_of(h)));
+                        }
+                    }
+                    RuleKind::Vm(_) | RuleKind::Capacity { .. } => {}
+                }
+            }
+            out.into_iter().collect()
+        }
+    }
+
+    /// A cluster with a host down, a second cluster, hosts without a cluster, a host the
+    /// export lists in another case, templates, unknown states and a VM on an unlisted host.
+    fn mixed_inventory() -> Inventory {
+        let mut hosts = vec![
+            host("A1", "A"),
+            host("A2", "A"),
+            host("A3", "A"),
+            host("B1", "B"),
+            host("B2", "B"),
+        ];
+        hosts[2].state = HostState::Down;
+        for n in ["N1", "N2"] {
+            hosts.push(Host {
+                cluster: None,
+                ..host(n, "")
+            });
+        }
+        let mut vms = vec![
+            vm("web1", "A1"),
+            vm("db1", "a1"),
+            vm("tpl", "A1"),
+            vm("odd", "A1"),
+            vm("web2", "A2"),
+            vm("b-db", "B1"),
+            vm("b-off", "B1"),
+            vm("n-db", "N1"),
+            vm("n-2", "N2"),
+            vm("lost", "Z9"),
+        ];
+        vms[1].ha = Some(false);
+        vms[2].template = true;
+        vms[2].state = VmState::Off;
+        vms[3].state = VmState::Unknown;
+        vms[3].ha = None;
+        vms[6].state = VmState::Off;
+        vms[6].ha = Some(true);
+        Inventory {
+            hosts,
+            vms,
+            ..Inventory::default()
+        }
+    }
+
+    fn mixed_policy() -> PolicySet {
+        let mut sources = policy::builtin_sources();
+        sources.push(crate::diag::SourceFile::new(
+            "extra.toml",
+            r#"
+[[rule]]
+id = "templates"
+title = "Template on a drained host"
+severity = "warning"
+when = { template = true }
+
+[[rule]]
+id = "databases"
+title = "Database VM"
+severity = "info"
+when = { name = "db" }
+
+[[rule]]
+id = "tight"
+title = "Tight capacity"
+kind = "capacity"
+min_free_memory_pct = 50
+
+[[rule]]
+id = "vcpu-balance"
+title = "vCPU balance"
+kind = "balance"
+metric = "vcpus"
+
+[[rule]]
+id = "failback"
+title = "Failback"
+kind = "placement"
+trust_platform_failback = true
+"#
+            .to_string(),
+        ));
+        policy::load(sources).expect("valid policy")
+    }
+
+    /// The subjects the engine records as judged are the ones the old re-run selection found,
+    /// for every kind, in both modes, single and rolling drains, audit and restore.
+    #[test]
+    fn judged_subjects_equal_the_old_selection() {
+        let policy = mixed_policy();
+        let prepared = Prepared::new(mixed_inventory());
+        for hosts in [vec!["A1"], vec!["A1", "B1", "N1"], vec!["N2", "A2"]] {
+            for mode in [Mode::Patch, Mode::Decommission] {
+                for rolling in [false, true] {
+                    let req = Request {
+                        hosts: hosts.iter().map(|h| h.to_string()).collect(),
+                        ..request(mode)
+                    };
+                    let options = pipeline::AuditOptions {
+                        rolling,
+                        ..Default::default()
+                    };
+                    let run = pipeline::audit(&policy, &prepared, &req, &options);
+                    let index = InventoryIndex::new(&prepared, &req.hosts);
+                    let expected = oracle::checked(&policy, &index, &req);
+                    assert!(!expected.is_empty());
+                    assert_eq!(run.checked, expected, "{hosts:?} {mode} rolling={rolling}");
+                    // Restore against the same inventory, and against one where VMs moved or
+                    // vanished and a target host is down.
+                    let mut moved = mixed_inventory();
+                    moved.vms.retain(|v| v.name != "web1");
+                    for v in &mut moved.vms {
+                        if v.name == "db1" {
+                            v.host = "A2".into();
+                        }
+                    }
+                    moved.hosts[0].state = HostState::Maintenance;
+                    for inventory in [prepared.inventory().clone(), moved] {
+                        let now = Prepared::new(inventory);
+                        let restored = pipeline::restore(
+                            &policy,
+                            &now,
+                            &run.plan,
+                            &req,
+                            crate::engine::FailOn::Error,
+                            &[],
+                        );
+                        let expected = oracle::checked_restore(&policy, &run.plan, &req);
+                        assert!(!expected.is_empty());
+                        assert_eq!(restored.checked, expected, "restore {hosts:?} {mode}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The same scenario pinned by hand: one drained host of cluster A.
+    #[test]
+    fn judged_subjects_of_a_mixed_scenario() {
+        let policy = mixed_policy();
+        let prepared = Prepared::new(mixed_inventory());
+        let req = request(Mode::Patch);
+        let run = pipeline::audit(&policy, &prepared, &req, &Default::default());
+        let show = |checked: &[CheckedSubject]| -> Vec<String> {
+            checked
+                .iter()
+                .map(|s| {
+                    let part = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+                    let (c, h, v) = (part(&s.cluster), part(&s.host), part(&s.vm));
+                    format!("{}:{c}/{h}/{v}", s.rule)
+                })
+                .collect()
+        };
+        assert_eq!(
+            show(&run.checked),
+            [
+                // Every host of the drained host's cluster, the one that is down too.
+                "capacity:A/A1/-",
+                "capacity:A/A2/-",
+                "capacity:A/A3/-",
+                // A vm rule judges the VMs of the drained host (listed there as `a1`), but
+                // not the template unless the rule names templates.
+                "databases:A/A1/db1",
+                "databases:A/A1/odd",
+                "databases:A/A1/web1",
+                "non-ha-running:A/A1/db1",
+                "non-ha-running:A/A1/odd",
+                "non-ha-running:A/A1/web1",
+                "templates:A/A1/db1",
+                "templates:A/A1/odd",
+                "templates:A/A1/tpl",
+                "templates:A/A1/web1",
+                "tight:A/A1/-",
+                "tight:A/A2/-",
+                "tight:A/A3/-",
+            ]
+        );
+        let restored = pipeline::restore(
+            &policy,
+            &prepared,
+            &run.plan,
+            &req,
+            crate::engine::FailOn::Error,
+            &[],
+        );
+        assert_eq!(
+            show(&restored.checked),
+            [
+                // Placement rules judge every baseline VM (the template too: it must be back
+                // where it was), under the host name the export gave, and the drained host.
+                "failback:A/A1/-",
+                "failback:A/A1/odd",
+                "failback:A/A1/tpl",
+                "failback:A/A1/web1",
+                "failback:A/a1/db1",
+                // Balance rules judge the drained host's cluster.
+                "imbalance:A/-/-",
+                "not-restored:A/A1/-",
+                "not-restored:A/A1/odd",
+                "not-restored:A/A1/tpl",
+                "not-restored:A/A1/web1",
+                "not-restored:A/a1/db1",
+                "vcpu-balance:A/-/-",
+            ]
+        );
     }
 }
