@@ -21,8 +21,8 @@
 //! where they are, and DRS migrates the running ones; vSphere moves nothing back, so a VM the
 //! drain moved is looked up wherever it is and moved home (`migrate_vm_back`).
 
-use super::quote::sh_literal;
-use super::{Dialect, Item, Op};
+use super::shell::{self, Calls};
+use super::{Dialect, Item};
 use crate::model::VmState;
 use crate::plan::Plan;
 
@@ -222,6 +222,14 @@ pause_for_maintenance() {
 }
 "#;
 
+/// The prelude's step functions.
+const CALLS: Calls = Calls {
+    migrate: "migrate_vm",
+    migrate_back: "migrate_vm_back",
+    power: "power_vm",
+    state: govc_state,
+};
+
 impl Dialect for Govc {
     fn prelude(&self, _plan: &Plan) -> String {
         PRELUDE.to_string()
@@ -235,65 +243,15 @@ impl Dialect for Govc {
     }
 
     fn step(&self, item: &Item<'_>) -> String {
-        let step = item.step.id.as_str();
-        let words: Vec<&str> = match item.op {
-            Op::Migrate {
-                guest: g,
-                from: Some(from),
-                to,
-            } => vec![
-                "migrate_vm",
-                step,
-                g.name,
-                g.id.unwrap_or(""),
-                from,
-                to,
-                govc_state(g.expect),
-            ],
-            Op::Migrate {
-                guest: g,
-                from: None,
-                to,
-            } => vec![
-                "migrate_vm_back",
-                step,
-                g.name,
-                g.id.unwrap_or(""),
-                to,
-                govc_state(g.expect),
-            ],
-            Op::Start(g, host) | Op::Shutdown(g, host) => vec![
-                "power_vm",
-                if matches!(item.op, Op::Start(..)) {
-                    "start"
-                } else {
-                    "shutdown"
-                },
-                step,
-                g.name,
-                g.id.unwrap_or(""),
-                host,
-                govc_state(g.expect),
-            ],
-            Op::EnterMaintenance(h) => vec!["enter_maintenance", step, h],
-            Op::ExitMaintenance(h, _) => vec!["exit_maintenance", step, h],
-            Op::Notify => vec!["note", step, item.step.note.as_deref().unwrap_or("")],
-        };
-        let mut line = String::from(words[0]);
-        for w in &words[1..] {
-            line.push(' ');
-            line.push_str(&sh_literal(w));
-        }
-        line.push('\n');
-        line
+        shell::step(&CALLS, item)
     }
 
     fn pause(&self) -> String {
-        "pause_for_maintenance\n".to_string()
+        shell::pause()
     }
 
     fn epilogue(&self) -> String {
-        "\nsay 'every step of this script is done'\n".to_string()
+        shell::epilogue()
     }
 }
 

@@ -22,6 +22,7 @@ mod powershell;
 mod proxmox_sh;
 pub mod quote;
 mod scvmm_ps;
+mod shell;
 
 pub use fit::{Misfit, check_fit};
 

@@ -13,8 +13,8 @@
 //! move back of a guest the drain moved (`migrate_guest_back`, for a plan that has one) asks
 //! `/cluster/resources` which node runs it.
 
-use super::quote::sh_literal;
-use super::{Dialect, Item, Op};
+use super::shell::{self, Calls};
+use super::{Dialect, Item};
 use crate::model::VmState;
 use crate::plan::Plan;
 
@@ -152,6 +152,14 @@ pause_for_maintenance() {
 }
 "#;
 
+/// The prelude's step functions.
+const CALLS: Calls = Calls {
+    migrate: "migrate_guest",
+    migrate_back: "migrate_guest_back",
+    power: "power_guest",
+    state: pve_state,
+};
+
 impl Dialect for Proxmox {
     fn prelude(&self, _plan: &Plan) -> String {
         PRELUDE.to_string()
@@ -165,65 +173,15 @@ impl Dialect for Proxmox {
     }
 
     fn step(&self, item: &Item<'_>) -> String {
-        let step = item.step.id.as_str();
-        let words: Vec<&str> = match item.op {
-            Op::Migrate {
-                guest: g,
-                from: Some(from),
-                to,
-            } => vec![
-                "migrate_guest",
-                step,
-                g.name,
-                g.id.unwrap_or(""),
-                from,
-                to,
-                pve_state(g.expect),
-            ],
-            Op::Migrate {
-                guest: g,
-                from: None,
-                to,
-            } => vec![
-                "migrate_guest_back",
-                step,
-                g.name,
-                g.id.unwrap_or(""),
-                to,
-                pve_state(g.expect),
-            ],
-            Op::Start(g, host) | Op::Shutdown(g, host) => vec![
-                "power_guest",
-                if matches!(item.op, Op::Start(..)) {
-                    "start"
-                } else {
-                    "shutdown"
-                },
-                step,
-                g.name,
-                g.id.unwrap_or(""),
-                host,
-                pve_state(g.expect),
-            ],
-            Op::EnterMaintenance(h) => vec!["enter_maintenance", step, h],
-            Op::ExitMaintenance(h, _) => vec!["exit_maintenance", step, h],
-            Op::Notify => vec!["note", step, item.step.note.as_deref().unwrap_or("")],
-        };
-        let mut line = String::from(words[0]);
-        for w in &words[1..] {
-            line.push(' ');
-            line.push_str(&sh_literal(w));
-        }
-        line.push('\n');
-        line
+        shell::step(&CALLS, item)
     }
 
     fn pause(&self) -> String {
-        "pause_for_maintenance\n".to_string()
+        shell::pause()
     }
 
     fn epilogue(&self) -> String {
-        "\nsay 'every step of this script is done'\n".to_string()
+        shell::epilogue()
     }
 }
 
