@@ -21,7 +21,7 @@ use super::powercli::Drs;
 use super::record::{self, Record};
 use super::{Format, Parsed};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
-use crate::model::{Gap, Host, HostState, Inventory, Platform, Vm, VmState};
+use crate::model::{Host, HostState, Inventory, Platform, Vm, VmState};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -425,7 +425,7 @@ fn build(
         .iter()
         .map(|h| h.name.as_str().to_lowercase())
         .collect();
-    let (mut unknown_ha, mut by_ref) = (0, BTreeSet::new());
+    let mut by_ref = BTreeSet::new();
     for (file, read) in reads {
         for o in &read.vms {
             let v = &o.value;
@@ -548,9 +548,6 @@ fn build(
             if let Some(c) = &cluster {
                 evidence.insert("cluster".into(), c.clone());
             }
-            if ha.is_none() {
-                unknown_ha += 1;
-            }
             if known.insert(host.to_lowercase()) {
                 inv.hosts.push(Host {
                     name: host.clone().into(),
@@ -588,20 +585,10 @@ fn build(
             ),
         )));
     }
-    if unknown_ha > 0 {
-        inv.gaps.push(Gap {
-            field: "ha".into(),
-            count: unknown_ha,
-            hint: "export the clusters' configurationEx (drsConfig) and host.info with the VMs (examples/collect/govc.sh): only DRS in fully automated mode moves VMs at maintenance".into(),
-        });
-    }
-    let no_mem = inv.vms.iter().filter(|v| v.memory_mb.is_none()).count();
-    if no_mem > 0 {
-        inv.gaps.push(Gap {
-            field: "memory_mb".into(),
-            count: no_mem,
-            hint: "export config.hardware.memoryMB (govc vm.info -json)".into(),
-        });
-    }
+    inv.gaps.extend(super::missing_fields(
+        &inv.vms,
+        "export the clusters' configurationEx (drsConfig) and host.info with the VMs (examples/collect/govc.sh): only DRS in fully automated mode moves VMs at maintenance",
+        "export config.hardware.memoryMB (govc vm.info -json)",
+    ));
     inv
 }

@@ -16,7 +16,7 @@ use super::read::{Ctx, Row, text};
 use super::record::{self, Record, is_type_name};
 use super::{Format, Parsed};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
-use crate::model::{Gap, Host, HostState, Inventory, Platform, Vm, VmState};
+use crate::model::{Host, HostState, Inventory, Platform, Vm, VmState};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -694,7 +694,6 @@ fn build(acc: Acc) -> Inventory {
             ))
         })
         .collect();
-    let mut unknown = 0;
     let mut seen_hosts: BTreeSet<String> = inv
         .hosts
         .iter()
@@ -724,9 +723,6 @@ fn build(acc: Acc) -> Inventory {
         if let Some(cpu) = host_cpu.get(&r.vm.host.as_str().to_lowercase()) {
             r.vm.evidence.insert("host_cpu".into(), cpu.clone());
         }
-        if r.vm.ha.is_none() {
-            unknown += 1;
-        }
         if seen_hosts.insert(r.vm.host.as_str().to_lowercase()) {
             inv.hosts.push(Host {
                 name: r.vm.host.clone(),
@@ -740,21 +736,11 @@ fn build(acc: Acc) -> Inventory {
         }
         inv.vms.push(r.vm);
     }
-    if unknown > 0 {
-        inv.gaps.push(Gap {
-            field: "ha".into(),
-            count: unknown,
-            hint: "export each VM's cluster DRS settings (ClusterDrsEnabled, ClusterDrsAutomationLevel) or Get-Cluster's (Name, DrsEnabled, DrsAutomationLevel) with the VMs: only DRS in fully automated mode moves VMs at maintenance".into(),
-        });
-    }
-    let no_mem = inv.vms.iter().filter(|v| v.memory_mb.is_none()).count();
-    if no_mem > 0 {
-        inv.gaps.push(Gap {
-            field: "memory_mb".into(),
-            count: no_mem,
-            hint: "select MemoryMB in Get-VM's export".into(),
-        });
-    }
+    inv.gaps.extend(super::missing_fields(
+        &inv.vms,
+        "export each VM's cluster DRS settings (ClusterDrsEnabled, ClusterDrsAutomationLevel) or Get-Cluster's (Name, DrsEnabled, DrsAutomationLevel) with the VMs: only DRS in fully automated mode moves VMs at maintenance",
+        "select MemoryMB in Get-VM's export",
+    ));
     inv
 }
 
