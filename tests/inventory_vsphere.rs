@@ -205,6 +205,12 @@ fn the_govc_example_reads_as_the_powercli_one() {
         vm_of(&g.inventory, "sql-a").evidence["host_cpu"],
         vm_of(&p.inventory, "sql-a").evidence["host_cpu"]
     );
+    // Each host's CPU model is a fact of the host, as PowerCLI's ProcessorType gives it.
+    for h in &g.inventory.hosts {
+        let other = p.inventory.hosts.iter().find(|o| o.name == h.name).unwrap();
+        assert!(h.facts.cpu.is_some(), "{}", h.name);
+        assert_eq!(h.facts.cpu, other.facts.cpu, "{}", h.name);
+    }
 }
 
 const BASELINE_FINDINGS: [(&str, &str, &str); 4] = [

@@ -396,16 +396,18 @@ fn build(
             ))
             .filter(|c| *c > 0 && *c <= MAX_CPUS)
             .map(|c| c as u32);
+            let cpu = string(first(
+                v,
+                &[
+                    &["summary", "hardware", "cpuModel"],
+                    &["hardware", "cpuPkg", "description"],
+                ],
+            ))
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
             if let Some(r) = moref(at(v, &["self"])) {
-                let cpu = string(first(
-                    v,
-                    &[
-                        &["summary", "hardware", "cpuModel"],
-                        &["hardware", "cpuPkg", "description"],
-                    ],
-                ));
-                if let Some(cpu) = cpu {
-                    host_cpu.insert(r.clone(), cpu);
+                if let Some(cpu) = &cpu {
+                    host_cpu.insert(r.clone(), cpu.clone());
                 }
                 host_names.insert(r, (name.clone(), cluster.clone()));
             }
@@ -416,7 +418,10 @@ fn build(
                 memory_mb,
                 cpus,
                 implied: false,
-                facts: Default::default(),
+                facts: crate::model::HostFacts {
+                    networks: None,
+                    cpu: cpu.map(Into::into),
+                },
             });
         }
     }
