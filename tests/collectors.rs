@@ -337,3 +337,112 @@ fn scvmm_collector_writes_unknowns_as_unknown() {
     // An unmapped status is passed through.
     assert!(source.contains("$entry.raw_state = \"Status=$status\""));
 }
+
+/// The keys a PowerShell collector assigns to `$<var>.<key> = …` in its source.
+fn assigned_keys(source: &str, var: &str) -> std::collections::BTreeSet<String> {
+    let needle = format!("${var}.");
+    let mut out = std::collections::BTreeSet::new();
+    for line in source.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let mut rest = line;
+        while let Some(at) = rest.find(&needle) {
+            rest = &rest[at + needle.len()..];
+            let key: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if rest[key.len()..].trim_start().starts_with('=')
+                && !rest[key.len()..].trim_start().starts_with("==")
+            {
+                out.insert(key);
+            }
+        }
+    }
+    out
+}
+
+/// The SCVMM and Hyper-V collectors write the migration facts under the native keys of
+/// CONTRACT 7.1 (a misspelt key would be ignored and the fact silently unknown), and with a
+/// -Depth that holds a disk's fields.
+#[test]
+fn windows_collectors_write_the_native_fact_keys() {
+    let vm_keys = [
+        "name",
+        "id",
+        "host",
+        "state",
+        "raw_state",
+        "ha",
+        "memory_mb",
+        "vcpus",
+        "tags",
+        "disks",
+        "media",
+        "passthrough",
+        "networks",
+        "checkpoints",
+        "cpu_compat",
+        "anti_affinity",
+        "affinity",
+        "allowed_hosts",
+        "attributes",
+    ];
+    let host_keys = ["memory_mb", "cpus", "networks", "cpu"];
+    for (name, vm_var, host_var, wanted) in [
+        (
+            "scvmm.ps1",
+            "entry",
+            "entry",
+            &[
+                "disks",
+                "media",
+                "passthrough",
+                "networks",
+                "checkpoints",
+                "cpu_compat",
+                "anti_affinity",
+                "attributes",
+                "cpu",
+            ][..],
+        ),
+        (
+            "hyperv-cluster.ps1",
+            "entry",
+            "hostEntry",
+            &[
+                "disks",
+                "media",
+                "passthrough",
+                "networks",
+                "checkpoints",
+                "cpu_compat",
+                "anti_affinity",
+                "allowed_hosts",
+                "cpu",
+            ][..],
+        ),
+    ] {
+        let source = collector(name);
+        let mut written = assigned_keys(&source, vm_var);
+        written.extend(assigned_keys(&source, host_var));
+        for k in &written {
+            assert!(
+                vm_keys.contains(&k.as_str()) || host_keys.contains(&k.as_str()),
+                "{name}: `{k}` is not a native key"
+            );
+        }
+        for k in wanted {
+            assert!(written.contains(*k), "{name}: does not write {k}");
+        }
+        for k in assigned_keys(&source, "disk") {
+            assert!(
+                ["path", "size_gb", "shared"].contains(&k.as_str()),
+                "{name}: disk {k}"
+            );
+        }
+        assert!(
+            source.contains("-Depth 6"),
+            "{name}: -Depth too small for a disk's fields"
+        );
+        assert!(!source.contains("-Depth 5"), "{name}");
+    }
+}
