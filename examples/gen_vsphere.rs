@@ -198,7 +198,7 @@ pub fn powercli() -> Value {
                 "Checkpoints": 0,
                 "AntiAffinity": anti,
                 "Affinity": [],
-                "AllowedHosts": [],
+                "AllowedHosts": if v.name == "app-new" { vec!["esx12"] } else { Vec::new() },
                 "Attributes": {"os": "Microsoft Windows Server 2022 (64-bit)"},
                 "Template": false,
             })
@@ -313,6 +313,23 @@ pub fn govc() -> Value {
                     })
                 })
                 .collect();
+            // The VM-VM anti-affinity rule of the VMs with `rules`, and (Legacy) a VM-Host
+            // must rule keeping `app-new` on `esx12`.
+            let members: Vec<Value> = vms()
+                .iter()
+                .filter(|v| !v.rules.is_empty() && cluster_of(v.host) == c.name)
+                .map(|v| json!({"type": "VirtualMachine", "value": format!("vm-{}", v.n)}))
+                .collect();
+            let mut rules: Vec<Value> = Vec::new();
+            if !members.is_empty() {
+                rules.push(json!({"_typeName": "ClusterAntiAffinityRuleSpec", "name": "Separate SQL nodes", "enabled": true, "vm": members}));
+            }
+            let mut groups: Vec<Value> = Vec::new();
+            if c.name == "Legacy" {
+                rules.push(json!({"_typeName": "ClusterVmHostRuleInfo", "name": "app-new on esx12", "enabled": true, "mandatory": true, "vmGroupName": "app-new-vms", "affineHostGroupName": "esx12-hosts"}));
+                groups.push(json!({"_typeName": "ClusterVmGroup", "name": "app-new-vms", "vm": [{"type": "VirtualMachine", "value": "vm-113"}]}));
+                groups.push(json!({"_typeName": "ClusterHostGroup", "name": "esx12-hosts", "host": [{"type": "HostSystem", "value": "host-32"}]}));
+            }
             json!({
                 "name": c.name,
                 "ref": format!("ClusterComputeResource:domain-c{}", c.n),
@@ -320,6 +337,8 @@ pub fn govc() -> Value {
                     "dasConfig": {"enabled": true},
                     "drsConfig": {"enabled": true, "defaultVmBehavior": lower_first(c.drs_level)},
                     "drsVmConfig": overrides,
+                    "rule": rules,
+                    "group": groups,
                 }}],
             })
         })

@@ -970,3 +970,48 @@ fn older_powercli_exports_give_cpu_and_drs_facts() {
     let b = vm_of(&p.inventory, "b").facts.as_deref().unwrap();
     assert_eq!(b.cpu_compat, Some(true));
 }
+
+/// govc's clusters carry the DRS rules (`configurationEx.rule`, `group`): the VM-VM
+/// anti-affinity rule and the VM-Host must rule give the groups and allowed hosts PowerCLI's
+/// collector gives; a rule of a type preflight does not read is warned about.
+#[test]
+fn govc_drs_rules_become_constraints() {
+    let bytes = std::fs::read(root().join("examples/vsphere-govc.json")).unwrap();
+    let g = inventory::parse("vsphere-govc.json", &bytes, None).unwrap();
+    assert!(g.warnings.is_empty(), "{}", messages(&g.warnings));
+    let bytes = std::fs::read(root().join("examples/vsphere-powercli.json")).unwrap();
+    let p = inventory::parse("vsphere-powercli.json", &bytes, None).unwrap();
+    let groups = |inv: &Inventory, name: &str| {
+        let f = vm_of(inv, name)
+            .facts
+            .as_deref()
+            .cloned()
+            .unwrap_or_default();
+        (f.anti_affinity, f.affinity, f.allowed_hosts)
+    };
+    for name in ["sql-a", "sql-b", "app-new", "app-01"] {
+        assert_eq!(
+            groups(&g.inventory, name),
+            groups(&p.inventory, name),
+            "{name}"
+        );
+    }
+    assert_eq!(groups(&g.inventory, "sql-b").0, vec!["Separate SQL nodes"]);
+    assert_eq!(groups(&g.inventory, "app-new").2, vec!["esx12"]);
+    // A rule without its type, or a must-not-run-on rule: warned, not read.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&bytes_of("examples/vsphere-govc.json")).unwrap();
+    let rules = doc["clusters"][0]["config"][0]["val"]["rule"]
+        .as_array_mut()
+        .unwrap();
+    rules.push(serde_json::json!({"name": "untyped", "vm": []}));
+    rules.push(serde_json::json!({"_typeName": "ClusterVmHostRuleInfo", "name": "away", "enabled": true, "mandatory": true, "vmGroupName": "x", "antiAffineHostGroupName": "y"}));
+    let text = serde_json::to_string(&doc).unwrap();
+    let w = inventory::parse("g.json", text.as_bytes(), None).unwrap();
+    let m = messages(&w.warnings);
+    assert!(m.contains("`untyped`") && m.contains("`away`"), "{m}");
+}
+
+fn bytes_of(path: &str) -> Vec<u8> {
+    std::fs::read(root().join(path)).unwrap()
+}
