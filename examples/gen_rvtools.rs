@@ -192,6 +192,7 @@ pub const VHOST: &[&str] = &[
     "# Cores",
     "# Memory",
     "Backup status",
+    "Current EVC",
     "ESX Version",
 ];
 
@@ -207,6 +208,13 @@ pub fn host(name: &str, cluster: &str, maintenance: bool, memory: u32) -> Vec<Va
         64u32.into(),
         memory.into(),
         "".into(),
+        // The `Legacy` cluster has an EVC mode: its VMs may move between CPU models.
+        if cluster == "Legacy" {
+            "intel-cascadelake"
+        } else {
+            ""
+        }
+        .into(),
         "VMware ESXi 8.0.3 build-24022510".into(),
     ]
 }
@@ -413,9 +421,22 @@ pub const VDISK: &[&str] = &[
 
 pub const VDATASTORE: &[&str] = &["Name", "Type", "Capacity MiB", "# Hosts", "Hosts"];
 
-/// The migration facts of the example's VMs: vUSB, vNetwork, vDisk and vDatastore. `sql-cold`
-/// lives on `esx01-local`, a datastore only `esx01` mounts; `app-old` has a USB device
-/// connected.
+pub const VCD: &[&str] = &[
+    "VM",
+    "Powerstate",
+    "Device Node",
+    "Connected",
+    "Starts Connected",
+    "Device Type",
+    "Host",
+    "VM UUID",
+];
+
+/// The migration facts of the example's VMs: vCD, vUSB, vNetwork, vDisk and vDatastore.
+/// `sql-cold` lives on `esx01-local`, a datastore only `esx01` mounts; `sql-a` has an ISO of
+/// the shared datastore connected and `web-01` one of `esx01-local`, which only `esx01`
+/// reaches; `app-old` has a USB device connected. vHost gives each host's CPU model and the
+/// `Legacy` cluster's EVC mode, vInfo the DRS anti-affinity rule of `sql-a` and `sql-b`.
 pub fn facts() -> Vec<Sheet> {
     let uuid = |n: u32| format!("5001c0de-0000-4000-8000-{n:012}");
     let vms: [(&str, &str, &str, u32, &str); 9] = [
@@ -491,7 +512,36 @@ pub fn facts() -> Vec<Sheet> {
             2u32.into(),
             "esx11, esx12".into(),
         ]);
-    vec![usb, network, disk, datastore]
+    let cd = |name: &str, host: &str, n: u32, connected: bool, kind: &str| -> Vec<Val> {
+        let on = if connected { "True" } else { "False" };
+        vec![
+            name.into(),
+            "poweredOn".into(),
+            "CD/DVD drive 1".into(),
+            on.into(),
+            on.into(),
+            kind.into(),
+            host.into(),
+            uuid(n).as_str().into(),
+        ]
+    };
+    let cds = Sheet::new("vCD", VCD)
+        .row(cd(
+            "sql-a",
+            "esx01",
+            101,
+            true,
+            "ISO [ds-shared01] iso/SQLServer2022.iso",
+        ))
+        .row(cd("app-01", "esx01", 102, false, "Remote ATAPI"))
+        .row(cd(
+            "web-01",
+            "esx01",
+            103,
+            true,
+            "ISO [esx01-local] iso/tools.iso",
+        ));
+    vec![cds, usb, network, disk, datastore]
 }
 
 /// The example's files, relative to the repository: the workbook and the per-tab CSVs.

@@ -162,6 +162,17 @@ pub fn powercli() -> Value {
                 .iter()
                 .find(|x| x.name == c)
                 .map_or("", |x| x.drs_level);
+            let media: Vec<Value> = [v.iso]
+                .iter()
+                .filter(|i| !i.is_empty())
+                .map(|i| json!({"Path": i, "Shared": true}))
+                .collect();
+            let passthrough: Vec<&str> = if v.name == "app-old" {
+                vec!["usb:Rainbow USB license dongle"]
+            } else {
+                Vec::new()
+            };
+            let anti: Vec<&str> = [v.rules].into_iter().filter(|r| !r.is_empty()).collect();
             json!({
                 "Name": v.name,
                 "Id": format!("VirtualMachine-vm-{}", v.n),
@@ -175,13 +186,20 @@ pub fn powercli() -> Value {
                 "ClusterDrsEnabled": true,
                 "ClusterDrsAutomationLevel": level,
                 "ClusterHAEnabled": true,
-                "EvcMode": "intel-icelake",
-                "Datastores": "ds-shared01",
-                "Networks": "VM Network",
-                "CdConnected": if v.iso.is_empty() { "" } else { "CD/DVD drive 1" },
-                "CdIsoPath": v.iso,
-                "UsbDevices": "",
-                "DrsRules": v.rules,
+                "CpuCompat": c == "Legacy",
+                "Disks": [{
+                    "Path": format!("[{}] {}/{}.vmdk", datastore_of(v), v.name, v.name),
+                    "SizeMB": 40960,
+                    "Shared": datastore_of(v) != "esx01-local",
+                }],
+                "Media": media,
+                "Passthrough": passthrough,
+                "Networks": [network_of(v.host)],
+                "Checkpoints": 0,
+                "AntiAffinity": anti,
+                "Affinity": [],
+                "AllowedHosts": if v.name == "app-new" { vec!["esx12"] } else { Vec::new() },
+                "Attributes": {"os": "Microsoft Windows Server 2022 (64-bit)"},
                 "Template": false,
             })
         })
@@ -196,6 +214,7 @@ pub fn powercli() -> Value {
                 "NumCpu": 64,
                 "ProcessorType": "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
                 "Cluster": h.cluster,
+                "Networks": [network_of(h.name)],
             })
         })
         .collect();
@@ -217,6 +236,25 @@ pub fn powercli() -> Value {
         "VMHosts": hosts,
         "Clusters": clusters,
     })
+}
+
+/// The datastore of a VM's disk: `sql-cold` lives on `esx01-local`, which only `esx01`
+/// mounts, as in the RVTools example.
+fn datastore_of(v: &VmSpec) -> &'static str {
+    match (v.name, v.host) {
+        ("sql-cold", _) => "esx01-local",
+        (_, h) if h.starts_with("esx1") => "ds-legacy",
+        _ => "ds-shared01",
+    }
+}
+
+/// The port group of a host's VMs.
+fn network_of(host: &str) -> &'static str {
+    if host.starts_with("esx1") {
+        "Legacy-VLAN20"
+    } else {
+        "VM Network"
+    }
 }
 
 /// The document `examples/collect/govc.sh` writes: govc's own outputs, wrapped.
@@ -275,6 +313,23 @@ pub fn govc() -> Value {
                     })
                 })
                 .collect();
+            // The VM-VM anti-affinity rule of the VMs with `rules`, and (Legacy) a VM-Host
+            // must rule keeping `app-new` on `esx12`.
+            let members: Vec<Value> = vms()
+                .iter()
+                .filter(|v| !v.rules.is_empty() && cluster_of(v.host) == c.name)
+                .map(|v| json!({"type": "VirtualMachine", "value": format!("vm-{}", v.n)}))
+                .collect();
+            let mut rules: Vec<Value> = Vec::new();
+            if !members.is_empty() {
+                rules.push(json!({"_typeName": "ClusterAntiAffinityRuleSpec", "name": "Separate SQL nodes", "enabled": true, "vm": members}));
+            }
+            let mut groups: Vec<Value> = Vec::new();
+            if c.name == "Legacy" {
+                rules.push(json!({"_typeName": "ClusterVmHostRuleInfo", "name": "app-new on esx12", "enabled": true, "mandatory": true, "vmGroupName": "app-new-vms", "affineHostGroupName": "esx12-hosts"}));
+                groups.push(json!({"_typeName": "ClusterVmGroup", "name": "app-new-vms", "vm": [{"type": "VirtualMachine", "value": "vm-113"}]}));
+                groups.push(json!({"_typeName": "ClusterHostGroup", "name": "esx12-hosts", "host": [{"type": "HostSystem", "value": "host-32"}]}));
+            }
             json!({
                 "name": c.name,
                 "ref": format!("ClusterComputeResource:domain-c{}", c.n),
@@ -282,6 +337,8 @@ pub fn govc() -> Value {
                     "dasConfig": {"enabled": true},
                     "drsConfig": {"enabled": true, "defaultVmBehavior": lower_first(c.drs_level)},
                     "drsVmConfig": overrides,
+                    "rule": rules,
+                    "group": groups,
                 }}],
             })
         })

@@ -80,6 +80,7 @@ fn proxmox_collector_writes_a_native_inventory() {
     );
     let run = Command::new("bash")
         .arg(root().join("examples/collect/proxmox.sh"))
+        .arg("--native")
         .arg(&out)
         .env("PATH", path)
         .output()
@@ -144,6 +145,81 @@ fn proxmox_collector_writes_a_native_inventory() {
         [HostState::Up, HostState::Maintenance, HostState::Down]
     );
     assert_eq!(inv.hosts[0].memory_mb, direct.hosts[0].memory_mb);
+}
+
+/// The collector's default output is the combined document: from a `pvesh` that answers each
+/// endpoint with its part of `proxmox-combined.json` (and fails on those the fixture lacks, as
+/// PVE 8 has no /cluster/ha/rules), it writes a document that reads as that fixture does.
+#[test]
+fn proxmox_collector_writes_the_combined_document() {
+    if !has("jq") {
+        eprintln!("skipped: jq is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixture = root().join("tests/fixtures/inventory/proxmox-combined.json");
+    let f = fixture.display();
+    let stub = format!(
+        r#"#!/bin/sh
+# pvesh get PATH --output-format json
+part() {{ jq -e "$1" '{f}' || exit 2; }}
+case "$2" in
+/cluster/resources) part .resources ;;
+/cluster/status) echo '[{{"type":"cluster","name":"lab"}}]' ;;
+/storage) part .storage ;;
+/cluster/ha/rules) part .ha_rules ;;
+/cluster/ha/groups) part .ha_groups ;;
+/cluster/ha/resources) part .ha_resources ;;
+/nodes/*/qemu/*/config | /nodes/*/lxc/*/config)
+    id=$(echo "$2" | cut -d/ -f5)
+    part ".configs[\"$id\"]" ;;
+/nodes/*/network) node=$(echo "$2" | cut -d/ -f3); part ".node_networks[\"$node\"]" ;;
+/nodes/*/status) node=$(echo "$2" | cut -d/ -f3); part ".node_status[\"$node\"]" ;;
+*) echo "no such path $2" >&2; exit 2 ;;
+esac
+"#
+    );
+    let path_stub = dir.path().join("pvesh");
+    std::fs::write(&path_stub, stub).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path_stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let out = dir.path().join("inventory.json");
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = Command::new("bash")
+        .arg(root().join("examples/collect/proxmox.sh"))
+        .arg(&out)
+        .env("PATH", path)
+        .output()
+        .expect("script runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    // The guest without a config is named, not silently dropped.
+    assert!(stderr.contains("no config for qemu 104"), "{stderr}");
+    let bytes = std::fs::read(&out).expect("output written");
+    let parsed = inventory::parse("inventory.json", &bytes, None)
+        .unwrap_or_else(|d| panic!("{:?}", d.0.iter().map(|d| &d.message).collect::<Vec<_>>()));
+    assert_eq!(parsed.format, Format::Proxmox);
+    let direct = inventory::parse("c.json", &std::fs::read(&fixture).unwrap(), None)
+        .unwrap()
+        .inventory;
+    let inv = parsed.inventory;
+    assert_eq!(inv.hosts[0].cluster.as_deref(), Some("lab"));
+    assert!(inv.collected_at.is_some());
+    assert_eq!(inv.vms.len(), direct.vms.len());
+    for (a, b) in inv.vms.iter().zip(&direct.vms) {
+        assert_eq!(a.facts, b.facts, "{}", a.name);
+    }
+    assert!(inv.vms[0].facts.as_ref().is_some_and(|f| f.disks.is_some()));
+    for (a, b) in inv.hosts.iter().zip(&direct.hosts) {
+        assert_eq!(a.facts, b.facts, "{}", a.name);
+    }
 }
 
 /// A `pvesh` that prints the fixture whatever it is asked.
@@ -260,4 +336,113 @@ fn scvmm_collector_writes_unknowns_as_unknown() {
     assert!(source[guard..].contains("Write-Warning"));
     // An unmapped status is passed through.
     assert!(source.contains("$entry.raw_state = \"Status=$status\""));
+}
+
+/// The keys a PowerShell collector assigns to `$<var>.<key> = …` in its source.
+fn assigned_keys(source: &str, var: &str) -> std::collections::BTreeSet<String> {
+    let needle = format!("${var}.");
+    let mut out = std::collections::BTreeSet::new();
+    for line in source.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let mut rest = line;
+        while let Some(at) = rest.find(&needle) {
+            rest = &rest[at + needle.len()..];
+            let key: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if rest[key.len()..].trim_start().starts_with('=')
+                && !rest[key.len()..].trim_start().starts_with("==")
+            {
+                out.insert(key);
+            }
+        }
+    }
+    out
+}
+
+/// The SCVMM and Hyper-V collectors write the migration facts under the native keys of
+/// CONTRACT 7.1 (a misspelt key would be ignored and the fact silently unknown), and with a
+/// -Depth that holds a disk's fields.
+#[test]
+fn windows_collectors_write_the_native_fact_keys() {
+    let vm_keys = [
+        "name",
+        "id",
+        "host",
+        "state",
+        "raw_state",
+        "ha",
+        "memory_mb",
+        "vcpus",
+        "tags",
+        "disks",
+        "media",
+        "passthrough",
+        "networks",
+        "checkpoints",
+        "cpu_compat",
+        "anti_affinity",
+        "affinity",
+        "allowed_hosts",
+        "attributes",
+    ];
+    let host_keys = ["memory_mb", "cpus", "networks", "cpu"];
+    for (name, vm_var, host_var, wanted) in [
+        (
+            "scvmm.ps1",
+            "entry",
+            "entry",
+            &[
+                "disks",
+                "media",
+                "passthrough",
+                "networks",
+                "checkpoints",
+                "cpu_compat",
+                "anti_affinity",
+                "attributes",
+                "cpu",
+            ][..],
+        ),
+        (
+            "hyperv-cluster.ps1",
+            "entry",
+            "hostEntry",
+            &[
+                "disks",
+                "media",
+                "passthrough",
+                "networks",
+                "checkpoints",
+                "cpu_compat",
+                "anti_affinity",
+                "allowed_hosts",
+                "cpu",
+            ][..],
+        ),
+    ] {
+        let source = collector(name);
+        let mut written = assigned_keys(&source, vm_var);
+        written.extend(assigned_keys(&source, host_var));
+        for k in &written {
+            assert!(
+                vm_keys.contains(&k.as_str()) || host_keys.contains(&k.as_str()),
+                "{name}: `{k}` is not a native key"
+            );
+        }
+        for k in wanted {
+            assert!(written.contains(*k), "{name}: does not write {k}");
+        }
+        for k in assigned_keys(&source, "disk") {
+            assert!(
+                ["path", "size_gb", "shared"].contains(&k.as_str()),
+                "{name}: disk {k}"
+            );
+        }
+        assert!(
+            source.contains("-Depth 6"),
+            "{name}: -Depth too small for a disk's fields"
+        );
+        assert!(!source.contains("-Depth 5"), "{name}");
+    }
 }

@@ -12,7 +12,7 @@ use common::{findings, json, run};
 use gen_rvtools::{Sheet, Val, cluster, csv, example, host, vm, workbook};
 use preflight::diag::{Code, Diagnostics};
 use preflight::inventory::{self, Format, Parsed};
-use preflight::model::{HostState, Inventory, Platform, Vm, VmState};
+use preflight::model::{HostState, Inventory, Platform, Vm, VmFacts, VmState};
 
 fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, Diagnostics> {
     inventory::parse(name, bytes, None)
@@ -32,6 +32,12 @@ fn err(name: &str, bytes: &[u8]) -> Diagnostics {
         Ok(p) => panic!("{name} was read: {} VMs", p.inventory.vms.len()),
         Err(d) => d,
     }
+}
+
+fn facts(vm: &Vm) -> &VmFacts {
+    vm.facts
+        .as_deref()
+        .unwrap_or_else(|| panic!("{} carries no fact", vm.name))
 }
 
 fn vm_of<'a>(inv: &'a Inventory, name: &str) -> &'a Vm {
@@ -711,12 +717,12 @@ fn a_connected_iso_and_an_unknown_drs_behaviour_are_kept() {
     ));
     let p = ok("x.xlsx", &book(&[info, cd, clusters]));
     let a = vm_of(&p.inventory, "a");
-    assert_eq!(a.evidence["cd_connected"], "ISO [local-esx01] iso/win.iso");
-    assert!(
-        !vm_of(&p.inventory, "b")
-            .evidence
-            .contains_key("cd_connected")
-    );
+    let media = facts(a).media.as_ref().unwrap();
+    assert_eq!(media[0].path, "[local-esx01] iso/win.iso");
+    // Without vDatastore whether the datastore is shared is unknown, never assumed.
+    assert_eq!(media[0].is_shared(), None);
+    // A disconnected drive holds no medium: known to be none.
+    assert_eq!(facts(vm_of(&p.inventory, "b")).media, Some(vec![]));
     // DRS enabled with a behaviour preflight does not know: HA unknown, warned at the cell.
     assert_eq!(a.ha, None);
     assert!(
@@ -846,12 +852,8 @@ fn a_cd_joins_its_vm_by_uuid_not_by_a_name_that_differs_in_case() {
     ]);
     let p = ok("x.xlsx", &book(&[info, cd]));
     let vms = &p.inventory.vms;
-    assert!(
-        !vms[0].evidence.contains_key("cd_connected"),
-        "{:?}",
-        vms[0]
-    );
-    assert_eq!(vms[1].evidence["cd_connected"], "ISO [ds] a.iso");
+    assert_eq!(facts(&vms[0]).media, Some(vec![]), "{:?}", vms[0]);
+    assert_eq!(facts(&vms[1]).media.as_ref().unwrap()[0].path, "[ds] a.iso");
 }
 
 /// A running VM that RVTools lists on no host (migration-planner's example1 has `vm-9` so) may
@@ -932,34 +934,52 @@ fn a_running_vm_without_a_host_stops_the_verdict() {
     assert_eq!(e.0[0].line_col(), Some((2, 1)), "{}", messages(&e));
 }
 
-/// vUSB, vNetwork, vDisk with vDatastore and vHost's CPU give each VM its migration facts as
-/// evidence, only where there is one; the CSV tabs give the same.
+/// vUSB, vNetwork, vDisk with vDatastore, vHost's CPU and EVC mode and vInfo's DRS rules
+/// give each VM its migration facts; the CSV tabs give the same.
 #[test]
-fn migration_facts_are_kept_as_evidence() {
+fn migration_facts_fill_the_vms_and_hosts() {
     let mut sheets = example();
     sheets.extend(gen_rvtools::facts());
     let p = ok("x.xlsx", &book(&sheets));
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     let inv = &p.inventory;
-    let cold = vm_of(inv, "sql-cold");
-    assert_eq!(cold.evidence["datastores_local"], "esx01-local");
-    assert_eq!(cold.evidence["networks"], "VM Network");
-    let sql = vm_of(inv, "sql-a");
-    assert!(
-        !sql.evidence.contains_key("datastores_local"),
-        "ds-shared01 is shared"
-    );
-    assert!(!sql.evidence.contains_key("usb_devices"));
+    let cold = facts(vm_of(inv, "sql-cold"));
+    let disks = cold.disks.as_ref().unwrap();
+    assert_eq!(disks[0].path, "[esx01-local] sql-cold/sql-cold.vmdk");
     assert_eq!(
-        sql.evidence["host_cpu"],
-        "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"
+        disks[0].shared,
+        Some(false),
+        "esx01-local is seen by one host"
     );
-    let old = vm_of(inv, "app-old");
+    assert_eq!(disks[0].size_mb, Some(40960));
+    assert_eq!(cold.local_storage(), Some(true));
+    assert_eq!(cold.networks.as_deref(), Some(&["VM Network".into()][..]));
+    let sql = facts(vm_of(inv, "sql-a"));
+    assert_eq!(sql.disks.as_ref().unwrap()[0].shared, Some(true));
+    assert_eq!(sql.passthrough, Some(vec![]));
     assert_eq!(
-        old.evidence["usb_devices"],
-        "Rainbow USB license dongle (connected)"
+        sql.media_mounted(),
+        Some(true),
+        "the example mounts an ISO on sql-a"
     );
-    assert_eq!(old.evidence["networks"], "Legacy-VLAN20");
+    assert_eq!(sql.anti_affinity, vec!["Separate SQL nodes"]);
+    assert_eq!(sql.cpu_compat, Some(false), "esx01 has no EVC mode");
+    let esx01 = inv.hosts.iter().find(|h| h.name == "esx01").unwrap();
+    assert_eq!(
+        esx01.facts.cpu.as_deref(),
+        Some("Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz")
+    );
+    let old = facts(vm_of(inv, "app-old"));
+    assert_eq!(
+        old.passthrough.as_deref(),
+        Some(&["usb:Rainbow USB license dongle".into()][..])
+    );
+    assert_eq!(old.networks.as_deref(), Some(&["Legacy-VLAN20".into()][..]));
+    assert_eq!(
+        old.cpu_compat,
+        Some(true),
+        "esx11's cluster has an EVC mode"
+    );
     let files: Vec<preflight::diag::SourceFile> = sheets
         .iter()
         .map(|s| {
@@ -971,9 +991,69 @@ fn migration_facts_are_kept_as_evidence() {
     // Without vDatastore, which datastore is local is unknown: nothing is claimed.
     sheets.retain(|s| s.name != "vDatastore");
     let p = ok("x.xlsx", &book(&sheets));
+    let cold = facts(vm_of(&p.inventory, "sql-cold"));
+    assert_eq!(cold.disks.as_ref().unwrap()[0].shared, None);
+    assert_eq!(cold.local_storage(), None);
+    // Without the other tabs every fact is unknown (a gap), never none.
+    sheets.retain(|s| ["vInfo", "vCluster"].contains(&s.name.as_str()));
+    let p = ok("x.xlsx", &book(&sheets));
+    let sql = vm_of(&p.inventory, "sql-a");
+    let f = sql.facts.as_deref().cloned().unwrap_or_default();
+    assert_eq!(f.disks, None);
+    assert_eq!(f.media, None);
+    assert_eq!(f.passthrough, None);
+    assert_eq!(f.networks, None);
+    assert_eq!(f.cpu_compat, None);
+    assert!(p.inventory.facts_carried().is_empty());
+}
+
+/// A rule list that does not pair up with its names, or a rule kind preflight does not read,
+/// is warned about at its cell; the VM-VM rules it can read still count.
+#[test]
+fn drs_rules_it_cannot_read_are_warned_about() {
+    let info = Sheet::new(
+        "vInfo",
+        &[
+            "VM",
+            "Powerstate",
+            "Host",
+            "Cluster rule(s)",
+            "Cluster rule name(s)",
+        ],
+    )
+    .row(vec![
+        "a".into(),
+        "poweredOn".into(),
+        "h".into(),
+        "Anti Affinity, Affinity, VM-Host".into(),
+        "sep, together, pin".into(),
+    ])
+    .row(vec![
+        "b".into(),
+        "poweredOn".into(),
+        "h".into(),
+        "Anti Affinity, Affinity".into(),
+        "only-one".into(),
+    ]);
+    let p = ok("x.xlsx", &book(&[info]));
+    let a = facts(vm_of(&p.inventory, "a"));
+    assert_eq!(a.anti_affinity, vec!["sep"]);
+    assert_eq!(a.affinity, vec!["together"]);
+    let msgs: Vec<&str> = p.warnings.iter().map(|w| w.message.as_str()).collect();
     assert!(
-        !vm_of(&p.inventory, "sql-cold")
-            .evidence
-            .contains_key("datastores_local")
+        msgs.iter()
+            .any(|m| m.contains("vInfo!D2") && m.contains("`pin`")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("vInfo!D3") && m.contains("not read")),
+        "{msgs:?}"
+    );
+    assert!(
+        vm_of(&p.inventory, "b")
+            .facts
+            .as_ref()
+            .is_none_or(|f| f.anti_affinity.is_empty())
     );
 }

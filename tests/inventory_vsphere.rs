@@ -96,8 +96,28 @@ fn the_powercli_example_maps_drs_onto_ha() {
         (VmState::Running, Some(true), Some(98304), Some(8), "esx01")
     );
     assert_eq!(sql.id.as_deref(), Some("VirtualMachine-vm-101"));
-    assert_eq!(sql.evidence["drs_rules"], "Separate SQL nodes");
-    assert_eq!(sql.evidence["datastores"], "ds-shared01");
+    let facts = |v: &Vm| v.facts.as_deref().cloned().unwrap_or_default();
+    let f = facts(sql);
+    assert_eq!(f.anti_affinity, vec!["Separate SQL nodes"]);
+    assert_eq!(f.disks.as_ref().unwrap()[0].shared, Some(true));
+    assert_eq!(f.disks.as_ref().unwrap()[0].size_mb, Some(40960));
+    assert_eq!(f.cpu_compat, Some(false), "Prod has no EVC mode");
+    assert_eq!(f.networks.as_deref(), Some(&["VM Network".into()][..]));
+    assert_eq!(f.passthrough, Some(vec![]));
+    assert_eq!(f.media, Some(vec![]));
+    assert_eq!(f.checkpoints, Some(0));
+    assert_eq!(f.attributes["os"], "Microsoft Windows Server 2022 (64-bit)");
+    assert_eq!(facts(vm_of(inv, "sql-cold")).local_storage(), Some(true));
+    let old = facts(vm_of(inv, "app-old"));
+    assert_eq!(old.passthrough(), Some(true));
+    assert_eq!(old.cpu_compat, Some(true), "Legacy has an EVC mode");
+    assert_eq!(
+        inv.hosts.iter().find(|h| h.name == "esx11").unwrap().facts,
+        preflight::model::HostFacts {
+            networks: Some(vec!["Legacy-VLAN20".into()]),
+            cpu: Some("Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz".into()),
+        }
+    );
     assert_eq!(
         sql.evidence["host_cpu"],
         "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz"
@@ -107,11 +127,9 @@ fn the_powercli_example_maps_drs_onto_ha() {
         "DRS enabled, FullyAutomated; vSphere HA enabled"
     );
     assert_eq!(
-        vm_of(inv, "web-01").evidence["cd_backing"],
+        facts(vm_of(inv, "web-01")).media.unwrap()[0].path,
         "[ds-shared01] iso/tools.iso"
     );
-    // Evidence only where there is some.
-    assert!(!vm_of(inv, "app-01").evidence.contains_key("cd_backing"));
     // DRS manual: nothing moves it.
     assert_eq!(vm_of(inv, "app-old").ha, Some(false));
     // DRS fully automated, but the VM's own override is manual.
@@ -187,6 +205,12 @@ fn the_govc_example_reads_as_the_powercli_one() {
         vm_of(&g.inventory, "sql-a").evidence["host_cpu"],
         vm_of(&p.inventory, "sql-a").evidence["host_cpu"]
     );
+    // Each host's CPU model is a fact of the host, as PowerCLI's ProcessorType gives it.
+    for h in &g.inventory.hosts {
+        let other = p.inventory.hosts.iter().find(|o| o.name == h.name).unwrap();
+        assert!(h.facts.cpu.is_some(), "{}", h.name);
+        assert_eq!(h.facts.cpu, other.facts.cpu, "{}", h.name);
+    }
 }
 
 const BASELINE_FINDINGS: [(&str, &str, &str); 4] = [
@@ -603,6 +627,7 @@ fn the_powercli_collector_selects_what_the_reader_reads() {
         .iter()
         .copied()
         .chain(evidence.iter().copied())
+        .chain(powercli::FACT_PROPERTIES)
         .collect();
     for k in vm.iter().chain(template) {
         assert!(read_vm.contains(&k.as_str()), "the reader ignores VM {k}");
@@ -620,8 +645,11 @@ fn the_powercli_collector_selects_what_the_reader_reads() {
         );
     }
     // And the collector exports everything the reader needs.
-    for k in powercli::VM_PROPERTIES {
-        if k != "MemoryGB" {
+    for k in powercli::VM_PROPERTIES
+        .iter()
+        .chain(&powercli::FACT_PROPERTIES)
+    {
+        if *k != "MemoryGB" {
             assert!(vm.iter().any(|v| v == k), "the collector lacks VM {k}");
         }
     }
@@ -914,4 +942,76 @@ fn a_hosts_parent_is_not_its_cluster() {
         "{:?}",
         p.inventory.hosts
     );
+}
+
+/// An export older than the fact properties still gives what it can: the cluster's `EvcMode`
+/// and the `DrsRules` text; a fact cut to a type name is unknown with a warning, never a path.
+#[test]
+fn older_powercli_exports_give_cpu_and_drs_facts() {
+    let json = r#"[{"Name": "a", "PowerState": "PoweredOn", "VMHost": "h", "NumCpu": 2,
+        "EvcMode": "", "DrsRules": "VMAntiAffinity: sep; VMAffinity: pair; Weird",
+        "Disks": "System.Object[]"},
+       {"Name": "b", "PowerState": "PoweredOn", "VMHost": "h", "NumCpu": 2,
+        "EvcMode": "intel-icelake"}]"#;
+    let p = inventory::parse("vms.json", json.as_bytes(), None).unwrap();
+    assert_eq!(p.format, Format::Powercli);
+    let a = vm_of(&p.inventory, "a").facts.as_deref().unwrap();
+    assert_eq!(a.cpu_compat, Some(false));
+    assert_eq!(a.anti_affinity, vec!["sep"]);
+    assert_eq!(a.affinity, vec!["pair"]);
+    assert_eq!(a.disks, None);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.message.contains("Disks") && w.message.contains("unknown")),
+        "{}",
+        messages(&p.warnings)
+    );
+    let b = vm_of(&p.inventory, "b").facts.as_deref().unwrap();
+    assert_eq!(b.cpu_compat, Some(true));
+}
+
+/// govc's clusters carry the DRS rules (`configurationEx.rule`, `group`): the VM-VM
+/// anti-affinity rule and the VM-Host must rule give the groups and allowed hosts PowerCLI's
+/// collector gives; a rule of a type preflight does not read is warned about.
+#[test]
+fn govc_drs_rules_become_constraints() {
+    let bytes = std::fs::read(root().join("examples/vsphere-govc.json")).unwrap();
+    let g = inventory::parse("vsphere-govc.json", &bytes, None).unwrap();
+    assert!(g.warnings.is_empty(), "{}", messages(&g.warnings));
+    let bytes = std::fs::read(root().join("examples/vsphere-powercli.json")).unwrap();
+    let p = inventory::parse("vsphere-powercli.json", &bytes, None).unwrap();
+    let groups = |inv: &Inventory, name: &str| {
+        let f = vm_of(inv, name)
+            .facts
+            .as_deref()
+            .cloned()
+            .unwrap_or_default();
+        (f.anti_affinity, f.affinity, f.allowed_hosts)
+    };
+    for name in ["sql-a", "sql-b", "app-new", "app-01"] {
+        assert_eq!(
+            groups(&g.inventory, name),
+            groups(&p.inventory, name),
+            "{name}"
+        );
+    }
+    assert_eq!(groups(&g.inventory, "sql-b").0, vec!["Separate SQL nodes"]);
+    assert_eq!(groups(&g.inventory, "app-new").2, vec!["esx12"]);
+    // A rule without its type, or a must-not-run-on rule: warned, not read.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&bytes_of("examples/vsphere-govc.json")).unwrap();
+    let rules = doc["clusters"][0]["config"][0]["val"]["rule"]
+        .as_array_mut()
+        .unwrap();
+    rules.push(serde_json::json!({"name": "untyped", "vm": []}));
+    rules.push(serde_json::json!({"_typeName": "ClusterVmHostRuleInfo", "name": "away", "enabled": true, "mandatory": true, "vmGroupName": "x", "antiAffineHostGroupName": "y"}));
+    let text = serde_json::to_string(&doc).unwrap();
+    let w = inventory::parse("g.json", text.as_bytes(), None).unwrap();
+    let m = messages(&w.warnings);
+    assert!(m.contains("`untyped`") && m.contains("`away`"), "{m}");
+}
+
+fn bytes_of(path: &str) -> Vec<u8> {
+    std::fs::read(root().join(path)).unwrap()
 }

@@ -5,7 +5,10 @@
     Lists the nodes with Get-ClusterNode and the VMs of each node with Get-VM; IsClustered is
     the HA flag. Memory is written in MiB (MemoryAssigned is 0 for a VM that is off, so
     MemoryStartup stands in), collected_at in UTC, as UTF-8 without a byte-order mark.
-    A node that is Paused is written as paused, one that is Down (or Joining, or not known) as
+    Each VM's migration facts are written too (disks with size, DVD media, pass-through disks
+    and DDA devices, switch names, checkpoint count, processor compatibility, anti-affinity
+    class names, possible owners as allowed_hosts, notes), and each node's switches and CPU
+    model. A node that is Paused is written as paused, one that is Down (or Joining, or not known) as
     down, without capacity and without VMs (it cannot be asked). A VM state this script does
     not map is written as unknown with the raw state kept (raw_state).
 
@@ -41,6 +44,7 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 $MiB = 1048576
+$GiB = 1073741824
 Import-Module FailoverClusters, Hyper-V
 
 # VMState names to preflight's VM states (the ...Critical variants carry the same state).
@@ -51,6 +55,22 @@ $vmStates = @{
 }
 
 $clusterName = (Get-Cluster -Name $Cluster).Name
+$nodeNames = @(Get-ClusterNode -Cluster $Cluster | ForEach-Object { $_.Name })
+
+# Failover clustering's placement constraints, by VM id: the anti-affinity class names of the
+# VM's cluster group, and the possible owners of its Virtual Machine resource (the nodes it
+# may run on; preferred owners only order them).
+$antiOf = @{}
+$ownersOf = @{}
+foreach ($resource in Get-ClusterResource -Cluster $Cluster | Where-Object { "$($_.ResourceType)" -eq 'Virtual Machine' }) {
+    $vmId = "$((Get-ClusterParameter -InputObject $resource -Name VmID).Value)"
+    if (-not $vmId) { continue }
+    $antiOf[$vmId] = @($resource.OwnerGroup.AntiAffinityClassNames | Where-Object { $_ })
+    $owners = @((Get-ClusterOwnerNode -InputObject $resource).OwnerNodes | ForEach-Object { "$($_.Name)" })
+    # Every node a possible owner is no restriction.
+    if ($owners.Count -gt 0 -and $owners.Count -lt $nodeNames.Count) { $ownersOf[$vmId] = $owners }
+}
+
 $hosts = @()
 $vms = @()
 foreach ($node in Get-ClusterNode -Cluster $Cluster) {
@@ -71,6 +91,10 @@ foreach ($node in Get-ClusterNode -Cluster $Cluster) {
         $hostEntry.memory_mb = [long]([math]::Floor($vmHost.MemoryCapacity / $MiB))
     }
     if ($vmHost.LogicalProcessorCount -gt 0) { $hostEntry.cpus = [int]$vmHost.LogicalProcessorCount }
+    # Migration facts: the switches the node offers, its CPU model.
+    $hostEntry.networks = @(Get-VMSwitch -ComputerName $node.Name | ForEach-Object { $_.Name } | Sort-Object -Unique)
+    $cpu = @(Get-CimInstance -ComputerName $node.Name -ClassName Win32_Processor)[0].Name
+    if ("$cpu".Trim()) { $hostEntry.cpu = "$cpu".Trim() }
     $hosts += $hostEntry
     foreach ($vm in Get-VM -ComputerName $node.Name) {
         $raw = "$($vm.State)"
@@ -90,6 +114,28 @@ foreach ($node in Get-ClusterNode -Cluster $Cluster) {
         if ($memory -le 0) { $memory = $vm.MemoryStartup }
         if ($memory -gt 0) { $entry.memory_mb = [long]([math]::Floor($memory / $MiB)) }
         if ($vm.ProcessorCount -gt 0) { $entry.vcpus = [int]$vm.ProcessorCount }
+        # Migration facts (preflight's CONTRACT 7.1), flattened here so that no -Depth cuts them.
+        $drives = @(Get-VMHardDiskDrive -VM $vm)
+        $entry.disks = @($drives | Where-Object { $_.Path -and $null -eq $_.DiskNumber } | ForEach-Object {
+                $disk = [ordered]@{ path = "$($_.Path)" }
+                $vhd = Get-VHD -ComputerName $node.Name -Path $_.Path -ErrorAction SilentlyContinue
+                if ($vhd.FileSize -gt 0) { $disk.size_gb = [math]::Round($vhd.FileSize / $GiB, 3) }
+                $disk
+            })
+        # A pass-through disk and a device assigned with DDA are bound to this node.
+        $entry.passthrough = @($drives | Where-Object { $null -ne $_.DiskNumber } | ForEach-Object { "disk:$($_.DiskNumber)" }) +
+            @(Get-VMAssignableDevice -VM $vm | ForEach-Object { "pci:$($_.LocationPath)" })
+        $entry.media = @(Get-VMDvdDrive -VM $vm | Where-Object { $_.Path } | ForEach-Object {
+                if ("$($_.DvdMediaType)" -eq 'PassThrough') { [ordered]@{ path = "host:$($_.Path)"; shared = $false } }
+                else { [ordered]@{ path = "$($_.Path)" } }
+            })
+        $entry.networks = @(Get-VMNetworkAdapter -VM $vm | ForEach-Object { $_.SwitchName } | Where-Object { $_ } | Sort-Object -Unique)
+        $entry.checkpoints = @(Get-VMSnapshot -VM $vm).Count
+        $entry.cpu_compat = [bool](Get-VMProcessor -VM $vm).CompatibilityForMigrationEnabled
+        $id = "$($vm.VMId)"
+        if ($antiOf.ContainsKey($id) -and $antiOf[$id].Count -gt 0) { $entry.anti_affinity = $antiOf[$id] }
+        if ($ownersOf.ContainsKey($id)) { $entry.allowed_hosts = $ownersOf[$id] }
+        if ($vm.Notes) { $entry.attributes = [ordered]@{ notes = "$($vm.Notes)" } }
         $vms += $entry
     }
 }
@@ -101,7 +147,8 @@ $inventory = [ordered]@{
     hosts        = $hosts
     vms          = $vms
 }
-$json = ConvertTo-Json -InputObject $inventory -Depth 5
+# Depth 6: document, list, VM, list of disks, disk, value; nothing is cut to a type name.
+$json = ConvertTo-Json -InputObject $inventory -Depth 6
 # Out-File and > would write UTF-16 in 5.1; write UTF-8 without BOM in both versions.
 $target = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
 [System.IO.File]::WriteAllText($target, $json, (New-Object System.Text.UTF8Encoding $false))

@@ -13,8 +13,12 @@
     What preflight needs to know is whether entering maintenance mode moves each running VM:
     on vSphere that is DRS, enabled and fully automated on the cluster, with no manual,
     partially automated or disabled override on the VM. vSphere HA alone moves nothing at
-    maintenance. The VM's datastores, networks, CD/ISO, USB devices, the cluster's EVC mode and
-    the DRS rules naming it are exported too, as evidence for the migration checks.
+    maintenance. The migration facts are exported too (preflight's CONTRACT 7.1): each VM's
+    disks (path, size, shared when more than one host mounts the datastore), connected CD/ISO
+    media, USB and PCI passthrough devices, port groups, snapshot count, CPU compatibility (the
+    cluster has an EVC mode), DRS VM-VM rules (AntiAffinity, Affinity), VM-Host must rules
+    (AllowedHosts, the host group's members) and custom attributes; each host's port groups
+    and CPU model.
 
     The file is written as UTF-8. Only reads are made.
 
@@ -94,21 +98,59 @@ try {
     # Lookups made once, not per VM.
     $clusterByName = @{}
     foreach ($c in $clusters) { $clusterByName[$c.Name] = $c }
-    $datastoreName = @{}
-    foreach ($d in Get-Datastore -Server $connection) { $datastoreName[$d.Id] = $d.Name }
+    $datastoreShared = @{}
+    foreach ($d in Get-Datastore -Server $connection) {
+        # A datastore more than one host mounts is shared: a vMotion keeps its files.
+        $datastoreShared[$d.Name] = @($d.ExtensionData.Host).Count -gt 1
+    }
     $networkName = @{}
     foreach ($n in Get-View -Server $connection -ViewType Network -Property Name) {
         $networkName[$n.MoRef.ToString()] = $n.Name
     }
-    $rulesOf = @{}
+    $antiOf = @{}
+    $affineOf = @{}
+    $allowedOf = @{}
     foreach ($c in $clusters) {
-        foreach ($rule in Get-DrsRule -Cluster $c) {
+        foreach ($rule in @(Get-DrsRule -Cluster $c | Where-Object { $_.Enabled })) {
+            $into = if ("$($rule.Type)" -eq 'VMAntiAffinity') { $antiOf } else { $affineOf }
             foreach ($id in $rule.VMIds) {
-                if (-not $rulesOf.ContainsKey($id)) { $rulesOf[$id] = @() }
-                $rulesOf[$id] += "$($rule.Type): $($rule.Name)"
+                if (-not $into.ContainsKey($id)) { $into[$id] = @() }
+                $into[$id] += $rule.Name
+            }
+        }
+        # VM-Host must rules: the VM group's members may run only on the host group's.
+        foreach ($rule in @(Get-DrsVMHostRule -Cluster $c -Type MustRunOn | Where-Object { $_.Enabled })) {
+            $members = @($rule.VMHostGroup.Member | ForEach-Object { $_.Name })
+            foreach ($v in @($rule.VMGroup.Member)) {
+                if ($allowedOf.ContainsKey($v.Id)) {
+                    # Two must rules: only the hosts both allow.
+                    $allowedOf[$v.Id] = @($allowedOf[$v.Id] | Where-Object { $members -contains $_ })
+                }
+                else {
+                    $allowedOf[$v.Id] = $members
+                }
             }
         }
     }
+
+    # Whether a datastore path's ("[ds] dir/file") datastore is shared; $null when unknown.
+    # "[] /usr/lib/vmware/isoimages/..." is a file of the host itself.
+    function Get-Shared([string]$Path) {
+        if ($Path -match '^\[([^\]]*)\]') {
+            if ($Matches[1] -eq '') { return $false }
+            if ($datastoreShared.ContainsKey($Matches[1])) { return $datastoreShared[$Matches[1]] }
+        }
+        return $null
+    }
+
+    function Get-SnapshotCount($List) {
+        $n = 0
+        foreach ($s in @($List)) {
+            if ($null -ne $s) { $n += 1 + (Get-SnapshotCount $s.ChildSnapshotList) }
+        }
+        return $n
+    }
+
     $hostName = @{}
     foreach ($h in $hosts) { $hostName[$h.ExtensionData.MoRef.ToString()] = $h.Name }
 
@@ -116,12 +158,32 @@ try {
         $parent = $vm.VMHost.Parent
         $inCluster = $clusterByName.ContainsKey("$($parent.Name)")
         $devices = @($vm.ExtensionData.Config.Hardware.Device)
-        $cds = @($devices | Where-Object { $_ -is [VMware.Vim.VirtualCdrom] })
-        $connectedCds = @($cds | Where-Object { $_.Connectable.Connected })
-        $isoPaths = @($cds | Where-Object { $_.Backing -is [VMware.Vim.VirtualCdromIsoBackingInfo] } |
-                ForEach-Object { $_.Backing.FileName })
-        $usb = @($devices | Where-Object { $_ -is [VMware.Vim.VirtualUSB] } |
-                ForEach-Object { $_.DeviceInfo.Label })
+        $disks = @($devices | Where-Object { $_ -is [VMware.Vim.VirtualDisk] } | ForEach-Object {
+                $file = "$($_.Backing.FileName)"
+                [pscustomobject][ordered]@{ Path = $file; SizeMB = [long][math]::Ceiling($_.CapacityInKB / 1024); Shared = Get-Shared $file }
+            })
+        # Connected CD/DVD drives: an ISO is as shared as its datastore; a host's drive or a
+        # client's device never is.
+        $media = @($devices | Where-Object { $_ -is [VMware.Vim.VirtualCdrom] -and $_.Connectable.Connected } | ForEach-Object {
+                if ($_.Backing -is [VMware.Vim.VirtualCdromIsoBackingInfo]) {
+                    [pscustomobject][ordered]@{ Path = "$($_.Backing.FileName)"; Shared = Get-Shared "$($_.Backing.FileName)" }
+                }
+                elseif ($_.Backing -is [VMware.Vim.VirtualCdromAtapiBackingInfo] -or $_.Backing -is [VMware.Vim.VirtualCdromPassthroughBackingInfo]) {
+                    [pscustomobject][ordered]@{ Path = "host:$($_.Backing.DeviceName)"; Shared = $false }
+                }
+                else {
+                    [pscustomobject][ordered]@{ Path = "client:$($_.DeviceInfo.Label)"; Shared = $false }
+                }
+            })
+        $passthrough = @($devices | ForEach-Object {
+                if ($_ -is [VMware.Vim.VirtualUSB]) { "usb:$($_.DeviceInfo.Label)" }
+                elseif ($_ -is [VMware.Vim.VirtualPCIPassthrough]) { "pci:$($_.DeviceInfo.Summary)" }
+            })
+        $attributes = [ordered]@{}
+        foreach ($kv in @($vm.CustomFields)) {
+            if ("$($kv.Value)" -ne '') { $attributes["$($kv.Key)"] = "$($kv.Value)" }
+        }
+        if ($vm.ExtensionData.Config.GuestFullName) { $attributes['os'] = $vm.ExtensionData.Config.GuestFullName }
         [pscustomobject][ordered]@{
             Name                      = $vm.Name
             Id                        = $vm.Id
@@ -135,13 +197,16 @@ try {
             ClusterDrsEnabled         = if ($inCluster) { [bool]$parent.DrsEnabled } else { $false }
             ClusterDrsAutomationLevel = if ($inCluster) { "$($parent.DrsAutomationLevel)" } else { $null }
             ClusterHAEnabled          = if ($inCluster) { [bool]$parent.HAEnabled } else { $false }
-            EvcMode                   = if ($inCluster) { "$($parent.EVCMode)" } else { $null }
-            Datastores                = (@($vm.DatastoreIdList | ForEach-Object { $datastoreName[$_] }) -join '; ')
-            Networks                  = (@($vm.ExtensionData.Network | ForEach-Object { $networkName[$_.ToString()] }) -join '; ')
-            CdConnected               = (@($connectedCds | ForEach-Object { $_.DeviceInfo.Label }) -join '; ')
-            CdIsoPath                 = ($isoPaths -join '; ')
-            UsbDevices                = ($usb -join '; ')
-            DrsRules                  = (@($rulesOf[$vm.Id]) -join '; ')
+            CpuCompat                 = if ($inCluster) { "$($parent.EVCMode)" -ne '' } else { $null }
+            Disks                     = $disks
+            Media                     = $media
+            Passthrough               = $passthrough
+            Networks                  = @($vm.ExtensionData.Network | ForEach-Object { $networkName[$_.ToString()] })
+            Checkpoints               = Get-SnapshotCount $vm.ExtensionData.Snapshot.RootSnapshotList
+            AntiAffinity              = @($antiOf[$vm.Id])
+            Affinity                  = @($affineOf[$vm.Id])
+            AllowedHosts              = @($allowedOf[$vm.Id])
+            Attributes                = [pscustomobject]$attributes
             Template                  = $false
         }
     }
@@ -169,6 +234,7 @@ try {
             NumCpu          = $h.NumCpu
             ProcessorType   = $h.ProcessorType
             Cluster         = if ($clusterByName.ContainsKey("$($h.Parent.Name)")) { $h.Parent.Name } else { $null }
+            Networks        = @(Get-VirtualPortGroup -VMHost $h | ForEach-Object { $_.Name } | Sort-Object -Unique)
         }
     }
 
@@ -188,9 +254,9 @@ try {
         VMHosts     = @($hostRecords)
         Clusters    = @($clusterRecords)
     }
-    # Depth 4 holds the document (object, list, record, value) with room to spare; UTF-8
-    # whatever the edition (5.1's `>` would write UTF-16).
-    $json = ConvertTo-Json -InputObject $document -Depth 4
+    # Depth 6 holds the document (object, list, record, list of disks, disk, value) with room
+    # to spare; UTF-8 whatever the edition (5.1's `>` would write UTF-16).
+    $json = ConvertTo-Json -InputObject $document -Depth 6
     $path = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
     [System.IO.File]::WriteAllText($path, $json, (New-Object System.Text.UTF8Encoding $false))
     Write-Host "wrote $OutFile ($($vmRecords.Count) VMs, $($hostRecords.Count) hosts, $($clusterRecords.Count) clusters)"

@@ -6,6 +6,11 @@
     state words (hosts: up, maintenance, paused, down; VMs: running, off, saved, ...), memory
     in MiB, collected_at in UTC, as UTF-8 without a byte-order mark.
 
+    Each VM's migration facts are written too (virtual disks with size, DVD media, whether it
+    has a pass-through disk, virtual networks, checkpoint count, LimitCPUForMigration,
+    availability sets as anti_affinity, custom properties and OS as attributes), and each
+    host's virtual networks and CPU model.
+
     What is not known is written as not known, so that preflight reports it instead of
     guessing: a host whose TotalMemory is missing or 0 (VMM reports 0 for a host it cannot
     reach) gets no memory_mb; a VM without IsHighlyAvailable or Memory gets none; a VM status
@@ -45,6 +50,7 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 $MiB = 1048576
+$GiB = 1073741824
 Import-Module VirtualMachineManager
 
 # VMComputerSystemState names to preflight's VM states; any other status is 'unknown', with
@@ -71,6 +77,11 @@ $hosts = foreach ($h in Get-SCVMHost -VMMServer $vmm) {
     # TotalMemory is in bytes; missing or 0 is unknown, never "no room".
     if ($h.TotalMemory -gt 0) { $entry.memory_mb = [long]([math]::Floor($h.TotalMemory / $MiB)) }
     if ($h.LogicalProcessorCount -gt 0) { $entry.cpus = [int]$h.LogicalProcessorCount }
+    # Migration facts: the virtual networks the host offers, its CPU model.
+    if ($null -ne $h.VirtualNetworks) {
+        $entry.networks = @($h.VirtualNetworks | ForEach-Object { "$($_.Name)" } | Where-Object { $_ } | Sort-Object -Unique)
+    }
+    if ("$($h.ProcessorModel)".Trim()) { $entry.cpu = "$($h.ProcessorModel)".Trim() }
     $entry
 }
 
@@ -101,6 +112,35 @@ $vms = foreach ($vm in Get-SCVirtualMachine -VMMServer $vmm -All) {
     if ($vm.Memory -gt 0) { $entry.memory_mb = [long]$vm.Memory }
     if ($vm.CPUCount -gt 0) { $entry.vcpus = [int]$vm.CPUCount }
     $entry.tags = $tags
+    # Migration facts (preflight's CONTRACT 7.1). What VMM does not say is left out: unknown.
+    $entry.disks = @($vm.VirtualHardDisks | ForEach-Object {
+            $disk = [ordered]@{ path = "$($_.Location)" }
+            if ($_.MaximumSize -gt 0) { $disk.size_gb = [math]::Round($_.MaximumSize / $GiB, 3) }
+            $disk
+        })
+    # A host drive is bound to the host; a linked ISO is used in place from the library share;
+    # any other ISO VMM copied next to the VM, as shared as the VM's own folder.
+    $entry.media = @($vm.VirtualDVDDrives | ForEach-Object {
+            if ($_.HostDrive) { [ordered]@{ path = "host:$($_.HostDrive)"; shared = $false } }
+            elseif ($_.ISO -and $_.ISOLinked) { [ordered]@{ path = "$($_.ISO.SharePath)"; shared = $true } }
+            elseif ($_.ISO) { [ordered]@{ path = "$($vm.Location)\$($_.ISO.Name)" } }
+        })
+    if ($null -ne $vm.HasPassthroughDisk) {
+        $entry.passthrough = @(if ($vm.HasPassthroughDisk) { 'passthrough-disk' })
+    }
+    $entry.networks = @($vm.VirtualNetworkAdapters | ForEach-Object { "$($_.VirtualNetwork)" } | Where-Object { $_ } | Sort-Object -Unique)
+    $entry.checkpoints = @($vm.VMCheckpoints | Where-Object { $_ }).Count
+    if ($null -ne $vm.LimitCPUForMigration) { $entry.cpu_compat = [bool]$vm.LimitCPUForMigration }
+    $sets = @($vm.AvailabilitySetNames | Where-Object { $_ })
+    if ($sets.Count -gt 0) { $entry.anti_affinity = $sets }
+    $attributes = [ordered]@{}
+    if ($vm.CustomProperty) {
+        foreach ($key in $vm.CustomProperty.Keys) {
+            if ("$($vm.CustomProperty[$key])") { $attributes["$key"] = "$($vm.CustomProperty[$key])" }
+        }
+    }
+    if ($vm.OperatingSystem) { $attributes['os'] = "$($vm.OperatingSystem.Name)" }
+    if ($attributes.Count -gt 0) { $entry.attributes = $attributes }
     $entry
 }
 
@@ -111,7 +151,8 @@ $inventory = [ordered]@{
     hosts        = @($hosts)
     vms          = @($vms)
 }
-$json = ConvertTo-Json -InputObject $inventory -Depth 5
+# Depth 6: document, list, VM, list of disks, disk, value; nothing is cut to a type name.
+$json = ConvertTo-Json -InputObject $inventory -Depth 6
 # Out-File and > would write UTF-16 in 5.1; write UTF-8 without BOM in both versions.
 $target = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path)
 [System.IO.File]::WriteAllText($target, $json, (New-Object System.Text.UTF8Encoding $false))

@@ -134,14 +134,20 @@ pub fn hyperv_vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
 }
 
 /// A host's CPU model and the switches it offers, from `Get-SCVMHost` (`ProcessorModel`,
-/// `VirtualNetworks`) or a collector's flattened `Switches`.
+/// `VirtualNetworks`), PowerCLI's `Get-VMHost` (`ProcessorType`) or a collector's flattened
+/// `Switches` / `Networks` (port groups).
 pub fn host(ctx: &mut Ctx, row: &dyn Row) -> HostFacts {
-    let cpu = ["ProcessorModel", "CpuModel", "ProcessorName"]
-        .iter()
-        .find_map(|k| row.cell(k).and_then(|c| text(&c.value)))
-        .map(|s| CompactString::from(s.trim()))
-        .filter(|s| !s.is_empty());
-    let networks = ["VirtualNetworks", "Switches", "VirtualSwitches"]
+    let cpu = [
+        "ProcessorModel",
+        "CpuModel",
+        "ProcessorName",
+        "ProcessorType",
+    ]
+    .iter()
+    .find_map(|k| row.cell(k).and_then(|c| text(&c.value)))
+    .map(|s| CompactString::from(s.trim()))
+    .filter(|s| !s.is_empty());
+    let networks = ["VirtualNetworks", "Switches", "VirtualSwitches", "Networks"]
         .iter()
         .find(|k| row.cell(k).is_some())
         .and_then(|k| {
@@ -150,6 +156,79 @@ pub fn host(ctx: &mut Ctx, row: &dyn Row) -> HostFacts {
             })
         });
     HostFacts { networks, cpu }
+}
+
+/// The properties a collector flattens its VMs' facts into (`examples/collect/powercli.ps1`):
+/// each an optional CONTRACT 7.1 fact under its PowerShell-cased name.
+pub const FLAT_VM_PROPERTIES: [&str; 10] = [
+    "Disks",
+    "Media",
+    "Passthrough",
+    "Networks",
+    "Checkpoints",
+    "CpuCompat",
+    "AntiAffinity",
+    "Affinity",
+    "AllowedHosts",
+    "Attributes",
+];
+
+/// The facts a collector flattened into a VM record ([`FLAT_VM_PROPERTIES`]): `Disks`
+/// (`[{"Path", "SizeMB", "Shared"}]`), `Media` (`[{"Path", "Shared"}]`), `Passthrough`,
+/// `Networks` (a list, or one `;`-separated text), `Checkpoints`, `CpuCompat`, the group lists
+/// and `Attributes` (an object). A property that is absent or `null` leaves its fact unknown.
+pub fn flat_vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
+    let present = |key: &str| row.cell(key).is_some_and(|c| !c.value.is_null());
+    let file = |v: &Value| {
+        let mut f = file_of(v, &["Path"], &[])?;
+        if let Value::Object(o) = v {
+            f.shared = o.get("Shared").and_then(Value::as_bool);
+            f.size_mb = o
+                .get("SizeMB")
+                .and_then(Value::as_f64)
+                .or_else(|| o.get("SizeGB").and_then(Value::as_f64).map(|g| g * 1024.0))
+                .filter(|m| m.is_finite() && *m > 0.0 && *m < (1u64 << 40) as f64)
+                .map(|m| m.ceil() as u64);
+        }
+        Some(f)
+    };
+    let mut f = VmFacts::default();
+    if present("Disks") {
+        f.disks = list(ctx, row, "Disks", "disks", file);
+    }
+    if present("Media") {
+        f.media = list(ctx, row, "Media", "media", file);
+    }
+    if present("Passthrough") {
+        f.passthrough = list(ctx, row, "Passthrough", "passthrough", |v| {
+            name_of(v, &["Name", "Label"])
+        });
+    }
+    if present("Networks") {
+        f.networks = match row.cell("Networks").map(|c| c.value) {
+            Some(Value::String(s)) if !is_type_name(&s) => Some(
+                s.split(';')
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(CompactString::from)
+                    .collect(),
+            ),
+            _ => list(ctx, row, "Networks", "networks", |v| name_of(v, &["Name"])),
+        };
+    }
+    if present("Checkpoints") {
+        f.checkpoints = ctx
+            .count(row, "Checkpoints", u64::from(u32::MAX))
+            .map(|c| c as u32);
+    }
+    if present("CpuCompat") {
+        f.cpu_compat = ctx.flag(row, "CpuCompat");
+    }
+    f.anti_affinity = names(ctx, row, "AntiAffinity");
+    f.affinity = names(ctx, row, "Affinity");
+    f.allowed_hosts = names(ctx, row, "AllowedHosts");
+    attributes(ctx, row, &mut f, "Attributes");
+    boxed(f)
 }
 
 fn boxed(f: VmFacts) -> Option<Box<VmFacts>> {

@@ -21,7 +21,7 @@ use super::powercli::Drs;
 use super::record::{self, Record};
 use super::{Format, Parsed};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
-use crate::model::{Host, HostState, Inventory, Platform, Vm, VmState};
+use crate::model::{CompactString, Host, HostState, Inventory, Platform, Vm, VmFacts, VmState};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -396,16 +396,18 @@ fn build(
             ))
             .filter(|c| *c > 0 && *c <= MAX_CPUS)
             .map(|c| c as u32);
+            let cpu = string(first(
+                v,
+                &[
+                    &["summary", "hardware", "cpuModel"],
+                    &["hardware", "cpuPkg", "description"],
+                ],
+            ))
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
             if let Some(r) = moref(at(v, &["self"])) {
-                let cpu = string(first(
-                    v,
-                    &[
-                        &["summary", "hardware", "cpuModel"],
-                        &["hardware", "cpuPkg", "description"],
-                    ],
-                ));
-                if let Some(cpu) = cpu {
-                    host_cpu.insert(r.clone(), cpu);
+                if let Some(cpu) = &cpu {
+                    host_cpu.insert(r.clone(), cpu.clone());
                 }
                 host_names.insert(r, (name.clone(), cluster.clone()));
             }
@@ -416,8 +418,18 @@ fn build(
                 memory_mb,
                 cpus,
                 implied: false,
-                facts: Default::default(),
+                facts: crate::model::HostFacts {
+                    networks: None,
+                    cpu: cpu.map(Into::into),
+                },
             });
+        }
+    }
+    // DRS rules, by VM reference: VM-VM (anti-)affinity groups and VM-Host must rules.
+    let mut rules: BTreeMap<String, VmFacts> = BTreeMap::new();
+    for (file, read) in reads {
+        for c in &read.clusters {
+            drs_rules(file, c, &host_names, &mut rules, warnings);
         }
     }
     let mut known: BTreeSet<String> = inv
@@ -570,7 +582,10 @@ fn build(
                 tags: Vec::new(),
                 template,
                 evidence,
-                facts: None,
+                facts: vm_ref
+                    .as_ref()
+                    .and_then(|r| rules.get(r))
+                    .map(|f| Box::new(f.clone())),
             });
         }
     }
@@ -591,4 +606,107 @@ fn build(
         "export config.hardware.memoryMB (govc vm.info -json)",
     ));
     inv
+}
+
+/// The references in a list value (`[{"type": "VirtualMachine", "value": "vm-101"}]`).
+fn refs(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(a)) => a.iter().filter_map(|x| moref(Some(x))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn push_once(list: &mut Vec<CompactString>, name: &str) {
+    if !list.iter().any(|n| n == name) {
+        list.push(name.into());
+    }
+}
+
+/// A cluster's DRS rules (`configurationEx.rule`, typed by vim25's `_typeName`) as facts of
+/// the VMs they name: `ClusterAntiAffinityRuleSpec` → `anti_affinity`,
+/// `ClusterAffinityRuleSpec` → `affinity`, a mandatory `ClusterVmHostRuleInfo` with an
+/// affine host group → `allowed_hosts` (the groups from `configurationEx.group`). A disabled
+/// rule counts for nothing; a rule preflight cannot read is a warning at the cluster.
+fn drs_rules(
+    file: &SourceFile,
+    c: &Obj,
+    host_names: &BTreeMap<String, (String, Option<String>)>,
+    out: &mut BTreeMap<String, VmFacts>,
+    warnings: &mut Vec<SourceDiag>,
+) {
+    let Some(Value::Array(list)) = find(&c.value, "rule", 0) else {
+        return;
+    };
+    let groups: BTreeMap<String, &Value> = match find(&c.value, "group", 0) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|g| Some((string(at(g, &["name"]))?, g)))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    for r in list {
+        if flag(at(r, &["enabled"])) == Some(false) {
+            continue;
+        }
+        let name = string(at(r, &["name"])).unwrap_or_default();
+        let kind = string(at(r, &["_typeName"])).unwrap_or_default();
+        let unread = |why: &str| {
+            warn(diag(
+                file,
+                c,
+                &format!("DRS rule `{name}`: {why}; its constraint is not checked"),
+            ))
+        };
+        match kind.as_str() {
+            "ClusterAntiAffinityRuleSpec" => {
+                for vm in refs(at(r, &["vm"])) {
+                    push_once(&mut out.entry(vm).or_default().anti_affinity, &name);
+                }
+            }
+            "ClusterAffinityRuleSpec" => {
+                for vm in refs(at(r, &["vm"])) {
+                    push_once(&mut out.entry(vm).or_default().affinity, &name);
+                }
+            }
+            "ClusterVmHostRuleInfo" => {
+                if flag(at(r, &["mandatory"])) != Some(true) {
+                    continue;
+                }
+                let Some(host_group) = string(at(r, &["affineHostGroupName"])) else {
+                    warnings.push(unread("a must-not-run-on rule is not read"));
+                    continue;
+                };
+                let hosts = groups.get(&host_group).map(|g| {
+                    let mut h: Vec<CompactString> = refs(at(g, &["host"]))
+                        .into_iter()
+                        .map(|r| host_names.get(&r).map_or(r, |n| n.0.clone()).into())
+                        .collect();
+                    h.sort();
+                    h
+                });
+                let vms = string(at(r, &["vmGroupName"]))
+                    .and_then(|g| groups.get(&g).map(|g| refs(at(g, &["vm"]))));
+                let (Some(hosts), Some(vms)) = (hosts, vms) else {
+                    warnings.push(unread("it names a group configurationEx.group lacks"));
+                    continue;
+                };
+                for vm in vms {
+                    let f = out.entry(vm).or_default();
+                    if f.allowed_hosts.is_empty() {
+                        f.allowed_hosts = hosts.clone();
+                    } else {
+                        f.allowed_hosts.retain(|h| hosts.contains(h));
+                        if f.allowed_hosts.is_empty() {
+                            f.allowed_hosts
+                                .push("(no host satisfies its DRS rules)".into());
+                        }
+                    }
+                }
+            }
+            "" => warnings.push(unread(
+                "its type is not exported (`_typeName`; export with a govc that writes vim25 JSON)",
+            )),
+            other => warnings.push(unread(&format!("rule type `{other}` is not read"))),
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod merge;
 mod native;
 pub mod powercli;
 mod proxmox;
+mod proxmox_facts;
 mod read;
 mod record;
 pub mod records_at;

@@ -10,13 +10,19 @@
 //! partially automated or disabled. The cluster's settings come from the VM's own calculated
 //! properties (`ClusterDrsEnabled`, `ClusterDrsAutomationLevel`) or from a `Get-Cluster` record
 //! of its cluster; without either the drain's effect is unknown, never assumed.
+//!
+//! The migration facts come from the properties the collector flattens
+//! ([`FACT_PROPERTIES`]: `Disks`, `Media`, `Passthrough`, `Networks`, …) and the hosts'
+//! `ProcessorType` and `Networks`; an older export gives `cpu_compat` from `EvcMode` and the
+//! VM-VM groups from `DrsRules`, and keeps its other strings as evidence.
 
+use super::facts_read;
 use super::hyperv_csv;
 use super::read::{Ctx, Row, text};
 use super::record::{self, Record, is_type_name};
 use super::{Format, Parsed};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
-use crate::model::{Host, HostState, Inventory, Platform, Vm, VmState};
+use crate::model::{CompactString, Host, HostState, Inventory, Platform, Vm, VmFacts, VmState};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,14 +65,18 @@ pub const VM_PROPERTIES: [&str; 13] = [
     "MemoryGB",
 ];
 
-/// The properties of a `Get-VMHost` record the reader reads.
-pub const HOST_PROPERTIES: [&str; 6] = [
+/// The migration facts the collector flattens into a VM record (CONTRACT 7.1).
+pub const FACT_PROPERTIES: [&str; 10] = facts_read::FLAT_VM_PROPERTIES;
+
+/// The properties of a `Get-VMHost` record the reader reads (`Networks`: its port groups).
+pub const HOST_PROPERTIES: [&str; 7] = [
     "Name",
     "ConnectionState",
     "MemoryTotalMB",
     "NumCpu",
     "ProcessorType",
     "Cluster",
+    "Networks",
 ];
 
 /// The properties of a `Get-Cluster` record the reader reads.
@@ -529,6 +539,7 @@ fn vm(ctx: &mut Ctx, row: &dyn Row) -> Option<VmRead> {
     };
     let vm_level = level(ctx, row, "DrsAutomationLevel");
     let template = ctx.flag(row, "Template").unwrap_or(false);
+    let facts = vm_facts(ctx, row);
     Some(VmRead {
         head: row.head(),
         file: 0,
@@ -543,7 +554,7 @@ fn vm(ctx: &mut Ctx, row: &dyn Row) -> Option<VmRead> {
             tags: Vec::new(),
             template,
             evidence,
-            facts: None,
+            facts,
         },
         cluster,
         own,
@@ -665,8 +676,43 @@ fn host(ctx: &mut Ctx, row: &dyn Row) -> Option<Host> {
         memory_mb,
         cpus,
         implied: false,
-        facts: Default::default(),
+        facts: super::facts_read::host(ctx, row),
     })
+}
+
+/// A VM's migration facts: what the collector flattened ([`facts_read::flat_vm`]), else what
+/// an older export says: the cluster's `EvcMode` (set: the VM may move between CPU models) and
+/// `DrsRules` (`VMAntiAffinity: name; VMAffinity: name`).
+fn vm_facts(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
+    let mut f = facts_read::flat_vm(ctx, row)
+        .map(|b| *b)
+        .unwrap_or_default();
+    if f.cpu_compat.is_none()
+        && let Some(Value::String(evc)) = row.cell("EvcMode").map(|c| c.value)
+        && !is_cut_object(&evc)
+    {
+        f.cpu_compat = Some(!evc.trim().is_empty());
+    }
+    let has_groups = ["AntiAffinity", "Affinity"]
+        .iter()
+        .any(|k| row.cell(k).is_some());
+    if !has_groups && let Some(Value::String(rules)) = row.cell("DrsRules").map(|c| c.value) {
+        for rule in rules.split(';') {
+            let Some((kind, name)) = rule.split_once(':') else {
+                continue;
+            };
+            let name = CompactString::from(name.trim());
+            let list = match norm(kind).as_str() {
+                "vmantiaffinity" | "antiaffinity" => &mut f.anti_affinity,
+                "vmaffinity" | "affinity" => &mut f.affinity,
+                _ => continue,
+            };
+            if !name.is_empty() && !list.contains(&name) {
+                list.push(name);
+            }
+        }
+    }
+    (f != VmFacts::default()).then(|| Box::new(f))
 }
 
 fn build(acc: Acc) -> Inventory {

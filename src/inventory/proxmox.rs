@@ -1,5 +1,7 @@
 //! Proxmox VE: `pvesh get /cluster/resources [--type vm] --output-format json` (or the REST
-//! API's `{"data": [...]}` around the same list).
+//! API's `{"data": [...]}` around the same list), alone or as the `resources` of the combined
+//! document `examples/collect/proxmox.sh --export` writes, whose guest configs, storages, HA
+//! rules and groups and node details give the migration facts (see `proxmox_facts`).
 //!
 //! Entries of type `qemu` and `lxc` are guests; `node` entries are hosts; storage, sdn, pool and
 //! network entries are ignored. A guest is HA-protected when it has a `hastate` other than
@@ -17,7 +19,7 @@ use super::merge::repeated_vms;
 use super::read::{Ctx, Row, bytes_to_mib, text};
 use super::record::{self, Field, Record};
 use super::states::{Reading, proxmox_status};
-use super::{Format, Parsed, native};
+use super::{Format, Parsed, native, proxmox_facts};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
 use crate::model::{Gap, Host, HostState, Inventory, Platform, Vm, VmState};
 use serde_json::Value;
@@ -29,12 +31,21 @@ const MAX_MEMORY_BYTES: u64 = native::MAX_MEMORY_MB << 20;
 pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
     let mut top = record::parse_top(file)?;
     let mut path = "";
+    // The collector's combined document: `resources` with the configs and HA setup around it.
+    let mut combined = None;
     if top.raw.get().starts_with('{')
         && let Ok(r) = record::record(file, top, String::new())
-        && let Some(data) = r.get("data")
     {
-        top = data;
-        path = "data";
+        if let Some(data) = r.get("data") {
+            top = data;
+            path = "data";
+        } else if let Some(resources) = r.get("resources")
+            && (r.has(proxmox_facts::MARK) || r.has("configs"))
+        {
+            top = resources;
+            path = "resources";
+            combined = Some(r);
+        }
     }
     if path.is_empty()
         && let Some(d) = other_document(file, top)
@@ -78,6 +89,18 @@ pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
         }
     }
     ctx.errors.extend(repeated_vms(file, &inv.vms, &heads));
+    if let Some(root) = &combined {
+        proxmox_facts::fill(&mut ctx, file, root, &recs, &mut inv.vms, &mut inv.hosts);
+        inv.collected_at = root
+            .get("collected_at")
+            .and_then(|f| f.value().as_str().and_then(|s| s.parse().ok()));
+        // /cluster/status's name; a standalone node has none.
+        if let Some(cluster) = root.get("cluster").and_then(|f| text(&f.value())) {
+            for h in &mut inv.hosts {
+                h.cluster = Some(cluster.as_str().into());
+            }
+        }
+    }
     let no_mem = inv.vms.iter().filter(|v| v.memory_mb.is_none()).count();
     if no_mem > 0 {
         inv.gaps.push(Gap {

@@ -85,6 +85,11 @@ impl<'a> Record<'a> {
         self.get(key).is_some()
     }
 
+    /// Its fields in file order, keys as spelled (`null` values included).
+    pub fn fields(&self) -> impl Iterator<Item = (&str, Field<'a>)> + '_ {
+        self.fields.iter().map(|(k, f)| (k.as_ref(), *f))
+    }
+
     /// The path of a field, e.g. `[3].Status`, spelled as the file spells the key.
     pub fn path_of(&self, key: &str) -> String {
         let spelled = self.spelled(key).map_or(key, |(k, _)| k);

@@ -7,16 +7,22 @@
 //! then does maintenance mode move it; DRS off, manual or partially automated is `ha = false`;
 //! without vCluster (or a VM whose cluster it does not list) HA is unknown, with a gap.
 //! vSphere HA (`DAS protection`) moves nothing at maintenance: it is kept as evidence, with
-//! `HA Restart Priority`, `Cluster rule(s)` and the migration facts of the other tabs: a
-//! connected CD/ISO (vCD), USB devices (vUSB), networks (vNetwork), disks on a datastore one
-//! host alone mounts (vDisk with vDatastore), the host's CPU model and EVC mode (vHost).
+//! `HA Restart Priority` and `Cluster rule(s)`. The other tabs give the migration facts
+//! (CONTRACT 7.1): connected CD/ISO media (vCD), USB devices as passthrough (vUSB), networks
+//! (vNetwork), disks with their size, shared when vDatastore says more than one host mounts
+//! their datastore (vDisk with vDatastore), the host's CPU model and, from its EVC mode, each
+//! VM's `cpu_compat` (vHost), and DRS VM-VM rules as `anti_affinity`/`affinity` (vInfo). A tab
+//! the export lacks leaves its fact unknown for every VM (a gap), never none.
 //! A running VM that lists no host is an error: it may run on the host drained.
 
 mod table;
 
 use super::{Format, Parsed};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
-use crate::model::{Gap, Host, HostState, Inventory, Platform, Vm, VmState};
+use crate::model::{
+    FileRef, Gap, Host, HostFacts, HostState, Inventory, Platform, Vm, VmFacts, VmState,
+};
+use compact_str::CompactString;
 use std::collections::{BTreeMap, BTreeSet};
 use table::{TRow, Tab, Table};
 
@@ -25,6 +31,8 @@ pub use table::{is_ole, is_zip};
 /// RVTools reports memory in MB (3.x) or MiB (4.x): both are 2^20 bytes.
 const MAX_MEMORY_MB: u64 = super::native::MAX_MEMORY_MB;
 const MAX_CPUS: u64 = super::native::MAX_CPUS;
+/// No virtual disk is larger than 1 PiB.
+const MAX_DISK_MB: u64 = 1 << 30;
 
 /// Reads an RVTools `.xlsx` workbook.
 pub fn parse_xlsx(name: &str, bytes: &[u8]) -> Result<Parsed, Diagnostics> {
@@ -298,34 +306,31 @@ fn build(mut tabs: BTreeMap<Tab, Table>) -> Result<Parsed, Diagnostics> {
         ..Inventory::default()
     };
     let clusters = tabs.remove(&Tab::Cluster).map(|t| clusters(&mut r, &t));
+    let shared = tabs.remove(&Tab::Datastore).map(|t| datastores(&t));
     let mut facts = Facts {
-        cds: tabs.remove(&Tab::Cd).map(|t| cds(&t)).unwrap_or_default(),
+        media: tabs.remove(&Tab::Cd).map(|t| media(&t, shared.as_ref())),
         ..Facts::default()
     };
     if let Some(t) = tabs.remove(&Tab::Usb) {
-        facts.usb = per_vm(&t, |t, row| {
+        facts.usb = Some(per_vm(&t, |t, row| {
             let kind = text(t, row, t.col(&["Device Type", "Device Node"]))?;
-            let on =
-                text(t, row, t.col(&["Connected"])).is_some_and(|c| c.eq_ignore_ascii_case("true"));
-            Some(if on {
-                format!("{kind} (connected)")
-            } else {
-                kind
-            })
-        });
+            Some(CompactString::from(format!("usb:{kind}")))
+        }));
     }
     if let Some(t) = tabs.remove(&Tab::Network) {
-        facts.networks = per_vm(&t, |t, row| text(t, row, t.col(&["Network", "Portgroup"])));
+        let col = t.col(&["Network", "Portgroup"]);
+        if col.is_some() {
+            facts.networks = Some(per_vm(&t, |t, row| text(t, row, col).map(Into::into)));
+        } else {
+            lacking(
+                &mut r,
+                &t,
+                &[(col, "Network", "the VMs' networks are unknown")],
+            );
+        }
     }
-    let local = tabs.remove(&Tab::Datastore).map(|t| local_datastores(&t));
-    if let (Some(t), Some(local)) = (tabs.remove(&Tab::Disk), &local) {
-        facts.local_disks = per_vm(&t, |t, row| {
-            let path = text(t, row, t.col(&["Path"]))
-                .filter(|p| p.starts_with('['))
-                .or_else(|| text(t, row, t.col(&["Disk Path"])))?;
-            let ds = path.strip_prefix('[')?.split_once(']')?.0.to_string();
-            local.contains(&ds.to_lowercase()).then_some(ds)
-        });
+    if let Some(t) = tabs.remove(&Tab::Disk) {
+        facts.disks = Some(disks(&mut r, &t, shared.as_ref()));
     }
     if let Some(t) = tabs.remove(&Tab::Host) {
         (inv.hosts, facts.host_cpu) = hosts(&mut r, &t);
@@ -393,48 +398,59 @@ fn clusters(r: &mut Reader, t: &Table) -> BTreeMap<String, ClusterFacts> {
 }
 
 /// Migration facts from the tabs besides vInfo, by VM (`VM UUID` when the tab has it, else
-/// the exact name) or by host (lower-cased name): kept as evidence, only where present.
+/// the exact name) or by host (lower-cased name). A tab the export lacks is `None`: the fact is
+/// unknown for every VM; a VM the tab does not list has none.
 #[derive(Default)]
 struct Facts {
-    cds: BTreeMap<String, Vec<String>>,
-    usb: BTreeMap<String, Vec<String>>,
-    networks: BTreeMap<String, Vec<String>>,
-    /// The datastores of a VM's disks that only one host mounts.
-    local_disks: BTreeMap<String, Vec<String>>,
-    /// A host's CPU model and current EVC mode.
+    media: Option<BTreeMap<String, Vec<FileRef>>>,
+    usb: Option<BTreeMap<String, Vec<CompactString>>>,
+    networks: Option<BTreeMap<String, Vec<CompactString>>>,
+    disks: Option<BTreeMap<String, Vec<FileRef>>>,
+    /// A host's CPU model and current EVC mode (`None` without the column; `Some("")` when the
+    /// host has no EVC mode).
     host_cpu: BTreeMap<String, (Option<String>, Option<String>)>,
+}
+
+impl Facts {
+    fn any(&self) -> bool {
+        self.media.is_some()
+            || self.usb.is_some()
+            || self.networks.is_some()
+            || self.disks.is_some()
+            || self.host_cpu.values().any(|(_, evc)| evc.is_some())
+    }
 }
 
 /// `fact` of each row of a per-VM tab, gathered by VM (`VM UUID`, else exact name), each
 /// value once.
-fn per_vm(
+fn per_vm<T: PartialEq>(
     t: &Table,
-    fact: impl Fn(&Table, &TRow) -> Option<String>,
-) -> BTreeMap<String, Vec<String>> {
+    mut fact: impl FnMut(&Table, &TRow) -> Option<T>,
+) -> BTreeMap<String, Vec<T>> {
     let vm = t.col(&["VM", "VM Name"]);
     let uuid = t.col(&["VM UUID"]);
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut out: BTreeMap<String, Vec<T>> = BTreeMap::new();
     for row in &t.rows {
         let Some(key) = text(t, row, uuid).or_else(|| text(t, row, vm)) else {
             continue;
         };
-        if let Some(v) = fact(t, row) {
-            let list = out.entry(key).or_default();
-            if !list.contains(&v) {
-                list.push(v);
-            }
+        let list = out.entry(key).or_default();
+        if let Some(v) = fact(t, row)
+            && !list.contains(&v)
+        {
+            list.push(v);
         }
     }
     out
 }
 
-/// The datastores (lower-cased) that one host alone mounts: vDatastore's `# Hosts`, else the
-/// count of its `Hosts` list.
-fn local_datastores(t: &Table) -> BTreeSet<String> {
+/// Whether each datastore (lower-cased name) is shared: vDatastore's `# Hosts` (else the
+/// count of its `Hosts` list) above one. A datastore whose count is unreadable is absent.
+fn datastores(t: &Table) -> BTreeMap<String, bool> {
     let name = t.col(&["Name"]);
     let count = t.col(&["# Hosts"]);
     let hosts = t.col(&["Hosts"]);
-    let mut out = BTreeSet::new();
+    let mut out = BTreeMap::new();
     for row in &t.rows {
         let Some(n) = text(t, row, name) else {
             continue;
@@ -449,30 +465,75 @@ fn local_datastores(t: &Table) -> BTreeSet<String> {
                 text(t, row, hosts)
                     .map(|h| h.split(',').filter(|x| !x.trim().is_empty()).count() as u64)
             });
-        if seen == Some(1) {
-            out.insert(n.to_lowercase());
+        if let Some(seen) = seen.filter(|s| *s > 0) {
+            out.insert(n.to_lowercase(), seen > 1);
         }
     }
     out
 }
 
-/// The connected CD/DVD devices of each VM, by `VM UUID` when vCD has it, else by exact name.
-fn cds(t: &Table) -> BTreeMap<String, Vec<String>> {
-    let vm = t.col(&["VM", "VM Name"]);
-    let uuid = t.col(&["VM UUID"]);
+/// A datastore path (`[ds] dir/file`) as a file: shared as vDatastore says, unknown when it
+/// does not list the datastore. `[] /usr/lib/vmware/isoimages/…` is a file of the host itself.
+fn datastore_file(path: &str, shared: Option<&BTreeMap<String, bool>>) -> FileRef {
+    let ds = path
+        .strip_prefix('[')
+        .and_then(|p| p.split_once(']'))
+        .map(|(ds, _)| ds.trim().to_lowercase());
+    let is_shared = match ds.as_deref() {
+        Some("") => Some(false),
+        Some(ds) => shared.and_then(|s| s.get(ds).copied()),
+        None => None,
+    };
+    FileRef {
+        path: path.into(),
+        shared: is_shared,
+        size_mb: None,
+    }
+}
+
+/// The connected CD/DVD media of each VM: an ISO (`ISO [ds] path`) shared as its datastore is,
+/// a host or client device (`host:`/`client:`) never shared. A disconnected drive holds nothing.
+fn media(t: &Table, shared: Option<&BTreeMap<String, bool>>) -> BTreeMap<String, Vec<FileRef>> {
     let connected = t.col(&["Connected"]);
     let kind = t.col(&["Device Type"]);
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for row in &t.rows {
-        let Some(key) = text(t, row, uuid).or_else(|| text(t, row, vm)) else {
-            continue;
-        };
-        if text(t, row, connected).is_some_and(|c| c.eq_ignore_ascii_case("true")) {
-            let what = text(t, row, kind).unwrap_or_else(|| "connected".to_string());
-            out.entry(key).or_default().push(what);
+    per_vm(t, |t, row| {
+        if !text(t, row, connected).is_some_and(|c| c.eq_ignore_ascii_case("true")) {
+            return None;
         }
-    }
-    out
+        let what = text(t, row, kind).unwrap_or_else(|| "unknown device".to_string());
+        if let Some(iso) = what.strip_prefix("ISO ") {
+            return Some(datastore_file(iso.trim(), shared));
+        }
+        let prefix = if what.to_ascii_lowercase().starts_with("host") {
+            "host"
+        } else {
+            "client"
+        };
+        Some(FileRef {
+            path: format!("{prefix}:{what}").into(),
+            shared: Some(false),
+            size_mb: None,
+        })
+    })
+}
+
+/// The virtual disks of each VM (vDisk `Path`, `Capacity MiB`), shared as vDatastore says.
+fn disks(
+    r: &mut Reader,
+    t: &Table,
+    shared: Option<&BTreeMap<String, bool>>,
+) -> BTreeMap<String, Vec<FileRef>> {
+    let path = t.col(&["Path"]);
+    let old_path = t.col(&["Disk Path"]);
+    let capacity = t.col(&["Capacity MiB", "Capacity MB"]);
+    per_vm(t, |t, row| {
+        let p = text(t, row, path)
+            .filter(|p| p.starts_with('['))
+            .or_else(|| text(t, row, old_path).filter(|p| p.starts_with('[')))?;
+        let mut file = datastore_file(&p, shared);
+        file.size_mb = r.count(t, row, capacity, MAX_DISK_MB);
+        Some(file)
+    })
 }
 
 #[allow(clippy::type_complexity)]
@@ -518,9 +579,10 @@ fn hosts(
             continue;
         };
         let model = text(t, row, cpu_model);
-        let mode = text(t, row, evc);
+        // With the column, an empty cell is a host without EVC.
+        let mode = evc.map(|_| text(t, row, evc).unwrap_or_default());
         if model.is_some() || mode.is_some() {
-            cpus_of.insert(n.to_lowercase(), (model, mode));
+            cpus_of.insert(n.to_lowercase(), (model.clone(), mode));
         }
         let state = match r.flag(t, row, maint) {
             Some(true) => HostState::Maintenance,
@@ -536,7 +598,10 @@ fn hosts(
                 .filter(|c| *c > 0)
                 .map(|c| c as u32),
             implied: false,
-            facts: Default::default(),
+            facts: HostFacts {
+                networks: None,
+                cpu: model.map(Into::into),
+            },
         });
     }
     (out, cpus_of)
@@ -579,6 +644,8 @@ fn vms(
     let cluster = t.col(&["Cluster"]);
     let uuid = t.col(&["VM UUID", "VM ID"]);
     let uuid_only = t.col(&["VM UUID"]);
+    let rule_kinds = t.col(&["Cluster rule(s)"]);
+    let rule_names = t.col(&["Cluster rule name(s)"]);
     let evidence_cols: Vec<(&str, Option<usize>)> = vec![
         ("das_protection", t.col(&["DAS protection"])),
         ("ha_restart_priority", t.col(&["HA Restart Priority"])),
@@ -692,28 +759,14 @@ fn vms(
             }
         }
         let vm_uuid = text(t, row, uuid_only);
-        for (key, map) in [
-            ("cd_connected", &facts.cds),
-            ("usb_devices", &facts.usb),
-            ("networks", &facts.networks),
-            ("datastores_local", &facts.local_disks),
-        ] {
-            let found = vm_uuid
-                .as_ref()
-                .and_then(|u| map.get(u))
-                .or_else(|| map.get(&name));
-            if let Some(list) = found.filter(|l| !l.is_empty()) {
-                evidence.insert(key.to_string(), list.join("; "));
-            }
-        }
-        if let Some((model, mode)) = facts.host_cpu.get(&host_name.to_lowercase()) {
-            if let Some(m) = model {
-                evidence.insert("host_cpu".to_string(), m.clone());
-            }
-            if let Some(m) = mode {
-                evidence.insert("evc_mode".to_string(), m.clone());
-            }
-        }
+        let vm_facts = vm_facts(
+            r,
+            t,
+            row,
+            (rule_kinds, rule_names),
+            facts,
+            (vm_uuid.as_deref(), &name, &host_name),
+        );
         let id = text(t, row, uuid);
         let key = id.clone().unwrap_or_else(|| name.clone());
         // vSphere names are case-sensitive: `Web01` and `web01` are two VMs.
@@ -757,7 +810,7 @@ fn vms(
             tags: Vec::new(),
             template: is_template,
             evidence,
-            facts: None,
+            facts: vm_facts,
         });
     }
     let n = inv.vms.len();
@@ -798,5 +851,104 @@ fn vms(
     if template.is_none() && n > 0 {
         inv.gaps
             .push(gap("template", n, add_column(Tab::Info, "Template")));
+    }
+}
+
+/// The facts of one vInfo row: what the other tabs say of the VM (by `VM UUID`, else exact
+/// name), its host's EVC mode and its DRS VM-VM rules. `None` when the export carries no fact.
+fn vm_facts(
+    r: &mut Reader,
+    t: &Table,
+    row: &TRow,
+    rules: (Option<usize>, Option<usize>),
+    facts: &Facts,
+    (uuid, name, host): (Option<&str>, &str, &str),
+) -> Option<Box<VmFacts>> {
+    fn of<T: Clone>(
+        map: &Option<BTreeMap<String, Vec<T>>>,
+        uuid: Option<&str>,
+        name: &str,
+    ) -> Option<Vec<T>> {
+        let map = map.as_ref()?;
+        let found = uuid.and_then(|u| map.get(u)).or_else(|| map.get(name));
+        Some(found.cloned().unwrap_or_default())
+    }
+    let mut f = VmFacts {
+        media: of(&facts.media, uuid, name),
+        disks: of(&facts.disks, uuid, name),
+        passthrough: of(&facts.usb, uuid, name),
+        networks: of(&facts.networks, uuid, name),
+        ..VmFacts::default()
+    };
+    if let Some((_, Some(evc))) = facts.host_cpu.get(&host.to_lowercase()) {
+        f.cpu_compat = Some(!evc.is_empty());
+    }
+    rules_of(r, t, row, rules, &mut f);
+    (f != VmFacts::default() || facts.any()).then(|| Box::new(f))
+}
+
+/// The DRS rules vInfo lists for a VM: `Cluster rule(s)` gives each rule's kind and
+/// `Cluster rule name(s)` its name, both comma-separated and in the same order. A VM-VM
+/// anti-affinity rule is an `anti_affinity` group, an affinity rule an `affinity` group; a
+/// kind preflight does not know, or lists that do not pair up, is warned about at the cell.
+fn rules_of(
+    r: &mut Reader,
+    t: &Table,
+    row: &TRow,
+    (kinds, names): (Option<usize>, Option<usize>),
+    f: &mut VmFacts,
+) {
+    let Some(raw) = text(t, row, kinds) else {
+        return;
+    };
+    let split = |s: &str| -> Vec<String> {
+        s.split([',', ';'])
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    };
+    let kind_list = split(&raw);
+    let name_list = text(t, row, names).map(|n| split(&n)).unwrap_or_default();
+    let loc = t.get(row, kinds).map_or(&row.loc, |c| &c.loc);
+    if kind_list.len() != name_list.len() {
+        let d = t.diag(
+            Code::InventoryField,
+            loc,
+            kinds,
+            &format!(
+                "`Cluster rule(s)` lists {} rule(s) but `Cluster rule name(s)` {}: the VM's DRS rules are not read",
+                kind_list.len(),
+                name_list.len()
+            ),
+        );
+        r.warnings.push(warn(d));
+        return;
+    }
+    for (kind, rule) in kind_list.iter().zip(name_list) {
+        let k: String = kind
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let list = match k.as_str() {
+            "antiaffinity" | "vmantiaffinity" => &mut f.anti_affinity,
+            "affinity" | "vmaffinity" => &mut f.affinity,
+            _ => {
+                let d = t.diag(
+                    Code::InventoryField,
+                    loc,
+                    kinds,
+                    &format!(
+                        "DRS rule `{rule}` is of kind `{kind}`, which preflight does not read: its constraint is not checked"
+                    ),
+                );
+                r.warnings.push(warn(d));
+                continue;
+            }
+        };
+        let rule = CompactString::from(rule);
+        if !list.contains(&rule) {
+            list.push(rule);
+        }
     }
 }
