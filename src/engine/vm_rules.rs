@@ -6,9 +6,9 @@
 
 use super::finding::Finding;
 use super::index::InventoryIndex;
-use crate::model::{Vm, VmState};
-use crate::platform::Profile;
-use crate::policy::{Rule, VmWhen};
+use crate::model::{Fact, FileRef, Platform, Vm, VmFacts, VmState};
+use crate::platform::{Profile, Tie};
+use crate::policy::{Rule, Severity, VmWhen};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -30,6 +30,26 @@ pub(super) fn evaluate(
     out: &mut Vec<Finding>,
 ) -> Vec<u32> {
     let mut judged = Vec::new();
+    // The facts no VM of the inventory carries: asked once per rule, and only by rules that
+    // need a fact, so a rule on state or HA costs nothing more at any size.
+    let needed = facts_needed(when);
+    let gaps: Vec<&'static str> = if needed.is_empty() {
+        Vec::new()
+    } else {
+        let carried = index.inventory.facts_carried();
+        needed
+            .into_iter()
+            .filter(|f| fact_of(f).is_some_and(|fact| !carried.contains(fact)))
+            .collect()
+    };
+    let mut gap_vms: Vec<&str> = Vec::new();
+    let rule_tie = if when.passthrough == Some(true) {
+        Some(Tie::Device)
+    } else if when.local_media == Some(true) {
+        Some(Tie::LocalMedium)
+    } else {
+        None
+    };
     for pos in index.targets() {
         let host = index.host(pos);
         for &i in index.vm_positions_on(pos) {
@@ -42,10 +62,19 @@ pub(super) fn evaluate(
             if truth == Truth::No {
                 continue;
             }
+            if truth != Truth::Yes && unknown.iter().all(|f| gaps.contains(f)) {
+                // Undetermined only for want of a fact the export never carries: one finding
+                // for the export below, not one a VM.
+                gap_vms.push(&vm.name);
+                continue;
+            }
             let mut evidence = evidence(when, vm);
             let fate = if vm.template {
                 // Whatever the platform does to guests, a template never runs: nothing moves it.
                 "it is a template, and nothing moves a template off its host".to_string()
+            } else if truth == Truth::Yes && rule_tie.is_some() {
+                // A rule about what ties the VM says what that tie does to it.
+                profile.fate_tied(vm, rule_tie)
             } else {
                 profile.fate(vm)
             };
@@ -73,7 +102,7 @@ pub(super) fn evaluate(
                         "export {} for this VM and run again",
                         unknown
                             .iter()
-                            .map(|f| export_hint(f))
+                            .map(|f| export_hint(f, profile.platform()))
                             .collect::<Vec<_>>()
                             .join(" and ")
                     )),
@@ -95,7 +124,101 @@ pub(super) fn evaluate(
             });
         }
     }
+    if !gap_vms.is_empty() {
+        out.push(gap_finding(rule, when, &gaps, &gap_vms, profile.platform()));
+    }
     judged
+}
+
+/// The one finding of a rule that needs facts no VM of the inventory carries.
+fn gap_finding(
+    rule: &Rule,
+    when: &VmWhen,
+    gaps: &[&'static str],
+    vms: &[&str],
+    platform: Platform,
+) -> Finding {
+    const LISTED: usize = 20;
+    let mut evidence = BTreeMap::new();
+    evidence.insert("gap".into(), json!(gaps));
+    evidence.insert("undetermined_vms".into(), json!(vms.len()));
+    evidence.insert(
+        "vms".into(),
+        json!(vms.iter().take(LISTED).collect::<Vec<_>>()),
+    );
+    let keys = gaps
+        .iter()
+        .map(|g| format!("`{g}`"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let example = vms.first().copied().unwrap_or_default();
+    let others = match vms.len() {
+        0 | 1 => String::new(),
+        2 => " and 1 other VM".to_string(),
+        n => format!(" and {} other VMs", n - 1),
+    };
+    Finding {
+        rule: rule.id.clone(),
+        title: None,
+        severity: when.gap_severity.unwrap_or(Severity::Warning),
+        vm: None,
+        vm_id: None,
+        host: None,
+        cluster: None,
+        message: format!(
+            "`{}` cannot be judged for {example}{others} on the drained hosts: no VM of the inventory carries {keys}, so the export does not say",
+            rule.id
+        ),
+        remediation: Some(format!(
+            "export {} and run again",
+            gaps.iter()
+                .map(|g| export_hint(g, platform))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )),
+        evidence,
+        waived: false,
+        waiver: None,
+    }
+}
+
+/// The facts `when` asks about (anywhere, `any` and `not` included), by field name.
+fn facts_needed(when: &VmWhen) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut add = |fields: &[&'static str]| {
+        for f in fields {
+            if !out.contains(f) {
+                out.push(*f);
+            }
+        }
+    };
+    if when.local_storage.is_some() {
+        add(&["disks", "media"]);
+    }
+    if when.local_media.is_some() || when.media_mounted.is_some() {
+        add(&["media"]);
+    }
+    if when.passthrough.is_some() {
+        add(&["passthrough"]);
+    }
+    if when.min_checkpoints.is_some() {
+        add(&["checkpoints"]);
+    }
+    for branch in when.any.iter().flatten().chain(when.not.as_deref()) {
+        add(&facts_needed(branch));
+    }
+    out
+}
+
+/// The fact a field names, for the fields that are facts (CONTRACT 7.1).
+fn fact_of(field: &str) -> Option<Fact> {
+    match field {
+        "disks" => Some(Fact::Disks),
+        "media" => Some(Fact::Media),
+        "passthrough" => Some(Fact::Passthrough),
+        "checkpoints" => Some(Fact::Checkpoints),
+        _ => None,
+    }
 }
 
 /// Whether a rule judges this VM at all: templates only by rules whose `when` names
@@ -106,7 +229,9 @@ pub(crate) fn applies_to(when: &VmWhen, vm: &Vm) -> bool {
 }
 
 fn names_template(when: &VmWhen) -> bool {
-    when.template.is_some() || when.any.iter().flatten().any(names_template)
+    when.template.is_some()
+        || when.any.iter().flatten().any(names_template)
+        || when.not.as_deref().is_some_and(names_template)
 }
 
 /// `any`: yes when a branch is yes, no when every branch is no, else unknown.
@@ -161,6 +286,9 @@ fn judge(when: &VmWhen, vm: &Vm) -> (Truth, Vec<&'static str>) {
                 .map_or(Truth::Unknown("vcpus"), |c| truth(c >= min))
         }),
         when.template.map(|want| truth(vm.template == want)),
+        when.attr
+            .as_ref()
+            .map(|attrs| truth(attributes_match(attrs, vm))),
     ];
     let mut unknown = Vec::new();
     for check in checks.into_iter().flatten() {
@@ -168,6 +296,42 @@ fn judge(when: &VmWhen, vm: &Vm) -> (Truth, Vec<&'static str>) {
             Truth::No => return (Truth::No, Vec::new()),
             Truth::Unknown(f) => unknown.push(f),
             Truth::Yes => {}
+        }
+    }
+    let facts = vm.facts.as_deref();
+    let fact_checks = [
+        when.local_storage
+            .map(|want| (local_files(facts, true), want)),
+        when.local_media
+            .map(|want| (local_files(facts, false), want)),
+        when.media_mounted.map(|want| {
+            let media = facts.and_then(|f| f.media.as_ref());
+            (media.map(|m| !m.is_empty()).ok_or(vec!["media"]), want)
+        }),
+        when.passthrough.map(|want| {
+            let devices = facts.and_then(|f| f.passthrough.as_ref());
+            (
+                devices.map(|d| !d.is_empty()).ok_or(vec!["passthrough"]),
+                want,
+            )
+        }),
+        when.min_checkpoints.map(|min| {
+            let n = facts.and_then(|f| f.checkpoints);
+            (n.map(|n| n >= min).ok_or(vec!["checkpoints"]), true)
+        }),
+    ];
+    for (value, want) in fact_checks.into_iter().flatten() {
+        match value {
+            Ok(b) if b != want => return (Truth::No, Vec::new()),
+            Ok(_) => {}
+            Err(fields) => unknown.extend(fields),
+        }
+    }
+    if let Some(not) = &when.not {
+        match judge(not, vm) {
+            (Truth::Yes, _) => return (Truth::No, Vec::new()),
+            (Truth::Unknown(_), fields) => unknown.extend(fields),
+            (Truth::No, _) => {}
         }
     }
     if let Some(branches) = &when.any {
@@ -189,6 +353,53 @@ fn judge(when: &VmWhen, vm: &Vm) -> (Truth, Vec<&'static str>) {
     } else {
         (Truth::Unknown(unknown[0]), unknown)
     }
+}
+
+/// Whether a disk or medium (`with_disks`) or a medium alone is not on shared storage: true
+/// as soon as one file is known to be local, false when every file of every list asked about
+/// is known to be shared, else the lists that left it open.
+fn local_files(facts: Option<&VmFacts>, with_disks: bool) -> Result<bool, Vec<&'static str>> {
+    let mut lists = vec![("media", facts.and_then(|f| f.media.as_deref()))];
+    if with_disks {
+        lists.insert(0, ("disks", facts.and_then(|f| f.disks.as_deref())));
+    }
+    let mut unknown = Vec::new();
+    for (field, list) in lists {
+        let Some(files) = list else {
+            unknown.push(field);
+            continue;
+        };
+        for file in files {
+            match file.is_shared() {
+                Some(false) => return Ok(true),
+                Some(true) => {}
+                None => {
+                    if !unknown.contains(&field) {
+                        unknown.push(field);
+                    }
+                }
+            }
+        }
+    }
+    if unknown.is_empty() {
+        Ok(false)
+    } else {
+        Err(unknown)
+    }
+}
+
+/// Every attribute named is present and matches. Attributes are sparse: an absent one makes
+/// the condition false, not unknown (CONTRACT 7.1).
+fn attributes_match(attrs: &[(String, regex::Regex)], vm: &Vm) -> bool {
+    let Some(facts) = vm.facts.as_deref() else {
+        return false;
+    };
+    attrs.iter().all(|(key, re)| {
+        facts
+            .attributes
+            .get(key.as_str())
+            .is_some_and(|v| re.is_match(v))
+    })
 }
 
 fn truth(b: bool) -> Truth {
@@ -216,7 +427,39 @@ fn evidence(when: &VmWhen, vm: &Vm) -> BTreeMap<String, Value> {
     if when.template.is_some() || vm.template {
         e.insert("template".into(), json!(vm.template));
     }
-    for branch in when.any.iter().flatten() {
+    let facts = vm.facts.as_deref();
+    let paths = |files: Option<&Vec<FileRef>>| {
+        json!(files.map(|f| f.iter().map(|f| f.path.as_str()).collect::<Vec<_>>()))
+    };
+    if when.local_storage.is_some() {
+        e.insert("disks".into(), paths(facts.and_then(|f| f.disks.as_ref())));
+    }
+    if when.local_storage.is_some() || when.local_media.is_some() || when.media_mounted.is_some() {
+        e.insert("media".into(), paths(facts.and_then(|f| f.media.as_ref())));
+    }
+    if when.passthrough.is_some() {
+        e.insert(
+            "passthrough".into(),
+            json!(facts.and_then(|f| f.passthrough.as_ref())),
+        );
+    }
+    if when.min_checkpoints.is_some() {
+        e.insert(
+            "checkpoints".into(),
+            json!(facts.and_then(|f| f.checkpoints)),
+        );
+    }
+    if let Some(attrs) = &when.attr {
+        let values: BTreeMap<&str, Option<&str>> = attrs
+            .iter()
+            .map(|(k, _)| {
+                let v = facts.and_then(|f| f.attributes.get(k.as_str()));
+                (k.as_str(), v.map(|v| v.as_str()))
+            })
+            .collect();
+        e.insert("attributes".into(), json!(values));
+    }
+    for branch in when.any.iter().flatten().chain(when.not.as_deref()) {
         for (k, v) in evidence(branch, vm) {
             e.entry(k).or_insert(v);
         }
@@ -258,15 +501,57 @@ fn describe(field: &str) -> &'static str {
         "ha" => "whether it is highly available",
         "state" => "its power state",
         "memory_mb" => "its memory size",
+        "disks" => "its virtual disks or whether they are on shared storage",
+        "media" => "its mounted media or whether they are on shared storage",
+        "passthrough" => "whether a device is passed through to it",
+        "checkpoints" => "how many checkpoints it has",
         _ => "its vCPU count",
     }
 }
 
-fn export_hint(field: &str) -> &'static str {
-    match field {
-        "ha" => "the HA flag (SCVMM: IsHighlyAvailable; Hyper-V: IsClustered; Proxmox: hastate)",
-        "state" => "a known power state (SCVMM: Status or VirtualMachineState; Hyper-V: State)",
-        "memory_mb" => "the memory size (SCVMM: Memory; Hyper-V: MemoryStartup)",
+/// The export property that would tell `field`, for the platform when it is one of the
+/// migration facts (each platform's collector in `examples/collect/` exports it).
+fn export_hint(field: &str, platform: Platform) -> &'static str {
+    use Platform::{Hyperv, Proxmox, Scvmm, Vsphere};
+    match (field, platform) {
+        ("ha", _) => {
+            "the HA flag (SCVMM: IsHighlyAvailable; Hyper-V: IsClustered; Proxmox: hastate)"
+        }
+        ("state", _) => {
+            "a known power state (SCVMM: Status or VirtualMachineState; Hyper-V: State)"
+        }
+        ("memory_mb", _) => "the memory size (SCVMM: Memory; Hyper-V: MemoryStartup)",
+        ("disks", Scvmm) => {
+            "the virtual disks (`disks`; SCVMM: VirtualHardDisks with their Location)"
+        }
+        ("disks", Hyperv) => "the virtual disks (`disks`; Hyper-V: HardDrives with their Path)",
+        ("disks", Proxmox) => {
+            "the virtual disks (`disks`; Proxmox: the disk volumes of the guest config, /nodes/{node}/qemu/{vmid}/config, and the storages' shared flag)"
+        }
+        ("disks", Vsphere) => "the virtual disks (`disks`; RVTools: the vDisk tab)",
+        ("media", Scvmm) => {
+            "the mounted media (`media`; SCVMM: VirtualDVDDrives with their ISO path or host drive)"
+        }
+        ("media", Hyperv) => "the mounted media (`media`; Hyper-V: DVDDrives with their Path)",
+        ("media", Proxmox) => {
+            "the mounted media (`media`; Proxmox: the cdrom volumes of the guest config, /nodes/{node}/qemu/{vmid}/config)"
+        }
+        ("media", Vsphere) => "the mounted media (`media`; RVTools: the vCD tab)",
+        ("passthrough", Scvmm) => {
+            "the passed-through devices (`passthrough`; SCVMM: HasPassthroughDisk and the pass-through disks of VirtualDiskDrives)"
+        }
+        ("passthrough", Hyperv) => {
+            "the passed-through devices (`passthrough`; Hyper-V: HardDrives with a DiskNumber, and assigned devices)"
+        }
+        ("passthrough", Proxmox) => {
+            "the passed-through devices (`passthrough`; Proxmox: hostpciN, usbN and serialN of the guest config)"
+        }
+        ("passthrough", Vsphere) => {
+            "the passed-through devices (`passthrough`; vSphere: the VM's PCI and USB passthrough devices)"
+        }
+        ("checkpoints", _) => {
+            "the checkpoint count (`checkpoints`; SCVMM: VMCheckpoints; Hyper-V: Get-VMSnapshot; Proxmox: the guest's snapshots; RVTools: the vSnapshot tab)"
+        }
         _ => "the vCPU count (SCVMM: CPUCount; Hyper-V: ProcessorCount)",
     }
 }

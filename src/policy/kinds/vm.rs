@@ -5,17 +5,24 @@ use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
 use crate::model::VmState;
 use crate::policy::rule::{MAX_MEMORY_MB, compile_regex};
 use crate::policy::walk::{TableReader, array_items, type_error};
-use crate::policy::{Phase, RuleKind, VmWhen};
+use crate::policy::{Phase, RuleKind, Severity, VmWhen};
 use toml::Spanned;
 use toml::de::DeValue;
 
 pub(super) static KIND: KindSpec = KindSpec {
     name: "vm",
-    keys: &[KeyDoc {
-        name: "when",
-        required: false,
-        doc: "the conditions a VM must meet, all of them (state, ha, name, name_not, tags, min_memory_mb, max_memory_mb, min_vcpus, template, any); none: every VM on a drained host",
-    }],
+    keys: &[
+        KeyDoc {
+            name: "when",
+            required: false,
+            doc: "the conditions a VM must meet, all of them (state, ha, name, name_not, tags, min_memory_mb, max_memory_mb, min_vcpus, template, local_storage, local_media, media_mounted, passthrough, min_checkpoints, attr, any, not); none: every VM on a drained host",
+        },
+        KeyDoc {
+            name: "gap_severity",
+            required: false,
+            doc: "the severity of the one finding a rule gives when no VM of the inventory carries a fact its `when` needs (a gap of the export): `info`, `warning` or `error` (blocks); default `warning`",
+        },
+    ],
     default_phase: Phase::Audit,
     phases: &[Phase::Audit],
     default_message: "{vm} ({state}) on {host}: {title}",
@@ -35,19 +42,70 @@ const WHEN_KEYS: &[&str] = &[
     "min_vcpus",
     "template",
     "any",
+    "local_storage",
+    "local_media",
+    "media_mounted",
+    "passthrough",
+    "min_checkpoints",
+    "attr",
+    "not",
 ];
 
 fn read(t: &TableReader<'_, '_>, diags: &mut Diagnostics) -> Option<RuleKind> {
-    match t.get("when") {
-        Some(w) => validate_when(t.file, w, diags).map(RuleKind::Vm),
-        None => Some(RuleKind::Vm(VmWhen::default())),
+    let gap_severity = t
+        .word("gap_severity", Severity::WORDS, Severity::parse, diags)
+        .map(Spanned::into_inner);
+    let when = match t.get("when") {
+        Some(w) => validate_when(t.file, w, "`when`", diags),
+        None => Some(VmWhen::default()),
+    }?;
+    if t.get("gap_severity").is_some() && gap_severity.is_none() {
+        return None;
     }
+    Some(RuleKind::Vm(VmWhen {
+        gap_severity,
+        ..when
+    }))
 }
 
 fn explain(kind: &RuleKind) -> String {
     let RuleKind::Vm(w) = kind else {
         return String::new();
     };
+    let parts = conditions(w);
+    if parts.is_empty() {
+        return "every VM on a drained host".into();
+    }
+    let mut text = format!(
+        "each VM on a drained host where {}; a VM whose export lacks a value the rule needs is reported as undetermined",
+        parts.join(", and ")
+    );
+    if needs_facts(w) {
+        text.push_str(&format!(
+            "; when no VM of the inventory carries a fact the rule needs, the rule reports that gap of the export once, as {}",
+            match w.gap_severity.unwrap_or(Severity::Warning) {
+                Severity::Error => "an error that blocks",
+                Severity::Warning => "a warning",
+                Severity::Info => "a note (info)",
+            }
+        ));
+    }
+    text
+}
+
+/// Whether `when` (or a branch of it) asks about a migration fact (CONTRACT 7.1).
+fn needs_facts(w: &VmWhen) -> bool {
+    w.local_storage.is_some()
+        || w.local_media.is_some()
+        || w.media_mounted.is_some()
+        || w.passthrough.is_some()
+        || w.min_checkpoints.is_some()
+        || w.any.iter().flatten().any(needs_facts)
+        || w.not.as_deref().is_some_and(needs_facts)
+}
+
+/// Each condition of `when`, in words.
+fn conditions(w: &VmWhen) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(states) = &w.state {
         parts.push(format!(
@@ -84,22 +142,62 @@ fn explain(kind: &RuleKind) -> String {
     if let Some(c) = w.min_vcpus {
         parts.push(format!("it has at least {c} vCPUs"));
     }
-    if parts.is_empty() {
-        "every VM on a drained host".into()
-    } else {
-        format!(
-            "each VM on a drained host where {}; a VM whose export lacks a value the rule needs is reported as undetermined",
-            parts.join(", and ")
-        )
+    let flags = [
+        (w.template, "it is a template"),
+        (
+            w.local_storage,
+            "a disk or medium of it is not on shared storage",
+        ),
+        (
+            w.local_media,
+            "a medium mounted in it (ISO, floppy, host drive) is not on shared storage",
+        ),
+        (w.media_mounted, "a medium is mounted in it"),
+        (
+            w.passthrough,
+            "a device of its host is passed through to it",
+        ),
+    ];
+    for (flag, words) in flags {
+        match flag {
+            Some(true) => parts.push(words.to_string()),
+            Some(false) => parts.push(format!("not ({words})")),
+            None => {}
+        }
     }
+    if let Some(n) = w.min_checkpoints {
+        parts.push(format!("it has at least {n} checkpoints"));
+    }
+    for (key, re) in w.attr.iter().flatten() {
+        parts.push(format!("its attribute `{key}` matches /{}/", re.as_str()));
+    }
+    if let Some(branches) = &w.any {
+        let each: Vec<String> = branches
+            .iter()
+            .map(|b| {
+                let c = conditions(b);
+                if c.is_empty() {
+                    "always".to_string()
+                } else {
+                    c.join(" and ")
+                }
+            })
+            .collect();
+        parts.push(format!("one of these holds: ({})", each.join(") or (")));
+    }
+    if let Some(not) = &w.not {
+        parts.push(format!("not ({})", conditions(not).join(" and ")));
+    }
+    parts
 }
 
 fn validate_when(
     file: &SourceFile,
     value: &Spanned<DeValue<'_>>,
+    what: &str,
     diags: &mut Diagnostics,
 ) -> Option<VmWhen> {
-    let t = TableReader::new(file, value, "`when`", diags)?;
+    let t = TableReader::new(file, value, what, diags)?;
     let before = diags.0.len();
     t.deny_unknown(WHEN_KEYS, diags);
     let state_words: Vec<&str> = VmState::ALL.iter().map(|s| s.as_str()).collect();
@@ -131,8 +229,53 @@ fn validate_when(
             .map(|v| v.into_inner() as u32),
         template: t.boolean("template", diags).map(Spanned::into_inner),
         any: t.get("any").and_then(|v| validate_any(file, v, diags)),
+        local_storage: t.boolean("local_storage", diags).map(Spanned::into_inner),
+        local_media: t.boolean("local_media", diags).map(Spanned::into_inner),
+        media_mounted: t.boolean("media_mounted", diags).map(Spanned::into_inner),
+        passthrough: t.boolean("passthrough", diags).map(Spanned::into_inner),
+        min_checkpoints: t
+            .count("min_checkpoints", u64::from(u32::MAX), diags)
+            .map(|v| v.into_inner() as u32),
+        attr: t.get("attr").and_then(|v| validate_attr(file, v, diags)),
+        not: t
+            .get("not")
+            .and_then(|v| validate_when(file, v, "`not`", diags))
+            .map(Box::new),
+        gap_severity: None,
     };
     (diags.0.len() == before).then_some(when)
+}
+
+/// `attr = { key = "regex" }`: a table of regular expressions, each located on its own.
+fn validate_attr(
+    file: &SourceFile,
+    value: &Spanned<DeValue<'_>>,
+    diags: &mut Diagnostics,
+) -> Option<Vec<(String, regex::Regex)>> {
+    let t = TableReader::new(file, value, "`attr`", diags)?;
+    let before = diags.0.len();
+    let mut out = Vec::new();
+    for (key, _) in t.table.iter() {
+        let name = key.get_ref().as_ref();
+        if let Some(re) = t
+            .string(name, diags)
+            .and_then(|s| compile_regex(file, &s, diags))
+        {
+            out.push((name.to_string(), re));
+        }
+    }
+    if out.is_empty() && diags.0.len() == before {
+        diags.push(SourceDiag::at(
+            Code::PolicyValue,
+            "`attr` names no attribute",
+            file,
+            value.span(),
+            "give at least one `key = \"regex\"`",
+        ));
+    }
+    // Sorted by key: the evidence and explanation do not depend on the file's order.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    (diags.0.len() == before).then_some(out)
 }
 
 /// `any = [ {…}, {…} ]`: a non-empty array of `when` tables.
@@ -163,7 +306,7 @@ fn validate_any(
     }
     let before = diags.0.len();
     let branches: Vec<VmWhen> = array_items(items)
-        .filter_map(|item| validate_when(file, item, diags))
+        .filter_map(|item| validate_when(file, item, "an item of `any`", diags))
         .collect();
     (diags.0.len() == before).then_some(branches)
 }
