@@ -708,4 +708,360 @@ mod tests {
             assert!(policy(bad).is_err(), "{bad} must be refused");
         }
     }
+
+    fn file(path: &str, shared: Option<bool>) -> FileRef {
+        FileRef {
+            path: path.into(),
+            shared,
+            size_mb: None,
+        }
+    }
+
+    /// A running HA VM with these facts (`None`: it carries none).
+    fn with_facts(facts: Option<VmFacts>) -> Vm {
+        let mut v = vm(VmState::Running, Some(true));
+        v.facts = facts.map(Box::new);
+        v
+    }
+
+    fn facts(disks: Option<Vec<FileRef>>, media: Option<Vec<FileRef>>) -> Option<VmFacts> {
+        Some(VmFacts {
+            disks,
+            media,
+            ..VmFacts::default()
+        })
+    }
+
+    const U: Option<bool> = None;
+    const T: Option<bool> = Some(true);
+    const F: Option<bool> = Some(false);
+
+    /// The verdict as `Option<bool>` (`None`: unknown), and the fields left open.
+    fn judged(w: &VmWhen, v: &Vm) -> (Option<bool>, Vec<&'static str>) {
+        match judge(w, v) {
+            (Truth::Yes, _) => (T, vec![]),
+            (Truth::No, _) => (F, vec![]),
+            (Truth::Unknown(_), fields) => (U, fields),
+        }
+    }
+
+    #[test]
+    fn local_storage_and_local_media_are_three_valued() {
+        let local = || vec![file(r"C:\VMs\a.vhdx", Some(false))];
+        let shared = || vec![file(r"C:\ClusterStorage\Volume1\a.vhdx", None)];
+        let unsure = || vec![file(r"D:\ISO\x.iso", None)];
+        let storage = VmWhen {
+            local_storage: Some(true),
+            ..VmWhen::default()
+        };
+        let media = VmWhen {
+            local_media: Some(true),
+            ..VmWhen::default()
+        };
+        // (disks, media) → (local_storage, local_media)
+        type Want = (Option<bool>, Vec<&'static str>);
+        let table: Vec<(Option<VmFacts>, Want, Want)> = vec![
+            (None, (U, vec!["disks", "media"]), (U, vec!["media"])),
+            (facts(Some(local()), None), (T, vec![]), (U, vec!["media"])),
+            (
+                facts(Some(shared()), Some(vec![])),
+                (F, vec![]),
+                (F, vec![]),
+            ),
+            (
+                facts(Some(shared()), None),
+                (U, vec!["media"]),
+                (U, vec!["media"]),
+            ),
+            (facts(None, Some(local())), (T, vec![]), (T, vec![])),
+            (
+                facts(Some(shared()), Some(unsure())),
+                (U, vec!["media"]),
+                (U, vec!["media"]),
+            ),
+            (
+                facts(Some(unsure()), Some(shared())),
+                (U, vec!["disks"]),
+                (F, vec![]),
+            ),
+            (
+                facts(Some(unsure()), Some(local())),
+                (T, vec![]),
+                (T, vec![]),
+            ),
+            (
+                facts(None, Some(vec![file("host:D:", None)])),
+                (T, vec![]),
+                (T, vec![]),
+            ),
+        ];
+        for (i, (f, want_storage, want_media)) in table.into_iter().enumerate() {
+            let v = with_facts(f);
+            assert_eq!(judged(&storage, &v), want_storage, "row {i}: local_storage");
+            assert_eq!(judged(&media, &v), want_media, "row {i}: local_media");
+            // `= false` flips what is known and leaves the unknown unknown.
+            let not_storage = VmWhen {
+                local_storage: Some(false),
+                ..VmWhen::default()
+            };
+            let (t, fields) = judged(&not_storage, &v);
+            assert_eq!(
+                t,
+                want_storage.0.map(|b| !b),
+                "row {i}: local_storage = false"
+            );
+            assert_eq!(fields, want_storage.1, "row {i}");
+        }
+    }
+
+    #[test]
+    fn media_passthrough_and_checkpoints_are_unknown_when_absent() {
+        let mounted = VmWhen {
+            media_mounted: Some(true),
+            ..VmWhen::default()
+        };
+        let device = VmWhen {
+            passthrough: Some(true),
+            ..VmWhen::default()
+        };
+        let snapshots = VmWhen {
+            min_checkpoints: Some(2),
+            ..VmWhen::default()
+        };
+        let none = with_facts(None);
+        assert_eq!(judged(&mounted, &none), (U, vec!["media"]));
+        assert_eq!(judged(&device, &none), (U, vec!["passthrough"]));
+        assert_eq!(judged(&snapshots, &none), (U, vec!["checkpoints"]));
+        let known = |media: Vec<FileRef>, devices: Vec<&str>, checkpoints: u32| {
+            with_facts(Some(VmFacts {
+                media: Some(media),
+                passthrough: Some(devices.into_iter().map(Into::into).collect()),
+                checkpoints: Some(checkpoints),
+                ..VmFacts::default()
+            }))
+        };
+        let empty = known(vec![], vec![], 1);
+        assert_eq!(judged(&mounted, &empty).0, F);
+        assert_eq!(judged(&device, &empty).0, F);
+        assert_eq!(judged(&snapshots, &empty).0, F);
+        let full = known(
+            vec![file(r"\\fs\iso\x.iso", None)],
+            vec!["pci:0000:65:00.0"],
+            2,
+        );
+        assert_eq!(judged(&mounted, &full).0, T);
+        assert_eq!(judged(&device, &full).0, T);
+        assert_eq!(judged(&snapshots, &full).0, T);
+        // A shared medium is mounted, but not local.
+        let local = VmWhen {
+            local_media: Some(true),
+            ..VmWhen::default()
+        };
+        assert_eq!(judged(&local, &full).0, F);
+    }
+
+    #[test]
+    fn an_absent_attribute_is_false_not_unknown() {
+        let w = VmWhen {
+            attr: Some(vec![
+                ("owner".into(), regex::Regex::new("^dba").unwrap()),
+                ("tier".into(), regex::Regex::new("^1$").unwrap()),
+            ]),
+            ..VmWhen::default()
+        };
+        assert_eq!(judged(&w, &with_facts(None)).0, F);
+        let mut f = VmFacts::default();
+        f.attributes.insert("owner".into(), "dba-team".into());
+        assert_eq!(judged(&w, &with_facts(Some(f.clone()))).0, F, "tier absent");
+        f.attributes.insert("tier".into(), "1".into());
+        assert_eq!(judged(&w, &with_facts(Some(f.clone()))).0, T);
+        f.attributes.insert("tier".into(), "10".into());
+        assert_eq!(judged(&w, &with_facts(Some(f))).0, F);
+    }
+
+    #[test]
+    fn not_flips_the_known_and_keeps_the_unknown() {
+        let not = |inner: VmWhen| VmWhen {
+            not: Some(Box::new(inner)),
+            ..VmWhen::default()
+        };
+        let ha = not(VmWhen {
+            ha: Some(true),
+            ..VmWhen::default()
+        });
+        assert_eq!(judged(&ha, &vm(VmState::Running, Some(true))).0, F);
+        assert_eq!(judged(&ha, &vm(VmState::Running, Some(false))).0, T);
+        assert_eq!(judged(&ha, &vm(VmState::Running, None)), (U, vec!["ha"]));
+        // Double negation is the condition itself.
+        let twice = not(ha.clone());
+        assert_eq!(judged(&twice, &vm(VmState::Running, Some(true))).0, T);
+        assert_eq!(judged(&twice, &vm(VmState::Running, None)).0, U);
+        // Beside `not`, a false key decides whatever `not` leaves unknown.
+        let off_and_not_ha = VmWhen {
+            state: Some(vec![VmState::Off]),
+            ..ha.clone()
+        };
+        assert_eq!(judged(&off_and_not_ha, &vm(VmState::Running, None)).0, F);
+        // `not` of an `any`: not(one holds) is false as soon as one branch holds, even when
+        // another is unknown; unknown when none holds and one is unknown.
+        let either = not(VmWhen {
+            any: Some(vec![
+                VmWhen {
+                    ha: Some(true),
+                    ..VmWhen::default()
+                },
+                VmWhen {
+                    passthrough: Some(true),
+                    ..VmWhen::default()
+                },
+            ]),
+            ..VmWhen::default()
+        });
+        assert_eq!(judged(&either, &vm(VmState::Running, Some(true))).0, F);
+        assert_eq!(
+            judged(&either, &vm(VmState::Running, Some(false))),
+            (U, vec!["passthrough"])
+        );
+        let mut no_device = vm(VmState::Running, Some(false));
+        no_device.facts = Some(Box::new(VmFacts {
+            passthrough: Some(vec![]),
+            ..VmFacts::default()
+        }));
+        assert_eq!(judged(&either, &no_device).0, T);
+        // A template named only under `not` still makes the rule judge templates.
+        let not_template = not(VmWhen {
+            template: Some(false),
+            ..VmWhen::default()
+        });
+        let mut template = vm(VmState::Off, None);
+        template.template = true;
+        assert!(applies_to(&not_template, &template));
+        assert_eq!(judged(&not_template, &template).0, T);
+    }
+
+    mod gaps {
+        use super::*;
+        use crate::engine::{Finding, InventoryIndex};
+        use crate::model::{Host, HostState, Inventory, Platform};
+        use crate::policy::RuleKind;
+
+        fn host(name: &str) -> Host {
+            Host {
+                name: name.into(),
+                cluster: Some("C1".into()),
+                state: HostState::Up,
+                memory_mb: Some(131072),
+                cpus: Some(16),
+                implied: false,
+                facts: Default::default(),
+            }
+        }
+
+        fn running(name: &str, host: &str, media: Option<Vec<FileRef>>) -> Vm {
+            let mut v = vm(VmState::Running, Some(true));
+            v.name = name.into();
+            v.host = host.into();
+            v.facts = media.map(|m| {
+                Box::new(VmFacts {
+                    media: Some(m),
+                    ..VmFacts::default()
+                })
+            });
+            v
+        }
+
+        /// The findings of the one rule of `policy` on an audit of HV01.
+        fn run(policy: &str, vms: Vec<Vm>) -> Vec<Finding> {
+            let text = format!(
+                "[[rule]]\nid = \"media\"\ntitle = \"t\"\nseverity = \"error\"\nmessage = \"{{fate}}\"\n{policy}\n"
+            );
+            let set = crate::policy::load(vec![crate::diag::SourceFile::new("p.toml", text)])
+                .expect("valid");
+            let rule = &set.rules[0];
+            let RuleKind::Vm(when) = &rule.kind else {
+                panic!("a vm rule")
+            };
+            let inventory = Inventory {
+                hosts: vec![host("HV01"), host("HV02")],
+                vms,
+                ..Inventory::default()
+            };
+            let index = InventoryIndex::new(&inventory, &["HV01".to_string()]);
+            let mut out = Vec::new();
+            let profile = crate::platform::profile(Platform::Hyperv);
+            evaluate(rule, when, &index, profile, &mut out);
+            out
+        }
+
+        const RULE: &str = "when = { state = [\"running\"], local_media = true }";
+
+        #[test]
+        fn a_fact_no_vm_carries_is_one_warning_for_the_export() {
+            let vms = (0..5)
+                .map(|i| running(&format!("VM{i}"), "HV01", None))
+                .chain([running("ELSE", "HV02", None)])
+                .collect();
+            let out = run(RULE, vms);
+            assert_eq!(out.len(), 1, "{out:#?}");
+            let gap = &out[0];
+            assert_eq!(gap.severity, Severity::Warning);
+            assert_eq!(gap.vm, None);
+            assert_eq!(gap.evidence["gap"], json!(["media"]));
+            assert_eq!(gap.evidence["undetermined_vms"], json!(5));
+            assert!(!gap.evidence.contains_key("undetermined"));
+            let fix = gap.remediation.as_deref().unwrap_or_default();
+            assert!(fix.contains("DVDDrives"), "{fix}");
+            assert!(
+                gap.message.contains("VM0 and 4 other VMs"),
+                "{}",
+                gap.message
+            );
+        }
+
+        #[test]
+        fn gap_severity_error_makes_the_gap_block() {
+            let out = run(
+                &format!("{RULE}\ngap_severity = \"error\""),
+                vec![running("VM0", "HV01", None)],
+            );
+            assert_eq!(out.len(), 1);
+            assert_eq!(out[0].severity, Severity::Error);
+        }
+
+        #[test]
+        fn no_gap_when_no_vm_is_left_undecided() {
+            // Only stopped VMs on the drained host: the rule decides them on state alone.
+            let mut off = running("OFF", "HV01", None);
+            off.state = VmState::Off;
+            assert!(run(RULE, vec![off]).is_empty());
+        }
+
+        #[test]
+        fn when_one_vm_carries_the_fact_another_without_it_is_undetermined() {
+            let iso = vec![file(r"C:\ISO\x.iso", Some(false))];
+            let out = run(
+                RULE,
+                vec![
+                    running("WITH", "HV01", Some(iso)),
+                    running("WITHOUT", "HV01", None),
+                    running("EMPTY", "HV01", Some(vec![])),
+                ],
+            );
+            let by_vm: Vec<(Option<&str>, bool)> = out
+                .iter()
+                .map(|f| (f.vm.as_deref(), f.evidence.contains_key("undetermined")))
+                .collect();
+            assert_eq!(by_vm, [(Some("WITH"), false), (Some("WITHOUT"), true)]);
+            assert_eq!(out[0].evidence["media"], json!([r"C:\ISO\x.iso"]));
+            assert_eq!(out[1].severity, Severity::Error);
+            // The rule is about the medium: the fate says what the medium does to the drain.
+            assert!(
+                out[0]
+                    .message
+                    .contains("medium on the node's local storage"),
+                "{}",
+                out[0].message
+            );
+        }
+    }
 }

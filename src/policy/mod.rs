@@ -87,6 +87,8 @@ impl Rule {
     }
 }
 
+// A policy holds a few rules: the size of the `vm` variant's conditions costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum RuleKind {
     Vm(VmWhen),

@@ -233,7 +233,13 @@ mod tests {
         // stranded-ha-vm is decommission-only; restore rules are not audit rules.
         assert_eq!(
             names,
-            ["capacity:A1/-", "capacity:A2/-", "non-ha-running:A1/v1"]
+            [
+                "capacity:A1/-",
+                "capacity:A2/-",
+                "local-device:A1/v1",
+                "local-media:A1/v1",
+                "non-ha-running:A1/v1"
+            ]
         );
         let decommission = audit(Mode::Decommission);
         assert!(decommission.iter().any(|s| s.rule == "stranded-ha-vm"));

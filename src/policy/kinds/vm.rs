@@ -310,3 +310,94 @@ fn validate_any(
         .collect();
     (diags.0.len() == before).then_some(branches)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::{Code, SourceFile};
+    use crate::policy::{RuleKind, Severity};
+
+    const HEAD: &str = "[[rule]]\nid = \"r\"\ntitle = \"t\"\nkind = \"vm\"\n";
+
+    fn load(body: &str) -> Result<crate::policy::PolicySet, crate::diag::Diagnostics> {
+        crate::policy::load(vec![SourceFile::new("p.toml", format!("{HEAD}{body}\n"))])
+    }
+
+    /// The text each diagnostic's first label points at, with its code.
+    fn pointed(body: &str) -> Vec<(Code, String)> {
+        let text = format!("{HEAD}{body}\n");
+        let err = load(body).expect_err("refused");
+        let mut at: Vec<(usize, Code, String)> = err
+            .0
+            .iter()
+            .map(|d| {
+                let l = &d.labels[0];
+                let s = text[l.offset()..l.offset() + l.len()].to_string();
+                (l.offset(), d.code, s)
+            })
+            .collect();
+        at.sort();
+        at.into_iter().map(|(_, c, s)| (c, s)).collect()
+    }
+
+    #[test]
+    fn the_fact_conditions_load() {
+        let set = load(
+            "when = { local_storage = true, local_media = false, media_mounted = true, passthrough = false, min_checkpoints = 2, attr = { tier = \"^1$\", owner = \"dba\" }, not = { ha = true } }\ngap_severity = \"error\"",
+        )
+        .expect("valid");
+        let RuleKind::Vm(w) = &set.rules[0].kind else {
+            panic!("a vm rule")
+        };
+        assert_eq!(w.local_storage, Some(true));
+        assert_eq!(w.local_media, Some(false));
+        assert_eq!(w.media_mounted, Some(true));
+        assert_eq!(w.passthrough, Some(false));
+        assert_eq!(w.min_checkpoints, Some(2));
+        let keys: Vec<&str> = w.attr.iter().flatten().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["owner", "tier"]);
+        assert_eq!(w.not.as_ref().and_then(|n| n.ha), Some(true));
+        assert_eq!(w.gap_severity, Some(Severity::Error));
+        let text = set.rules[0].kind.explain();
+        for words in [
+            "not on shared storage",
+            "at least 2 checkpoints",
+            "`tier`",
+            "not (it is highly available)",
+            "an error that blocks",
+        ] {
+            assert!(text.contains(words), "{words}: {text}");
+        }
+    }
+
+    #[test]
+    fn every_mistake_is_located_at_once() {
+        let got = pointed(
+            "when = { local_storge = true, min_checkpoints = -1, not = true, attr = { owner = \"dba(\" }, media_mounted = \"yes\" }\ngap_severity = \"fatal\"",
+        );
+        assert_eq!(
+            got,
+            [
+                (Code::PolicyUnknownKey, "local_storge".to_string()),
+                (Code::PolicyValue, "-1".to_string()),
+                (Code::PolicyType, "true".to_string()),
+                (Code::PolicyRegex, "(".to_string()),
+                (Code::PolicyType, "\"yes\"".to_string()),
+                (Code::PolicyValue, "\"fatal\"".to_string()),
+            ]
+        );
+        let err = load("when = { local_storge = true }").expect_err("refused");
+        let help = err.0[0].help.as_deref().unwrap_or_default();
+        assert!(help.starts_with("did you mean `local_storage`?"), "{help}");
+        let err = load("when = { not = [{ ha = true }] }").expect_err("refused");
+        assert!(
+            err.0[0].message.contains("`not` must be a table"),
+            "{}",
+            err.0[0].message
+        );
+        // Inside `not` and `any` the same keys are checked.
+        let got = pointed("when = { not = { passthru = true }, any = [{ attr = { x = \"[\" } }] }");
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].0, Code::PolicyUnknownKey);
+        assert_eq!(got[1].0, Code::PolicyRegex);
+    }
+}
