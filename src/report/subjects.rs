@@ -302,7 +302,10 @@ mod tests {
             .into_iter()
             .map(|r| r.id)
             .collect();
-        assert_eq!(ids, ["non-ha-running", "capacity"]);
+        assert_eq!(
+            ids,
+            ["non-ha-running", "local-media", "local-device", "capacity"]
+        );
     }
 
     /// The selection this module used to re-run beside the engine (kept as the oracle): the
@@ -571,6 +574,12 @@ trust_platform_failback = true
                 "databases:A/A1/db1",
                 "databases:A/A1/odd",
                 "databases:A/A1/web1",
+                "local-device:A/A1/db1",
+                "local-device:A/A1/odd",
+                "local-device:A/A1/web1",
+                "local-media:A/A1/db1",
+                "local-media:A/A1/odd",
+                "local-media:A/A1/web1",
                 "non-ha-running:A/A1/db1",
                 "non-ha-running:A/A1/odd",
                 "non-ha-running:A/A1/web1",
