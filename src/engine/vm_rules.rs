@@ -43,6 +43,9 @@ pub(super) fn evaluate(
             .collect()
     };
     let mut gap_vms: Vec<&str> = Vec::new();
+    // Where the first VM the gap leaves undecided runs: the gap's finding names that host, so
+    // that every report can place it in the inventory.
+    let mut gap_at: Option<(&str, Option<&str>)> = None;
     let rule_tie = if when.passthrough == Some(true) {
         Some(Tie::Device)
     } else if when.local_media == Some(true) {
@@ -66,6 +69,7 @@ pub(super) fn evaluate(
                 // Undetermined only for want of a fact the export never carries: one finding
                 // for the export below, not one a VM.
                 gap_vms.push(&vm.name);
+                gap_at.get_or_insert((&vm.host, host.cluster.as_deref()));
                 continue;
             }
             let mut evidence = evidence(when, vm);
@@ -125,7 +129,12 @@ pub(super) fn evaluate(
         }
     }
     if !gap_vms.is_empty() {
-        out.push(gap_finding(rule, when, &gaps, &gap_vms, profile.platform()));
+        let mut f = gap_finding(rule, when, &gaps, &gap_vms, profile.platform());
+        if let Some((host, cluster)) = gap_at {
+            f.host = Some(host.to_string());
+            f.cluster = cluster.map(str::to_string);
+        }
+        out.push(f);
     }
     judged
 }
@@ -1006,6 +1015,7 @@ mod tests {
             let gap = &out[0];
             assert_eq!(gap.severity, Severity::Warning);
             assert_eq!(gap.vm, None);
+            assert_eq!(gap.host.as_deref(), Some("HV01"));
             assert_eq!(gap.evidence["gap"], json!(["media"]));
             assert_eq!(gap.evidence["undetermined_vms"], json!(5));
             assert!(!gap.evidence.contains_key("undetermined"));
