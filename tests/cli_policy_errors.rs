@@ -46,7 +46,7 @@ fn all_problems_of_a_file_are_reported_at_once() {
 fn the_baseline_validates() {
     let (code, out, _) = run(&["validate"]);
     assert_eq!(code, 0);
-    assert!(out.contains("6 rule(s)"), "{out}");
+    assert!(out.contains("8 rule(s)"), "{out}");
 }
 
 #[test]
@@ -92,6 +92,8 @@ fn rules_and_explain() {
             "non-ha-running",
             "stranded-ha-vm",
             "stranded-vm",
+            "local-media",
+            "local-device",
             "capacity",
             "not-restored",
             "imbalance"

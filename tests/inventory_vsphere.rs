@@ -356,12 +356,27 @@ fn cli_reads_the_three_powercli_files_as_one_export() {
     let got = findings(&report);
     assert_eq!(
         got,
-        [(
-            "non-ha-running".to_string(),
-            Some("pinned".to_string()),
-            Some("esx22.lab.local".to_string()),
-            false
-        )],
+        [
+            (
+                "non-ha-running".to_string(),
+                Some("pinned".to_string()),
+                Some("esx22.lab.local".to_string()),
+                false
+            ),
+            // The PowerCLI files carry no media or devices: one gap warning each.
+            (
+                "local-device".to_string(),
+                None,
+                Some("esx22.lab.local".to_string()),
+                false
+            ),
+            (
+                "local-media".to_string(),
+                None,
+                Some("esx22.lab.local".to_string()),
+                false
+            ),
+        ],
         "app-01 is moved by DRS; pinned is not"
     );
     for input in report["inputs"]["inventory"].as_array().unwrap() {

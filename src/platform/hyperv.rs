@@ -2,7 +2,7 @@
 //! not clustered keep running until the node reboots. `Resume-ClusterNode -Failback Immediate`
 //! returns drained roles (Cluster-Aware Updating's default), so drained VMs come back.
 
-use super::{Profile, idle_fate};
+use super::{Profile, Tie, idle_fate};
 use crate::model::{Platform, Vm, VmState};
 
 pub struct FailoverCluster;
@@ -16,15 +16,17 @@ impl Profile for FailoverCluster {
         "Suspend-ClusterNode -Drain"
     }
 
-    fn fate(&self, vm: &Vm) -> String {
+    fn fate_tied(&self, vm: &Vm, tie: Option<Tie>) -> String {
         if let Some(f) = idle_fate(vm) {
             return f;
         }
         match (vm.state, vm.ha) {
-            (VmState::Running, Some(true)) => {
-                "the drain live-migrates it; Resume-ClusterNode -Failback Immediate brings it back"
-                    .into()
-            }
+            (VmState::Running, Some(true)) => match tie {
+                Some(Tie::Device) => "the drain cannot live-migrate it while a device of the node is passed through to it: the drain fails on it and the node does not pause cleanly".into(),
+                Some(Tie::LocalMedium) => "the drain cannot live-migrate it while a medium on the node's local storage is mounted: the drain fails on it and the node does not pause cleanly".into(),
+                None => "the drain live-migrates it; Resume-ClusterNode -Failback Immediate brings it back"
+                    .into(),
+            },
             (VmState::Running, Some(false)) => {
                 "it keeps running until the reboot takes it down".into()
             }

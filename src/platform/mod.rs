@@ -17,7 +17,12 @@ pub trait Profile: Sync {
     /// The command that drains a host, for messages and plans.
     fn drain_command(&self) -> &'static str;
     /// What the drain will do to this VM, in a few words an admin reads in a finding.
-    fn fate(&self, vm: &Vm) -> String;
+    fn fate(&self, vm: &Vm) -> String {
+        self.fate_tied(vm, tie(vm))
+    }
+    /// What the drain will do to this VM when `tie` holds it to its host (a rule about that
+    /// tie says what it does, whatever else ties the VM).
+    fn fate_tied(&self, vm: &Vm, tie: Option<Tie>) -> String;
     /// Whether the drain itself moves this VM off the host.
     fn drain_moves(&self, vm: &Vm) -> bool;
     /// Whether the platform moves a VM the drain moved back by itself when maintenance ends.
@@ -47,6 +52,29 @@ pub(crate) fn idle_fate(vm: &Vm) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// What ties a running VM to its host so that a live migration fails, when its facts say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tie {
+    /// A device of the host is passed through to it.
+    Device,
+    /// A medium (ISO, floppy, host drive) not on shared storage is mounted in it.
+    LocalMedium,
+}
+
+/// The [`Tie`] of a VM, the device first (ejecting a medium does not free it).
+pub(crate) fn tie(vm: &Vm) -> Option<Tie> {
+    let facts = vm.facts.as_deref()?;
+    if facts.passthrough.as_ref().is_some_and(|d| !d.is_empty()) {
+        return Some(Tie::Device);
+    }
+    let local = |m: &crate::model::FileRef| m.is_shared() == Some(false);
+    facts
+        .media
+        .as_ref()
+        .is_some_and(|m| m.iter().any(local))
+        .then_some(Tie::LocalMedium)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! guests whose HA state is error, disabled or ignored (read as not HA), and guests outside HA
 //! stay on the node.
 
-use super::{Profile, idle_fate};
+use super::{Profile, Tie, idle_fate};
 use crate::model::{Platform, Vm, VmState};
 
 pub struct ProxmoxHa;
@@ -17,14 +17,16 @@ impl Profile for ProxmoxHa {
         "ha-manager crm-command node-maintenance enable"
     }
 
-    fn fate(&self, vm: &Vm) -> String {
+    fn fate_tied(&self, vm: &Vm, tie: Option<Tie>) -> String {
         if let Some(f) = idle_fate(vm) {
             return f;
         }
         match (vm.state, vm.ha) {
-            (VmState::Running, Some(true)) => {
-                "HA maintenance migrates it and moves it back when maintenance ends".into()
-            }
+            (VmState::Running, Some(true)) => match tie {
+                Some(Tie::Device) => "HA maintenance cannot migrate it (\"can't migrate VM which uses local devices\"): it stays on the node until the reboot takes it down".into(),
+                Some(Tie::LocalMedium) => "HA maintenance cannot migrate it (\"can't migrate local cdrom drive\"): it stays on the node until the reboot takes it down".into(),
+                None => "HA maintenance migrates it and moves it back when maintenance ends".into(),
+            },
             (VmState::Running, Some(false)) => match vm.evidence.get("hastate") {
                 // HA-managed, but in a state the HA manager does not move (error, disabled,
                 // ignored): say which, since the admin fixes that state, not the HA flag.

@@ -1,7 +1,7 @@
 //! SCVMM: `Disable-SCVMHost -MoveWithinCluster` live-migrates running HA VMs and saves running
 //! non-HA VMs ("which causes users to lose service"); `Enable-SCVMHost` moves nothing back.
 
-use super::{Profile, idle_fate};
+use super::{Profile, Tie, idle_fate};
 use crate::model::{Platform, Vm, VmState};
 
 pub struct Scvmm;
@@ -15,14 +15,16 @@ impl Profile for Scvmm {
         "Disable-SCVMHost -MoveWithinCluster"
     }
 
-    fn fate(&self, vm: &Vm) -> String {
+    fn fate_tied(&self, vm: &Vm, tie: Option<Tie>) -> String {
         if let Some(f) = idle_fate(vm) {
             return f;
         }
         match (vm.state, vm.ha) {
-            (VmState::Running, Some(true)) => {
-                "maintenance mode live-migrates it; nothing moves it back afterwards".into()
-            }
+            (VmState::Running, Some(true)) => match tie {
+                Some(Tie::Device) => "maintenance mode cannot live-migrate it while a device of the host is passed through to it: its migration fails and it stays on the host".into(),
+                Some(Tie::LocalMedium) => "maintenance mode cannot live-migrate it while a medium on the host's local storage is mounted: its migration fails and it stays on the host".into(),
+                None => "maintenance mode live-migrates it; nothing moves it back afterwards".into(),
+            },
             (VmState::Running, Some(false)) => {
                 "maintenance mode will save it and cut its users off".into()
             }

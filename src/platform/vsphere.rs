@@ -1,7 +1,7 @@
 //! vSphere: a host stays "entering maintenance" until every running VM is migrated (by DRS) or
 //! powered off; powered-off VMs move only when evacuation is asked for; nothing moves back.
 
-use super::{Profile, idle_fate};
+use super::{Profile, Tie, idle_fate};
 use crate::model::{Platform, Vm, VmState};
 
 pub struct Vsphere;
@@ -18,14 +18,16 @@ impl Profile for Vsphere {
         "Set-VMHost -State Maintenance"
     }
 
-    fn fate(&self, vm: &Vm) -> String {
+    fn fate_tied(&self, vm: &Vm, tie: Option<Tie>) -> String {
         if let Some(f) = idle_fate(vm) {
             return f;
         }
         match (vm.state, vm.ha) {
-            (VmState::Running, Some(true)) => {
-                "DRS migrates it; nothing moves it back afterwards".into()
-            }
+            (VmState::Running, Some(true)) => match tie {
+                Some(Tie::Device) => "vMotion fails while a device of the host is passed through to it: the host stays in Entering Maintenance Mode until it is powered off".into(),
+                Some(Tie::LocalMedium) => "vMotion fails while a medium only this host reaches is mounted: the host stays in Entering Maintenance Mode until it is powered off or the medium is disconnected".into(),
+                None => "DRS migrates it; nothing moves it back afterwards".into(),
+            },
             (VmState::Running, Some(false)) => {
                 "the host cannot finish entering maintenance while it runs: DRS is not fully automated for it, so nothing migrates it".into()
             }

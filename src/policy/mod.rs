@@ -87,6 +87,8 @@ impl Rule {
     }
 }
 
+// A policy holds a few rules: the size of the `vm` variant's conditions costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum RuleKind {
     Vm(VmWhen),
@@ -111,6 +113,23 @@ pub struct VmWhen {
     pub template: Option<bool>,
     /// Holds when one of these holds.
     pub any: Option<Vec<VmWhen>>,
+    /// Whether a disk or medium is not on shared storage.
+    pub local_storage: Option<bool>,
+    /// Whether a mounted medium (ISO, floppy, host drive) is not on shared storage.
+    pub local_media: Option<bool>,
+    /// Whether a medium is mounted.
+    pub media_mounted: Option<bool>,
+    /// Whether a device is passed through from the host.
+    pub passthrough: Option<bool>,
+    /// At least this many checkpoints.
+    pub min_checkpoints: Option<u32>,
+    /// Attributes that must be present and match (absent attribute: false, not unknown).
+    pub attr: Option<Vec<(String, Regex)>>,
+    /// Holds when this does not hold (unknown stays unknown).
+    pub not: Option<Box<VmWhen>>,
+    /// The rule's `gap_severity` (set on a rule's top-level `when` only): the severity of the
+    /// one finding reporting a fact that no VM of the inventory carries; `None`: warning.
+    pub gap_severity: Option<Severity>,
 }
 
 #[derive(Debug, Clone)]

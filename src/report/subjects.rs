@@ -233,7 +233,13 @@ mod tests {
         // stranded-ha-vm is decommission-only; restore rules are not audit rules.
         assert_eq!(
             names,
-            ["capacity:A1/-", "capacity:A2/-", "non-ha-running:A1/v1"]
+            [
+                "capacity:A1/-",
+                "capacity:A2/-",
+                "local-device:A1/v1",
+                "local-media:A1/v1",
+                "non-ha-running:A1/v1"
+            ]
         );
         let decommission = audit(Mode::Decommission);
         assert!(decommission.iter().any(|s| s.rule == "stranded-ha-vm"));
@@ -296,7 +302,10 @@ mod tests {
             .into_iter()
             .map(|r| r.id)
             .collect();
-        assert_eq!(ids, ["non-ha-running", "capacity"]);
+        assert_eq!(
+            ids,
+            ["non-ha-running", "local-media", "local-device", "capacity"]
+        );
     }
 
     /// The selection this module used to re-run beside the engine (kept as the oracle): the
@@ -565,6 +574,12 @@ trust_platform_failback = true
                 "databases:A/A1/db1",
                 "databases:A/A1/odd",
                 "databases:A/A1/web1",
+                "local-device:A/A1/db1",
+                "local-device:A/A1/odd",
+                "local-device:A/A1/web1",
+                "local-media:A/A1/db1",
+                "local-media:A/A1/odd",
+                "local-media:A/A1/web1",
                 "non-ha-running:A/A1/db1",
                 "non-ha-running:A/A1/odd",
                 "non-ha-running:A/A1/web1",
