@@ -348,6 +348,28 @@ mod tests {
                             }
                         }
                     }
+                    RuleKind::Constraint { .. } => {
+                        for pos in index.targets() {
+                            let host = index.host(pos);
+                            let leaves = |vm: &&crate::model::Vm| {
+                                !vm.template
+                                    && matches!(
+                                        vm.state,
+                                        crate::model::VmState::Running
+                                            | crate::model::VmState::Unknown
+                                    )
+                            };
+                            for vm in index.vms_on(pos).filter(leaves) {
+                                out.insert(CheckedSubject {
+                                    rule: rule.id.clone(),
+                                    cluster: host.cluster.as_deref().map(str::to_string),
+                                    host: Some(host.name.to_string()),
+                                    vm: Some(vm.name.to_string()),
+                                    vm_id: vm.id.as_deref().map(str::to_string),
+                                });
+                            }
+                        }
+                    }
                     RuleKind::Placement { .. } | RuleKind::Balance { .. } => {}
                 }
             }
@@ -395,7 +417,7 @@ mod tests {
                             out.insert(subject(None, None, cluster_of(h)));
                         }
                     }
-                    RuleKind::Vm(_) | RuleKind::Capacity { .. } => {}
+                    RuleKind::Vm(_) | RuleKind::Capacity { .. } | RuleKind::Constraint { .. } => {}
                 }
             }
             out.into_iter().collect()
