@@ -126,10 +126,37 @@ pub(super) fn evaluate(
         .iter()
         .copied()
         .filter(|f| !carried.contains(*f))
+        .filter(|f| {
+            // A host fact is needed only once a VM asks it (a VM with networks, a VM without
+            // CPU compatibility), or when the VMs' own fact is missing too.
+            let asks = |p: &dyn Fn(&crate::model::VmFacts) -> bool| {
+                drains
+                    .iter()
+                    .flat_map(|d| d.moving.iter())
+                    .any(|(_, vm, _)| vm.facts.as_deref().is_some_and(p))
+            };
+            match f {
+                Fact::HostNetworks => {
+                    !carried.contains(Fact::Networks)
+                        || asks(&|v| v.networks.as_ref().is_some_and(|n| !n.is_empty()))
+                }
+                Fact::HostCpu => {
+                    !carried.contains(Fact::CpuCompat) || asks(&|v| v.cpu_compat == Some(false))
+                }
+                _ => true,
+            }
+        })
         .collect();
+    let first = drains
+        .iter()
+        .find_map(|d| d.moving.first().map(|(_, _, host)| (d, *host)));
+    // An export that carries none of the facts predates them: every VM is judged as carrying
+    // no constraint, without a gap finding on every audit of it.
+    let aware = !carried.is_empty() || index.inventory.vms.iter().any(|vm| vm.facts.is_some());
     if !missing.is_empty() {
-        let d = &drains[0];
-        let (_, _, host) = d.moving[0];
+        let Some((d, host)) = first.filter(|_| aware) else {
+            return judged;
+        };
         let hints: Vec<&str> = missing.iter().map(|f| export_hint(*f)).collect();
         let mut ev = BTreeMap::new();
         ev.insert(
@@ -610,7 +637,10 @@ mod tests {
 
     #[test]
     fn networks_no_record_carries_are_one_gap_with_its_severity() {
-        let vms = json!([vm("A", "N1", json!({})), vm("B", "N1", json!({}))]);
+        let vms = json!([
+            vm("A", "N1", json!({"cpu_compat": true})),
+            vm("B", "N1", json!({}))
+        ]);
         let f = run(
             "network",
             "",
@@ -634,6 +664,15 @@ mod tests {
             vms,
         );
         assert_eq!(f[0].severity, Severity::Error);
+        // An export that carries no fact at all predates them: no gap, no finding.
+        let f = run(
+            "network",
+            "",
+            json!([{"name": "N1", "cluster": "C", "state": "up", "memory_mb": 1},
+                {"name": "N2", "cluster": "C", "state": "up", "memory_mb": 1}]),
+            json!([vm("A", "N1", json!({}))]),
+        );
+        assert!(f.is_empty(), "{f:#?}");
     }
 
     #[test]

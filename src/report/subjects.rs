@@ -233,7 +233,15 @@ mod tests {
         // stranded-ha-vm is decommission-only; restore rules are not audit rules.
         assert_eq!(
             names,
-            ["capacity:A1/-", "capacity:A2/-", "non-ha-running:A1/v1"]
+            [
+                "allowed-hosts:A1/v1",
+                "anti-affinity:A1/v1",
+                "capacity:A1/-",
+                "capacity:A2/-",
+                "cpu:A1/v1",
+                "network:A1/v1",
+                "non-ha-running:A1/v1"
+            ]
         );
         let decommission = audit(Mode::Decommission);
         assert!(decommission.iter().any(|s| s.rule == "stranded-ha-vm"));
@@ -296,7 +304,17 @@ mod tests {
             .into_iter()
             .map(|r| r.id)
             .collect();
-        assert_eq!(ids, ["non-ha-running", "capacity"]);
+        assert_eq!(
+            ids,
+            [
+                "non-ha-running",
+                "capacity",
+                "anti-affinity",
+                "allowed-hosts",
+                "network",
+                "cpu"
+            ]
+        );
     }
 
     /// The selection this module used to re-run beside the engine (kept as the oracle): the
@@ -578,15 +596,29 @@ trust_platform_failback = true
         assert_eq!(
             show(&run.checked),
             [
+                // A constraint rule judges the VMs that must leave the drained host (not the
+                // template).
+                "allowed-hosts:A/A1/db1",
+                "allowed-hosts:A/A1/odd",
+                "allowed-hosts:A/A1/web1",
+                "anti-affinity:A/A1/db1",
+                "anti-affinity:A/A1/odd",
+                "anti-affinity:A/A1/web1",
                 // Every host of the drained host's cluster, the one that is down too.
                 "capacity:A/A1/-",
                 "capacity:A/A2/-",
                 "capacity:A/A3/-",
                 // A vm rule judges the VMs of the drained host (listed there as `a1`), but
                 // not the template unless the rule names templates.
+                "cpu:A/A1/db1",
+                "cpu:A/A1/odd",
+                "cpu:A/A1/web1",
                 "databases:A/A1/db1",
                 "databases:A/A1/odd",
                 "databases:A/A1/web1",
+                "network:A/A1/db1",
+                "network:A/A1/odd",
+                "network:A/A1/web1",
                 "non-ha-running:A/A1/db1",
                 "non-ha-running:A/A1/odd",
                 "non-ha-running:A/A1/web1",
