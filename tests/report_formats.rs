@@ -246,7 +246,18 @@ fn junit_reads_back() {
     // quick-junit's own reader...
     let report = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit parses");
     let names: Vec<&str> = report.test_suites.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["preflight", "non-ha-running", "capacity"]);
+    assert_eq!(
+        names,
+        [
+            "preflight",
+            "non-ha-running",
+            "capacity",
+            "anti-affinity",
+            "allowed-hosts",
+            "network",
+            "cpu"
+        ]
+    );
     // ...and an independent XML parser: every VM on HV01 is a test case, two of them fail.
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let suite = doc

@@ -36,7 +36,9 @@ impl std::fmt::Display for Exclusion {
                 write!(f, "CPU {to}, not {from}, and no CPU compatibility")
             }
             Exclusion::AntiAffinity(g) => write!(f, "runs a member of anti-affinity group {g}"),
-            Exclusion::NoRoom { room } => write!(f, "{room} MiB of room above the floor"),
+            Exclusion::NoRoom { room } => {
+                write!(f, "{} MiB of room above the floor", room.max(&0))
+            }
         }
     }
 }
