@@ -46,7 +46,7 @@ fn all_problems_of_a_file_are_reported_at_once() {
 fn the_baseline_validates() {
     let (code, out, _) = run(&["validate"]);
     assert_eq!(code, 0);
-    assert!(out.contains("8 rule(s)"), "{out}");
+    assert!(out.contains("12 rule(s)"), "{out}");
 }
 
 #[test]
@@ -96,7 +96,11 @@ fn rules_and_explain() {
             "local-device",
             "capacity",
             "not-restored",
-            "imbalance"
+            "imbalance",
+            "anti-affinity",
+            "allowed-hosts",
+            "network",
+            "cpu"
         ]
     );
     assert_eq!(rules[0]["source"], "builtin/baseline.toml:8:1");

@@ -253,7 +253,11 @@ fn junit_reads_back() {
             "non-ha-running",
             "local-media",
             "local-device",
-            "capacity"
+            "capacity",
+            "anti-affinity",
+            "allowed-hosts",
+            "network",
+            "cpu"
         ]
     );
     // ...and an independent XML parser: every VM on HV01 is a test case, two of them fail.

@@ -8,7 +8,8 @@
 
 use super::finding::Finding;
 use super::index::InventoryIndex;
-use crate::model::{HostState, Vm, VmState};
+use crate::model::{Host, HostState, Vm, VmState};
+use crate::placement::constraints::Exclusion;
 use crate::policy::Rule;
 use serde::Serialize;
 use serde_json::json;
@@ -72,6 +73,9 @@ fn loads_host(vm: &Vm) -> bool {
     !vm.template && (vm.state.is_active() || vm.state == VmState::Unknown)
 }
 
+/// Each receiver with why it cannot take a VM, and how far the search got.
+type WhyNot = (Vec<(String, String)>, &'static str);
+
 struct ClusterSim<'a> {
     cluster: Option<String>,
     targets: Vec<usize>,
@@ -81,7 +85,12 @@ struct ClusterSim<'a> {
     /// Positions in `loads` of the hosts that can take VMs.
     receivers: Vec<usize>,
     moving: Vec<&'a Vm>,
+    /// The host each moving VM leaves.
+    from: Vec<&'a Host>,
     destination: Vec<Option<usize>>,
+    /// The placement's account of a VM that fits nowhere: each receiver with why it was
+    /// excluded, and how far the search got.
+    why_not: Vec<Option<WhyNot>>,
     unknown_hosts: Vec<String>,
     unknown_vms: usize,
 }
@@ -103,7 +112,9 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
             loads: Vec::new(),
             receivers: Vec::new(),
             moving: Vec::new(),
+            from: Vec::new(),
             destination: Vec::new(),
+            why_not: Vec::new(),
             unknown_hosts: Vec::new(),
             unknown_vms: 0,
         };
@@ -115,6 +126,7 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
             for vm in index.vms_on(pos) {
                 if target && moves(vm) {
                     sim.moving.push(vm);
+                    sim.from.push(host);
                 }
                 if loads_host(vm) {
                     used += vm.memory_mb.unwrap_or(0);
@@ -142,11 +154,6 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
                 vms_after: count,
             });
         }
-        let sizes: Vec<u64> = sim
-            .moving
-            .iter()
-            .map(|vm| vm.memory_mb.unwrap_or(0))
-            .collect();
         let mut room: Vec<i64> = sim
             .receivers
             .iter()
@@ -156,7 +163,50 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
                     .map_or(0, |m| m as i64 - sim.loads[r].before_mb as i64)
             })
             .collect();
-        let placement = place_largest_first(&sizes, &mut room);
+        let receiver_hosts: Vec<&Host> = sim
+            .receivers
+            .iter()
+            .map(|&r| index.host(sim.hosts[r]))
+            .collect();
+        let moving: Vec<(&Vm, Option<&Host>)> = sim
+            .moving
+            .iter()
+            .zip(&sim.from)
+            .map(|(vm, h)| (*vm, Some(*h)))
+            .collect();
+        let placement = crate::placement::constraints::place(
+            &moving,
+            &receiver_hosts,
+            &mut room,
+            || {
+                sim.receivers
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(k, &r)| {
+                        index
+                            .vms_on(sim.hosts[r])
+                            .filter(|vm| loads_host(vm))
+                            .map(move |vm| (vm, k))
+                    })
+                    .collect()
+            },
+            crate::placement::DEFAULT_BUDGET,
+        );
+        sim.why_not = placement
+            .destination
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                (d.is_none() && placement.built.is_some()).then(|| {
+                    let list = placement
+                        .why_not(i, &moving, &receiver_hosts)
+                        .into_iter()
+                        .map(|(h, e)| (h.to_string(), reason(&e)))
+                        .collect();
+                    (list, placement.search_words())
+                })
+            })
+            .collect();
         // A VM that fits nowhere stays where it is: the after column still counts it on its
         // drained host, so the VMs before and after add up.
         for (vm, dest) in sim.moving.iter().zip(&placement.destination) {
@@ -274,7 +324,7 @@ pub(super) fn evaluate(
             }
             continue;
         }
-        for (vm, dest) in sim.moving.iter().zip(&sim.destination) {
+        for ((vm, dest), why_not) in sim.moving.iter().zip(&sim.destination).zip(&sim.why_not) {
             if dest.is_some() {
                 continue;
             }
@@ -299,7 +349,23 @@ pub(super) fn evaluate(
                     vm.name, vm.host
                 ),
             };
+            let mut detail = detail;
             let mut ev = BTreeMap::new();
+            if let Some((list, search)) = why_not
+                && !list.is_empty()
+            {
+                let text: Vec<String> = list.iter().map(|(h, w)| format!("{h}: {w}")).collect();
+                detail.push_str(&format!("; {}; {search}", text.join("; ")));
+                ev.insert(
+                    "candidates".into(),
+                    json!(
+                        list.iter()
+                            .map(|(h, w)| json!({"host": h, "reason": w}))
+                            .collect::<Vec<_>>()
+                    ),
+                );
+                ev.insert("search".into(), json!(search));
+            }
             ev.insert("memory_mb".into(), json!(vm.memory_mb));
             ev.insert("receivers".into(), json!(sim.receivers.len()));
             let mut f = finding(Some(&vm.name), &vm.host, detail, ev);
@@ -339,6 +405,15 @@ pub(super) fn evaluate(
 /// The host loads when no capacity rule ran (the report shows them all the same).
 pub(super) fn loads_without_rule(index: &InventoryIndex<'_>) -> Vec<HostLoad> {
     simulate(index).into_iter().flat_map(|s| s.loads).collect()
+}
+
+/// Why a receiver cannot take a VM, in the capacity finding's words (its room is memory free,
+/// not room above the floor).
+fn reason(e: &Exclusion) -> String {
+    match e {
+        Exclusion::NoRoom { room } => format!("{} MiB free", room.max(&0)),
+        other => other.to_string(),
+    }
 }
 
 pub(crate) fn round1(x: f64) -> f64 {

@@ -6,6 +6,7 @@
 //! kind, so a new kind does not compile until it says how it is evaluated.
 
 use super::capacity;
+use super::constraint;
 use super::judged::Subjects;
 use super::restore::RestoreStage;
 use super::rolling;
@@ -71,8 +72,24 @@ pub(super) fn evaluate(rule: &Rule, stage: Stage<'_, '_, '_>) -> Option<Subjects
             },
             Stage::Restore(r),
         ) => Some(r.balance(rule, *metric, *max_imbalance)),
+        (
+            RuleKind::Constraint {
+                check,
+                gap_severity,
+            },
+            Stage::Audit(a),
+        ) => Some(Subjects::Vms(constraint::evaluate(
+            rule,
+            *check,
+            *gap_severity,
+            a.index,
+            &mut a.eval.findings,
+        ))),
         // Not evaluated in this phase.
-        (RuleKind::Vm(_) | RuleKind::Capacity { .. }, Stage::Restore(_))
+        (
+            RuleKind::Vm(_) | RuleKind::Capacity { .. } | RuleKind::Constraint { .. },
+            Stage::Restore(_),
+        )
         | (RuleKind::Placement { .. } | RuleKind::Balance { .. }, Stage::Audit(_)) => None,
     }
 }

@@ -5,6 +5,7 @@
 
 mod balance;
 mod capacity;
+mod constraint;
 mod dispatch;
 #[cfg(test)]
 mod drain_tests;

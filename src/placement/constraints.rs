@@ -5,7 +5,7 @@
 //! (a VM's networks, a host's CPU) excludes nothing here. The constraint rules report what the
 //! facts leave undetermined; the planner does not invent a violation from a missing fact.
 
-use super::{Item, Problem, Refusal};
+use super::{Item, Problem, Refusal, Search};
 use crate::model::{CompactString, Host, HostKey, Vm, cmp_folded};
 use std::collections::BTreeMap;
 
@@ -36,7 +36,9 @@ impl std::fmt::Display for Exclusion {
                 write!(f, "CPU {to}, not {from}, and no CPU compatibility")
             }
             Exclusion::AntiAffinity(g) => write!(f, "runs a member of anti-affinity group {g}"),
-            Exclusion::NoRoom { room } => write!(f, "{room} MiB of room above the floor"),
+            Exclusion::NoRoom { room } => {
+                write!(f, "{} MiB of room above the floor", room.max(&0))
+            }
         }
     }
 }
@@ -184,6 +186,98 @@ pub fn build(
         },
         members,
         groups: names.into_iter().map(|(_, k)| k).collect(),
+    }
+}
+
+/// Where each moving VM of one drain goes, placed under its constraints.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    /// Per moving VM (positions of the `moving` list given), the receiver it goes to.
+    pub destination: Vec<Option<usize>>,
+    pub search: Search,
+    /// The problem solved, when a moving VM carried facts (else the sizes alone were placed).
+    pub built: Option<Built>,
+    /// The room each receiver had before the placement.
+    pub room_before: Vec<i64>,
+}
+
+/// Places `moving` (each with the host it leaves) onto `receivers` with `room` MiB each (updated
+/// to what is left), honouring every constraint of their facts while `staying()` VMs keep their
+/// receivers: the one placement the capacity rule's drain simulation and the planner share.
+/// When no moving VM carries a fact, the sizes alone are placed ([`super::solve_sizes`]: the
+/// path a million VMs take), and `staying` is never called.
+pub fn place<'v>(
+    moving: &[(&'v Vm, Option<&'v Host>)],
+    receivers: &[&Host],
+    room: &mut [i64],
+    staying: impl FnOnce() -> Vec<(&'v Vm, usize)>,
+    budget: u64,
+) -> Placed {
+    let room_before = room.to_vec();
+    if moving.iter().all(|(vm, _)| vm.facts.is_none()) {
+        let sizes: Vec<u64> = moving
+            .iter()
+            .map(|(vm, _)| vm.memory_mb.unwrap_or(0))
+            .collect();
+        let s = super::solve_sizes(&sizes, budget, room);
+        return Placed {
+            destination: s.destination,
+            search: s.search,
+            built: None,
+            room_before,
+        };
+    }
+    let built = build(moving, receivers, room, &staying());
+    let s = super::solve(&built.problem, budget, room);
+    let mut destination = vec![None; moving.len()];
+    for (item, dest) in s.destination.iter().enumerate() {
+        for &m in &built.members[item] {
+            destination[m] = *dest;
+        }
+    }
+    Placed {
+        destination,
+        search: s.search,
+        built: Some(built),
+        room_before,
+    }
+}
+
+impl Placed {
+    /// For a moving VM that fits nowhere, each receiver with why it was excluded (judged
+    /// before anything else is placed).
+    pub fn why_not(
+        &self,
+        vm: usize,
+        moving: &[(&Vm, Option<&Host>)],
+        receivers: &[&Host],
+    ) -> Vec<(CompactString, Exclusion)> {
+        match &self.built {
+            Some(b) => match b.members.iter().position(|m| m.contains(&vm)) {
+                Some(item) => b.why_not(item, moving, receivers),
+                None => Vec::new(),
+            },
+            None => {
+                let need = moving[vm].0.memory_mb.unwrap_or(0) as i64;
+                receivers
+                    .iter()
+                    .zip(&self.room_before)
+                    .filter(|(_, r)| **r < need)
+                    .map(|(h, r)| (h.name.clone(), Exclusion::NoRoom { room: *r }))
+                    .collect()
+            }
+        }
+    }
+
+    /// How the search ended, in words for a finding about a VM that fits nowhere.
+    pub fn search_words(&self) -> &'static str {
+        match self.search {
+            Search::Placed => "a placement was found",
+            Search::NoneExists => "no placement of every VM exists",
+            Search::BudgetSpent => {
+                "no placement of every VM was found within the search budget (one may exist)"
+            }
+        }
     }
 }
 

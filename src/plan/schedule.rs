@@ -10,8 +10,8 @@
 //! and no target host ever receives.
 
 use super::place::{floor_pct, room_above_floor};
-use crate::engine::{Finding, InventoryIndex, Request, place_largest_first};
-use crate::model::{HostState, Vm};
+use crate::engine::{Finding, InventoryIndex, Request};
+use crate::model::{Host, HostState, Vm};
 use crate::platform::profile;
 use crate::policy::{Mode, PolicySet, Rule};
 use serde_json::json;
@@ -108,7 +108,32 @@ pub(super) fn schedule(
                 .iter()
                 .map(|&r| room_above_floor(index.host(r).memory_mb, used[r], floor))
                 .collect();
-            let placement = place_largest_first(&sizes, &mut room);
+            // The capacity rule's placement, under the VMs' constraints: the plan's VMs and
+            // the drain's land where every constraint holds, members of an anti-affinity
+            // group apart.
+            let receiver_hosts: Vec<&Host> = receivers.iter().map(|&r| index.host(r)).collect();
+            let moving: Vec<(&Vm, Option<&Host>)> = items
+                .iter()
+                .map(|&i| (index.vm(i), index.host_of_vm(i).map(|h| index.host(h))))
+                .collect();
+            let placement = crate::placement::constraints::place(
+                &moving,
+                &receiver_hosts,
+                &mut room,
+                || {
+                    receivers
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(k, &r)| {
+                            index
+                                .vms_on(r)
+                                .filter(|vm| vm.state.is_active())
+                                .map(move |vm| (vm, k))
+                        })
+                        .collect()
+                },
+                crate::placement::DEFAULT_BUDGET,
+            );
             let mut unplaced = Vec::new();
             for (k, dest) in placement.destination.iter().enumerate() {
                 let i = items[k];
@@ -139,6 +164,23 @@ pub(super) fn schedule(
                     .map(|&r| index.host(r).name.to_string())
                     .collect(),
             };
+            let why_not: BTreeMap<usize, String> = placement
+                .destination
+                .iter()
+                .enumerate()
+                .filter(|(k, d)| d.is_none() && *k < sized.len() && placement.built.is_some())
+                .map(|(k, _)| {
+                    let list: Vec<String> = placement
+                        .why_not(k, &moving, &receiver_hosts)
+                        .iter()
+                        .map(|(h, e)| format!("{h}: {e}"))
+                        .collect();
+                    (
+                        items[k],
+                        format!("{}; {}", list.join("; "), placement.search_words()),
+                    )
+                })
+                .collect();
             for i in unsized_.into_iter().chain(unplaced) {
                 let vm = index.vm(i);
                 let rule = asks[&i]
@@ -146,7 +188,15 @@ pub(super) fn schedule(
                     .iter()
                     .find_map(|id| policy.rules.iter().find(|r| &r.id == id));
                 if let Some(rule) = rule {
-                    out.findings.push(fits_nowhere(rule, vm, &ctx));
+                    let mut f = fits_nowhere(rule, vm, &ctx);
+                    if let Some(why) = why_not
+                        .get(&i)
+                        .filter(|w| !w.starts_with(';') && ctx.unknown.is_empty())
+                    {
+                        f.message.push_str(&format!(" (candidates: {why})"));
+                        f.evidence.insert("candidates".into(), json!(why));
+                    }
+                    out.findings.push(f);
                 }
             }
             group.drained.extend(drain);

@@ -460,3 +460,98 @@ message = "{vm} is {state} on {host}"
         assert_eq!(back[0].from_host(), Some("H2"), "{platform}");
     }
 }
+
+fn with_facts(mut v: Vm, facts: crate::model::VmFacts) -> Vm {
+    v.facts = Some(Box::new(facts));
+    v
+}
+
+#[test]
+fn two_members_of_an_anti_affinity_group_drained_together_land_apart() {
+    // H2 has by far the most room: largest first would stack both replicas there.
+    let ag = crate::model::VmFacts {
+        anti_affinity: vec!["sql-ag".into()],
+        ..Default::default()
+    };
+    let inv = Inventory {
+        hosts: vec![
+            host("H1", "C", 100_000),
+            host("H2", "C", 400_000),
+            host("H3", "C", 100_000),
+        ],
+        vms: vec![
+            with_facts(
+                vm("SQL01", "H1", VmState::Running, false, 20_000),
+                ag.clone(),
+            ),
+            with_facts(vm("SQL02", "H1", VmState::Running, false, 20_000), ag),
+        ],
+        ..Inventory::default()
+    };
+    let (plan, extra) = run(
+        &baseline_policy(),
+        &inv,
+        &request(&["H1"], Mode::Patch, Platform::Hyperv),
+        false,
+    );
+    assert!(extra.is_empty(), "{extra:?}");
+    let mut to: Vec<&str> = steps_of(&plan, StepPhase::Pre, StepAction::Migrate)
+        .iter()
+        .filter_map(|s| s.to())
+        .collect();
+    to.sort_unstable();
+    assert_eq!(to, ["H2", "H3"]);
+}
+
+#[test]
+fn the_verdict_and_the_plan_place_under_the_same_constraints() {
+    // H2 has the room but not the network; H3 has the network but too little room for both.
+    let prod = |mb| {
+        with_facts(
+            vm("X", "H1", VmState::Running, true, mb),
+            crate::model::VmFacts {
+                networks: Some(vec!["Prod".into()]),
+                ..Default::default()
+            },
+        )
+    };
+    let mut h2 = host("H2", "C", 400_000);
+    h2.facts.networks = Some(vec!["Backup".into()]);
+    let mut h3 = host("H3", "C", 100_000);
+    h3.facts.networks = Some(vec!["Prod".into()]);
+    let mut ha = prod(60_000);
+    ha.name = "HA01".into();
+    let mut solo = prod(50_000);
+    solo.name = "SOLO".into();
+    solo.ha = Some(false);
+    let inv = Inventory {
+        hosts: vec![host("H1", "C", 200_000), h2, h3],
+        vms: vec![ha, solo],
+        ..Inventory::default()
+    };
+    let (plan, extra) = run(
+        &baseline_policy(),
+        &inv,
+        &request(&["H1"], Mode::Patch, Platform::Hyperv),
+        false,
+    );
+    // The plan keeps H3 for the drain's HA01 and has nowhere left for SOLO...
+    assert!(steps_of(&plan, StepPhase::Pre, StepAction::Migrate).is_empty());
+    assert_eq!(extra.len(), 1, "{extra:?}");
+    assert!(
+        extra[0].message.contains("H2: lacks network Prod"),
+        "{}",
+        extra[0].message
+    );
+    // ...and the verdict's drain cannot put HA01 on H2 either.
+    let index = InventoryIndex::new(&inv, &["H1".to_string()]);
+    let eval = evaluate(
+        &baseline_policy(),
+        &index,
+        &request(&["H1"], Mode::Patch, Platform::Hyperv),
+        false,
+    );
+    let h3 = eval.loads.iter().find(|l| l.host == "H3").expect("H3");
+    let h2 = eval.loads.iter().find(|l| l.host == "H2").expect("H2");
+    assert_eq!((h2.after_mb, h3.after_mb), (0, 60_000));
+}

@@ -92,9 +92,23 @@ impl Rule {
 #[derive(Debug, Clone)]
 pub enum RuleKind {
     Vm(VmWhen),
-    Capacity { min_free_memory_pct: f64 },
-    Placement { trust_platform_failback: bool },
-    Balance { metric: Metric, max_imbalance: f64 },
+    Capacity {
+        min_free_memory_pct: f64,
+    },
+    Placement {
+        trust_platform_failback: bool,
+    },
+    Balance {
+        metric: Metric,
+        max_imbalance: f64,
+    },
+    /// The drain against the VMs' placement constraints (CONTRACT 7.2).
+    Constraint {
+        check: Check,
+        /// The severity of the one finding that says no record of the inventory carries a
+        /// fact the check needs.
+        gap_severity: Severity,
+    },
 }
 
 /// The `when` conditions of a `vm` rule; every given condition must hold.
@@ -192,4 +206,14 @@ word_enum!(
 word_enum!(
     /// What a `balance` rule measures per host.
     Metric { Memory => "memory", Vcpus => "vcpus", Vms => "vms" }
+);
+word_enum!(
+    /// Which placement constraint a `constraint` rule checks.
+    Check {
+        AntiAffinity => "anti-affinity",
+        Affinity => "affinity",
+        AllowedHosts => "allowed-hosts",
+        Network => "network",
+        Cpu => "cpu",
+    }
 );

@@ -234,10 +234,14 @@ mod tests {
         assert_eq!(
             names,
             [
+                "allowed-hosts:A1/v1",
+                "anti-affinity:A1/v1",
                 "capacity:A1/-",
                 "capacity:A2/-",
+                "cpu:A1/v1",
                 "local-device:A1/v1",
                 "local-media:A1/v1",
+                "network:A1/v1",
                 "non-ha-running:A1/v1"
             ]
         );
@@ -304,7 +308,16 @@ mod tests {
             .collect();
         assert_eq!(
             ids,
-            ["non-ha-running", "local-media", "local-device", "capacity"]
+            [
+                "non-ha-running",
+                "local-media",
+                "local-device",
+                "capacity",
+                "anti-affinity",
+                "allowed-hosts",
+                "network",
+                "cpu"
+            ]
         );
     }
 
@@ -357,6 +370,28 @@ mod tests {
                             }
                         }
                     }
+                    RuleKind::Constraint { .. } => {
+                        for pos in index.targets() {
+                            let host = index.host(pos);
+                            let leaves = |vm: &&crate::model::Vm| {
+                                !vm.template
+                                    && matches!(
+                                        vm.state,
+                                        crate::model::VmState::Running
+                                            | crate::model::VmState::Unknown
+                                    )
+                            };
+                            for vm in index.vms_on(pos).filter(leaves) {
+                                out.insert(CheckedSubject {
+                                    rule: rule.id.clone(),
+                                    cluster: host.cluster.as_deref().map(str::to_string),
+                                    host: Some(host.name.to_string()),
+                                    vm: Some(vm.name.to_string()),
+                                    vm_id: vm.id.as_deref().map(str::to_string),
+                                });
+                            }
+                        }
+                    }
                     RuleKind::Placement { .. } | RuleKind::Balance { .. } => {}
                 }
             }
@@ -404,7 +439,7 @@ mod tests {
                             out.insert(subject(None, None, cluster_of(h)));
                         }
                     }
-                    RuleKind::Vm(_) | RuleKind::Capacity { .. } => {}
+                    RuleKind::Vm(_) | RuleKind::Capacity { .. } | RuleKind::Constraint { .. } => {}
                 }
             }
             out.into_iter().collect()
@@ -565,12 +600,23 @@ trust_platform_failback = true
         assert_eq!(
             show(&run.checked),
             [
+                // A constraint rule judges the VMs that must leave the drained host (not the
+                // template).
+                "allowed-hosts:A/A1/db1",
+                "allowed-hosts:A/A1/odd",
+                "allowed-hosts:A/A1/web1",
+                "anti-affinity:A/A1/db1",
+                "anti-affinity:A/A1/odd",
+                "anti-affinity:A/A1/web1",
                 // Every host of the drained host's cluster, the one that is down too.
                 "capacity:A/A1/-",
                 "capacity:A/A2/-",
                 "capacity:A/A3/-",
                 // A vm rule judges the VMs of the drained host (listed there as `a1`), but
                 // not the template unless the rule names templates.
+                "cpu:A/A1/db1",
+                "cpu:A/A1/odd",
+                "cpu:A/A1/web1",
                 "databases:A/A1/db1",
                 "databases:A/A1/odd",
                 "databases:A/A1/web1",
@@ -580,6 +626,9 @@ trust_platform_failback = true
                 "local-media:A/A1/db1",
                 "local-media:A/A1/odd",
                 "local-media:A/A1/web1",
+                "network:A/A1/db1",
+                "network:A/A1/odd",
+                "network:A/A1/web1",
                 "non-ha-running:A/A1/db1",
                 "non-ha-running:A/A1/odd",
                 "non-ha-running:A/A1/web1",

@@ -9,6 +9,7 @@
 
 mod balance;
 mod capacity;
+mod constraint;
 mod placement;
 mod vm;
 
@@ -53,7 +54,13 @@ impl std::fmt::Debug for KindSpec {
 }
 
 /// Every kind, `vm` (the default) first.
-pub static KINDS: &[&KindSpec] = &[&vm::KIND, &capacity::KIND, &placement::KIND, &balance::KIND];
+pub static KINDS: &[&KindSpec] = &[
+    &vm::KIND,
+    &capacity::KIND,
+    &placement::KIND,
+    &balance::KIND,
+    &constraint::KIND,
+];
 
 /// The kind a rule is when it sets no `kind`.
 pub static DEFAULT_KIND: &KindSpec = &vm::KIND;
@@ -71,6 +78,7 @@ impl RuleKind {
             RuleKind::Capacity { .. } => &capacity::KIND,
             RuleKind::Placement { .. } => &placement::KIND,
             RuleKind::Balance { .. } => &balance::KIND,
+            RuleKind::Constraint { .. } => &constraint::KIND,
         }
     }
 
@@ -145,6 +153,9 @@ mod tests {
     /// A value for a required key, for the test above; a kind with a required key adds its
     /// example here.
     fn example(key: &str) -> &'static str {
+        if key == "check" {
+            return "\"network\"";
+        }
         panic!("no example value for the required key `{key}`")
     }
 
@@ -156,7 +167,10 @@ mod tests {
         let mut seen: Vec<&str> = set.rules.iter().map(|r| r.kind.name()).collect();
         seen.sort_unstable();
         seen.dedup();
-        assert_eq!(seen, ["balance", "capacity", "placement", "vm"]);
+        assert_eq!(
+            seen,
+            ["balance", "capacity", "constraint", "placement", "vm"]
+        );
         for name in seen {
             assert!(kind_named(name).is_some());
         }
