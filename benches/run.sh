@@ -9,6 +9,7 @@
 #   BENCH_RUNS=5        timed runs per row below 1M VMs (median reported)
 #   BENCH_RUNS_1M=5     timed runs per row at 1M VMs and more
 #   BENCH_SEED=1        generator seed
+#   BENCH_FACTS=1       native inventories with migration facts (gen_inventory --facts)
 #   BENCH_SCVMM_SIZE=100000   size that also gets the SCVMM UTF-16 row ("" to skip)
 #   BENCH_RVTOOLS_SIZE=100000 size that also gets the RVTools workbook row ("" to skip)
 #   BENCH_DATA=<target>/bench-data   where inventories are kept and reused
@@ -23,6 +24,13 @@ SIZES=${BENCH_SIZES:-"10000 100000 1000000"}
 RUNS=${BENCH_RUNS:-5}
 RUNS_1M=${BENCH_RUNS_1M:-5}
 SEED=${BENCH_SEED:-1}
+# With BENCH_FACTS set, the native inventories carry migration facts (gen_inventory --facts).
+FACTS_ARGS=()
+FACTS_NAME=
+if [[ -n ${BENCH_FACTS:-} ]]; then
+    FACTS_ARGS=(--facts)
+    FACTS_NAME=+facts
+fi
 SCVMM_SIZE=${BENCH_SCVMM_SIZE-100000}
 RVTOOLS_SIZE=${BENCH_RVTOOLS_SIZE-100000}
 NOW=2026-11-25T17:00:00Z
@@ -53,9 +61,9 @@ mkdir -p "$DATA"
 
 # Self-check: the same seed gives the same bytes, another seed other bytes, and the floor reads
 # the output back with the VM count asked for.
-"$GEN" --hosts 50 --vms 1000 --seed 7 --out "$WORK/a.json"
-"$GEN" --hosts 50 --vms 1000 --seed 7 --out "$WORK/b.json"
-"$GEN" --hosts 50 --vms 1000 --seed 8 --out "$WORK/c.json"
+"$GEN" --hosts 50 --vms 1000 --seed 7 ${FACTS_ARGS[@]+"${FACTS_ARGS[@]}"} --out "$WORK/a.json"
+"$GEN" --hosts 50 --vms 1000 --seed 7 ${FACTS_ARGS[@]+"${FACTS_ARGS[@]}"} --out "$WORK/b.json"
+"$GEN" --hosts 50 --vms 1000 --seed 8 ${FACTS_ARGS[@]+"${FACTS_ARGS[@]}"} --out "$WORK/c.json"
 if ! cmp -s "$WORK/a.json" "$WORK/b.json" || cmp -s "$WORK/a.json" "$WORK/c.json" ||
     [[ $("$FLOOR" "$WORK/a.json") != 1000 ]]; then
     log "error: generator self-check failed (not deterministic, or unreadable by the floor)"
@@ -189,17 +197,23 @@ timed_rounds() {
 inventory() {
     local size=$1 format=$2 hosts=$(( $1 / VMS_PER_HOST > 0 ? $1 / VMS_PER_HOST : 1 ))
     local ext=json
-    local file=$DATA/inv-${size}vms-${hosts}hosts-seed$SEED-$format.$ext
+    local extra=() name=$format
+    if [[ $format == native && -n $FACTS_NAME ]]; then
+        extra=("${FACTS_ARGS[@]}")
+        name=$format$FACTS_NAME
+    fi
+    local file=$DATA/inv-${size}vms-${hosts}hosts-seed$SEED-$name.$ext
     local note=reused
     if [[ ! -s $file ]]; then
         local t0 t1
         t0=$(now)
-        "$GEN" --hosts "$hosts" --vms "$size" --seed "$SEED" --format "$format" --out "$file.tmp" >&2
+        "$GEN" --hosts "$hosts" --vms "$size" --seed "$SEED" --format "$format" \
+            ${extra[@]+"${extra[@]}"} --out "$file.tmp" >&2
         t1=$(now)
         mv "$file.tmp" "$file"
         note="generated in $(elapsed "$t0" "$t1") s"
     fi
-    echo "$size|$hosts|$format|$(stat -c %s "$file")|$note" >>"$INPUTS"
+    echo "$size|$hosts|$name|$(stat -c %s "$file")|$note" >>"$INPUTS"
     printf '%s' "$file"
 }
 

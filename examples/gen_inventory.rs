@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example gen_inventory -- --hosts 250 --vms 10000 --seed 1 \
-//!     [--out FILE] [--format native|scvmm-utf16]
+//!     [--out FILE] [--format native|scvmm-utf16] [--facts]
 //! ```
 //!
 //! `native` writes the native format (the README's Inventory section), one host or VM per line. `scvmm-utf16`
@@ -18,6 +18,15 @@
 //! the first cluster is a full 64-node one whenever there are 64 hosts or more. VMs are placed on
 //! a random host with room left under 85% of its memory; only when the hosts are too few for the
 //! VMs does a host go over, and the generator says so on stderr.
+//!
+//! `--facts` (native only) adds the migration facts of CONTRACT 7.1 in the proportions of a
+//! real fleet: hosts offer their cluster's networks (the odd host lacks one) and name their CPU
+//! model; nearly every VM has one to three disks (about 4% of VMs keep one on local storage),
+//! about 4% have an ISO mounted (a quarter of those local), 1% a passed-through device, one or
+//! two networks of its host, a CPU-compatibility flag and a checkpoint count; about 5% are in
+//! anti-affinity groups of two or three, 2% may run on only two hosts, a third carry
+//! attributes, and a few are templates. The facts come from a second random stream, so the
+//! hosts and VMs, and the output without `--facts`, stay exactly as they are without it.
 
 use clap::{Parser, ValueEnum};
 use std::fs::File;
@@ -36,7 +45,7 @@ const DOMAIN: &str = "example.local";
 
 #[derive(Parser)]
 #[command(about = "Write a deterministic synthetic inventory for benchmarks")]
-struct Args {
+pub(crate) struct Args {
     /// Number of hypervisor hosts.
     #[arg(long)]
     hosts: usize,
@@ -52,6 +61,10 @@ struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutFormat::Native)]
     format: OutFormat,
+    /// Add migration facts (disks, media, devices, networks, CPU, groups, attributes); native
+    /// format only.
+    #[arg(long)]
+    facts: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,6 +161,212 @@ struct Vm {
     vcpus: u32,
     env: &'static str,
     role_tag: Option<&'static str>,
+}
+
+/// Seeds the facts' own random stream (mixed with `--seed`), kept apart from the main one so
+/// that `--facts` adds to the hosts and VMs without changing them.
+const FACTS_STREAM: u64 = 0x6661_6374_735f_7631;
+/// CPU models a cluster is bought with: (weight, model).
+const CPU_MODELS: &[(u32, &str)] = &[
+    (30, "Intel Xeon Gold 6338"),
+    (25, "Intel Xeon Gold 6430"),
+    (20, "AMD EPYC 7543"),
+    (15, "AMD EPYC 9354"),
+    (10, "Intel Xeon Silver 4314"),
+];
+/// Networks every cluster offers, then ones a cluster offers a third of the time.
+const BASE_NETWORKS: &[&str] = &["Prod-vSwitch", "Mgmt", "Backup"];
+const EXTRA_NETWORKS: &[&str] = &["DMZ", "Storage", "Dev-vSwitch"];
+/// Disks a VM has: (weight, count); a few have none known to the export (`[]`).
+const DISK_COUNTS: &[(u32, usize)] = &[(1, 0), (55, 1), (30, 2), (14, 3)];
+const DISK_GB: &[(u32, u32)] = &[
+    (20, 40),
+    (25, 60),
+    (25, 80),
+    (15, 127),
+    (10, 200),
+    (4, 500),
+    (1, 1024),
+];
+const CHECKPOINTS: &[(u32, u32)] = &[(85, 0), (10, 1), (4, 2), (1, 3)];
+const OWNERS: &[&str] = &[
+    "dba-team",
+    "web-team",
+    "platform",
+    "finance-it",
+    "hr-it",
+    "devops",
+];
+const OSES: &[&str] = &[
+    "Windows Server 2022",
+    "Windows Server 2019",
+    "Windows Server 2016",
+    "Ubuntu 22.04",
+    "RHEL 9",
+];
+const ISOS: &[&str] = &[
+    "win2022.iso",
+    "ubuntu-22.04.iso",
+    "sql2022.iso",
+    "virtio-win.iso",
+    "vmguest.iso",
+];
+
+/// The facts a host offers (with `--facts`).
+struct HostFacts {
+    networks: Vec<&'static str>,
+    cpu: &'static str,
+}
+
+/// Draws the facts: the hosts' up front, each VM's as it is written.
+struct FactGen {
+    rng: SplitMix64,
+    hosts: Vec<HostFacts>,
+    /// The anti-affinity group being filled, and how many members it still takes.
+    group: Option<(String, u32)>,
+}
+
+impl FactGen {
+    fn new(seed: u64, hosts: &[Host]) -> FactGen {
+        let mut rng = SplitMix64(seed ^ FACTS_STREAM);
+        let mut facts = Vec::with_capacity(hosts.len());
+        let (mut cpu, mut networks) = ("", Vec::new());
+        for i in 0..hosts.len() {
+            if i % CLUSTER_SIZE == 0 {
+                cpu = rng.weighted(CPU_MODELS);
+                networks = BASE_NETWORKS.to_vec();
+                networks.extend(EXTRA_NETWORKS.iter().filter(|_| rng.below(3) == 0));
+            }
+            // The odd node of another CPU model, the odd host missing a network.
+            let cpu = if rng.below(20) == 0 {
+                rng.weighted(CPU_MODELS)
+            } else {
+                cpu
+            };
+            let mut offers = networks.clone();
+            if rng.below(100) == 0 {
+                offers.pop();
+            }
+            facts.push(HostFacts {
+                networks: offers,
+                cpu,
+            });
+        }
+        FactGen {
+            rng,
+            hosts: facts,
+            group: None,
+        }
+    }
+
+    /// Writes the facts of `vm` as the keys that follow its tags (CONTRACT 7.1).
+    fn write_vm(&mut self, out: &mut dyn Write, vm: &Vm, hosts: &[Host]) -> io::Result<()> {
+        let rng = &mut self.rng;
+        if vm.state.0 == "off" && rng.below(20) == 0 {
+            write!(out, ",\"template\":true")?;
+        }
+        let cluster = vm.host / CLUSTER_SIZE + 1;
+        write!(out, ",\"disks\":[")?;
+        for k in 0..rng.weighted(DISK_COUNTS) {
+            let sep = if k == 0 { "" } else { "," };
+            let gb = rng.weighted(DISK_GB);
+            match rng.below(200) {
+                // Local storage: a disk left on the host's own drive.
+                0..=2 => write!(
+                    out,
+                    "{sep}{{\"path\":\"D:\\\\Hyper-V\\\\{0}\\\\{0}-{k}.vhdx\",\"shared\":false,\"size_gb\":{gb}}}",
+                    vm.name
+                )?,
+                // Cluster shared volumes; a few records leave `shared` to be inferred.
+                roll => {
+                    let flag = if roll < 20 { "" } else { "\"shared\":true," };
+                    write!(
+                        out,
+                        "{sep}{{\"path\":\"C:\\\\ClusterStorage\\\\Volume{:02}\\\\{1}\\\\{1}-{k}.vhdx\",{flag}\"size_gb\":{gb}}}",
+                        cluster % 8 + 1,
+                        vm.name
+                    )?
+                }
+            }
+        }
+        write!(out, "],\"media\":[")?;
+        if rng.below(25) == 0 {
+            let iso = ISOS[rng.below(ISOS.len() as u64) as usize];
+            if rng.below(4) == 0 {
+                write!(out, "{{\"path\":\"C:\\\\ISO\\\\{iso}\",\"shared\":false}}")?;
+            } else {
+                write!(
+                    out,
+                    "{{\"path\":\"\\\\\\\\fs01\\\\iso\\\\{iso}\",\"shared\":true}}"
+                )?;
+            }
+        }
+        write!(out, "],\"passthrough\":[")?;
+        if rng.below(100) == 0 {
+            write!(out, "\"pci:0000:{:02x}:00.0\"", 0x17 + rng.below(0x60))?;
+        }
+        write!(out, "],\"networks\":[")?;
+        let offered = &self.hosts[vm.host].networks;
+        let first = rng.below(offered.len() as u64) as usize;
+        write!(out, "\"{}\"", offered[first])?;
+        if rng.below(10) < 3 && offered.len() > 1 {
+            let second = (first + 1 + rng.below(offered.len() as u64 - 1) as usize) % offered.len();
+            write!(out, ",\"{}\"", offered[second])?;
+        }
+        write!(
+            out,
+            "],\"checkpoints\":{},\"cpu_compat\":{}",
+            rng.weighted(CHECKPOINTS),
+            rng.below(4) == 0
+        )?;
+        // Anti-affinity: a group of two or three consecutive VMs starts about every 48 VMs,
+        // so about 5% of the VMs are in one.
+        let joined = match self.group.take() {
+            Some((name, left)) => {
+                if left > 1 {
+                    self.group = Some((name.clone(), left - 1));
+                }
+                Some(name)
+            }
+            None if rng.below(1000) < 21 => {
+                let size = if rng.below(5) < 3 { 2 } else { 3 };
+                let name = format!("aa-{}", vm.name);
+                self.group = Some((name.clone(), size - 1));
+                Some(name)
+            }
+            None => None,
+        };
+        if let Some(name) = joined {
+            write!(out, ",\"anti_affinity\":[\"{name}\"]")?;
+        }
+        // Allowed hosts: its own and another node of its cluster.
+        if rng.below(50) == 0 {
+            let start = vm.host / CLUSTER_SIZE * CLUSTER_SIZE;
+            let len = CLUSTER_SIZE.min(hosts.len() - start);
+            if len > 1 {
+                let other =
+                    start + (vm.host - start + 1 + rng.below(len as u64 - 1) as usize) % len;
+                write!(
+                    out,
+                    ",\"allowed_hosts\":[\"{}\",\"{}\"]",
+                    hosts[vm.host].name, hosts[other].name
+                )?;
+            }
+        }
+        if rng.below(3) == 0 {
+            let owner = OWNERS[rng.below(OWNERS.len() as u64) as usize];
+            let os = OSES[rng.below(OSES.len() as u64) as usize];
+            write!(
+                out,
+                ",\"attributes\":{{\"owner\":\"{owner}\",\"os\":\"{os}\""
+            )?;
+            if rng.below(2) == 0 {
+                write!(out, ",\"tier\":\"{}\"", 1 + rng.below(3))?;
+            }
+            write!(out, "}}")?;
+        }
+        Ok(())
+    }
 }
 
 fn make_hosts(rng: &mut SplitMix64, count: usize) -> Vec<Host> {
@@ -249,7 +468,11 @@ impl Placer {
     }
 }
 
-fn write_native_head(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
+fn write_native_head(
+    out: &mut dyn Write,
+    hosts: &[Host],
+    facts: Option<&FactGen>,
+) -> io::Result<()> {
     write!(
         out,
         "{{\"schema\":\"preflight/inventory/v1\",\"collected_at\":\"{COLLECTED_AT}\",\"platform\":\"hyperv\",\n\"hosts\":["
@@ -258,14 +481,29 @@ fn write_native_head(out: &mut dyn Write, hosts: &[Host]) -> io::Result<()> {
         let sep = if i == 0 { "\n" } else { ",\n" };
         write!(
             out,
-            "{sep}{{\"name\":\"{}\",\"cluster\":\"{}\",\"state\":\"{}\",\"memory_mb\":{},\"cpus\":{}}}",
+            "{sep}{{\"name\":\"{}\",\"cluster\":\"{}\",\"state\":\"{}\",\"memory_mb\":{},\"cpus\":{}",
             h.name, h.cluster, h.state, h.memory_mb, h.cpus
         )?;
+        if let Some(f) = facts.map(|f| &f.hosts[i]) {
+            write!(
+                out,
+                ",\"networks\":[\"{}\"],\"cpu\":\"{}\"",
+                f.networks.join("\",\""),
+                f.cpu
+            )?;
+        }
+        write!(out, "}}")?;
     }
     write!(out, "\n],\n\"vms\":[")
 }
 
-fn write_native_vm(out: &mut dyn Write, first: bool, vm: &Vm, hosts: &[Host]) -> io::Result<()> {
+fn write_native_vm(
+    out: &mut dyn Write,
+    first: bool,
+    vm: &Vm,
+    hosts: &[Host],
+    facts: Option<&mut FactGen>,
+) -> io::Result<()> {
     let sep = if first { "\n" } else { ",\n" };
     write!(
         out,
@@ -275,7 +513,11 @@ fn write_native_vm(out: &mut dyn Write, first: bool, vm: &Vm, hosts: &[Host]) ->
     if let Some(role) = vm.role_tag {
         write!(out, ",\"{role}\"")?;
     }
-    write!(out, "]}}")
+    write!(out, "]")?;
+    if let Some(facts) = facts {
+        facts.write_vm(out, vm, hosts)?;
+    }
+    write!(out, "}}")
 }
 
 /// One VM as PowerShell 5.1's ConvertTo-Json prints it, `indent` spaces in (4 inside an array,
@@ -321,7 +563,9 @@ impl<W: Write> Write for Utf16Le<W> {
     }
 }
 
-fn generate(args: &Args, sink: Box<dyn Write>) -> io::Result<usize> {
+/// Writes the inventory `args` describe to `sink`; returns how many VMs overcommitted a host.
+/// (`tests/large_inventory.rs` includes this file to generate its input.)
+pub(crate) fn generate(args: &Args, sink: Box<dyn Write>) -> io::Result<usize> {
     let mut rng = SplitMix64(args.seed);
     let mut hosts = make_hosts(&mut rng, args.hosts);
     let mut placer = Placer {
@@ -331,11 +575,12 @@ fn generate(args: &Args, sink: Box<dyn Write>) -> io::Result<usize> {
     match args.format {
         OutFormat::Native => {
             let mut out = BufWriter::with_capacity(1 << 16, sink);
-            write_native_head(&mut out, &hosts)?;
+            let mut facts = args.facts.then(|| FactGen::new(args.seed, &hosts));
+            write_native_head(&mut out, &hosts, facts.as_ref())?;
             for i in 0..args.vms {
                 let (vm, over) = make_vm(&mut rng, &mut placer, i + 1, &mut hosts);
                 overcommitted += usize::from(over);
-                write_native_vm(&mut out, i == 0, &vm, &hosts)?;
+                write_native_vm(&mut out, i == 0, &vm, &hosts, facts.as_mut())?;
             }
             write!(out, "\n]}}\n")?;
             out.flush()?;
@@ -376,6 +621,10 @@ fn main() -> ExitCode {
     if args.format == OutFormat::ScvmmUtf16 && args.vms == 0 {
         // ConvertTo-Json of an empty pipeline prints nothing at all: no file to imitate.
         eprintln!("error: the SCVMM export of no VMs is empty; use --vms 1 or more");
+        return ExitCode::from(2);
+    }
+    if args.format != OutFormat::Native && args.facts {
+        eprintln!("error: --facts writes the native format only");
         return ExitCode::from(2);
     }
     let sink: Box<dyn Write> = match &args.out {

@@ -134,3 +134,120 @@ fn problems_in_a_large_file_are_located_as_ever() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("cut.json"), "{stderr}");
 }
+
+/// The benchmark's generator (`benches/run.sh`), included to write a facts-bearing inventory.
+#[allow(dead_code)]
+#[path = "../examples/gen_inventory.rs"]
+mod gen_inventory;
+
+#[test]
+fn a_generated_inventory_with_migration_facts_parses_and_audits() {
+    use clap::Parser;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("facts.json");
+    let args = gen_inventory::Args::parse_from(
+        [
+            "gen_inventory",
+            "--hosts",
+            "500",
+            "--vms",
+            "20000",
+            "--seed",
+            "3",
+            "--facts",
+            "--out",
+        ]
+        .into_iter()
+        .map(std::ffi::OsString::from)
+        .chain([path.clone().into_os_string()]),
+    );
+    let sink = Box::new(std::fs::File::create(&path).unwrap());
+    // How many VMs overcommit a host does not matter here.
+    gen_inventory::generate(&args, sink).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.len() > 1 << 20, "large enough to be read in pieces");
+    // The proportions the generator promises, roughly: every kind of fact is there.
+    for key in [
+        "\"disks\":[{",
+        "\"shared\":false",
+        "\"media\":[{",
+        "\"passthrough\":[\"pci:",
+        "\"anti_affinity\":[",
+        "\"allowed_hosts\":[",
+        "\"attributes\":{",
+        "\"template\":true",
+        "\"cpu\":\"",
+    ] {
+        assert!(text.contains(key), "{key} missing");
+    }
+
+    // Read in pieces, as at scale, with every fact of every record.
+    let file = std::fs::File::open(&path).unwrap();
+    let (parsed, _) =
+        preflight::inventory::read_native_in_pieces(&file, text.len() as u64, 1 << 20)
+            .expect("read in pieces, not handed to the whole-file read");
+    let inv = &parsed.inventory;
+    assert_eq!(inv.vms.len(), 20_000);
+    assert!(inv.vms.iter().all(|vm| vm.facts.is_some()));
+    let carried = inv.facts_carried();
+    for fact in preflight::model::Fact::ALL {
+        assert!(carried.contains(fact), "{fact:?} not carried");
+    }
+    let with = |p: fn(&preflight::model::VmFacts) -> bool| {
+        inv.vms
+            .iter()
+            .filter(|vm| vm.facts.as_deref().is_some_and(p))
+            .count()
+    };
+    // The proportions the generator promises, within generous bounds.
+    let local = with(|f| f.local_storage() == Some(true));
+    assert!(
+        (200..2_000).contains(&local),
+        "{local} VMs with local storage"
+    );
+    let grouped = with(|f| !f.anti_affinity.is_empty());
+    assert!(
+        (500..1_500).contains(&grouped),
+        "{grouped} VMs in anti-affinity groups"
+    );
+    let pinned = with(|f| f.allowed_hosts.len() == 2);
+    assert!(
+        (200..700).contains(&pinned),
+        "{pinned} VMs with allowed hosts"
+    );
+
+    // An allowed host that names no host still goes to the whole-file read, which locates it.
+    let at = text.find("\"allowed_hosts\":[\"").expect("an allowed host") + 17;
+    let odd = format!("{}nowhere-{}", &text[..at], &text[at..]);
+    let odd_path = dir.path().join("odd.json");
+    std::fs::write(&odd_path, &odd).unwrap();
+    let odd_file = std::fs::File::open(&odd_path).unwrap();
+    assert!(
+        preflight::inventory::read_native_in_pieces(&odd_file, odd.len() as u64, 1 << 20).is_none()
+    );
+
+    let (code, report, plan, stderr) = audit_host(dir.path(), "facts.json", "c001-h001");
+    assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+    let digest = preflight::digest::sha256_hex(text.as_bytes());
+    assert_eq!(report["inputs"]["inventory"][0]["sha256"], digest);
+    assert!(report["findings"].as_array().is_some_and(|f| !f.is_empty()));
+    assert!(!plan.is_empty(), "a plan was written");
+}
+
+fn audit_host(dir: &Path, file: &str, host: &str) -> (i32, Value, Vec<u8>, String) {
+    let out = Command::cargo_bin("preflight")
+        .expect("the binary")
+        .current_dir(dir)
+        .args(["audit", "--inventory", file, "--host", host])
+        .args(["--format", "json", "--plan", "plan.json", "--now", NOW])
+        .output()
+        .expect("runs");
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let plan = std::fs::read(dir.join("plan.json")).unwrap_or_default();
+    (
+        out.status.code().unwrap_or(-1),
+        report,
+        plan,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

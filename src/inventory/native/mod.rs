@@ -315,15 +315,18 @@ pub fn parse_streamed_in(
         Some(RawTime::Text(t)) => Some(t.parse::<jiff::Timestamp>().ok()?),
         Some(RawTime::Toml(_)) => return None,
     };
+    let hosts = hosts(raw.hosts);
+    let host_names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
     // Duplicates, and facts that need a located warning, are for the ordinary read to word.
-    if !second_uses(&raw.vms).is_empty() || facts::need_check(&raw.vms) {
+    if !second_uses(&raw.vms).is_empty() || facts::need_check(&raw.vms, &host_names) {
         return None;
     }
+    drop(host_names);
     let parsed = Parsed {
         inventory: Inventory {
             collected_at,
             platform: raw.platform.map(|p| p.0),
-            hosts: hosts(raw.hosts),
+            hosts,
             vms: raw.vms,
             gaps: Vec::new(),
         },
