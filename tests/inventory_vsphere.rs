@@ -214,7 +214,8 @@ fn the_govc_example_reads_as_the_powercli_one() {
 }
 
 const BASELINE_FINDINGS: [(&str, &str, &str); 4] = [
-    ("capacity", "app-01", "esx01"),
+    // sql-a's DRS anti-affinity partner holds the only host with room: it fits nowhere.
+    ("capacity", "sql-a", "esx01"),
     ("non-ha-running", "app-old", "esx11"),
     ("stranded-ha-vm", "sql-cold", "esx01"),
     ("stranded-vm", "batch-01", "esx11"),
@@ -363,7 +364,14 @@ fn cli_reads_the_three_powercli_files_as_one_export() {
                 Some("esx22.lab.local".to_string()),
                 false
             ),
-            // The PowerCLI files carry no media or devices: one gap warning each.
+            // The PowerCLI files carry other facts (CPU models) but no media, devices or
+            // networks: one gap warning per rule that needs them.
+            (
+                "cpu".to_string(),
+                None,
+                Some("esx22.lab.local".to_string()),
+                false
+            ),
             (
                 "local-device".to_string(),
                 None,
@@ -372,6 +380,12 @@ fn cli_reads_the_three_powercli_files_as_one_export() {
             ),
             (
                 "local-media".to_string(),
+                None,
+                Some("esx22.lab.local".to_string()),
+                false
+            ),
+            (
+                "network".to_string(),
                 None,
                 Some("esx22.lab.local".to_string()),
                 false
