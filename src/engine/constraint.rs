@@ -54,13 +54,7 @@ struct Drain<'a> {
 }
 
 fn drains<'a>(index: &InventoryIndex<'a>) -> Vec<Drain<'a>> {
-    let mut by_cluster: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
-    for t in index.targets() {
-        by_cluster
-            .entry(index.host(t).cluster.as_deref().map(str::to_string))
-            .or_default()
-            .push(t);
-    }
+    let by_cluster = index.by_cluster(index.targets());
     let mut out = Vec::new();
     for (cluster, targets) in by_cluster {
         let mut d = Drain {

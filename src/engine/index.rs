@@ -191,6 +191,20 @@ impl<'a> InventoryIndex<'a> {
         (0..self.is_target.len()).filter(|&i| self.is_target[i])
     }
 
+    /// `hosts` grouped by cluster name, clusters in name order (hosts without one together).
+    pub fn by_cluster(
+        &self,
+        hosts: impl IntoIterator<Item = usize>,
+    ) -> std::collections::BTreeMap<Option<String>, Vec<usize>> {
+        let mut out: std::collections::BTreeMap<Option<String>, Vec<usize>> = Default::default();
+        for h in hosts {
+            out.entry(self.host(h).cluster.as_deref().map(str::to_string))
+                .or_default()
+                .push(h);
+        }
+        out
+    }
+
     /// The hosts of the same cluster as `pos` (including it). Hosts without a cluster are taken
     /// as one group: an export that names no cluster usually comes from a single one.
     pub fn cluster_peers(&self, pos: usize) -> impl Iterator<Item = usize> + '_ {

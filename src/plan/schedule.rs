@@ -66,13 +66,7 @@ pub(super) fn schedule(
             hosts: hosts.clone(),
             ..Group::default()
         };
-        let mut by_cluster: BTreeMap<Option<String>, Vec<usize>> = BTreeMap::new();
-        for &h in hosts {
-            by_cluster
-                .entry(index.host(h).cluster.as_deref().map(str::to_string))
-                .or_default()
-                .push(h);
-        }
+        let by_cluster = index.by_cluster(hosts.iter().copied());
         for (cluster, members) in by_cluster {
             let receivers: Vec<usize> = index
                 .cluster_peers(members[0])
