@@ -145,8 +145,11 @@ pub(super) fn evaluate(
         .iter()
         .find_map(|d| d.moving.first().map(|(_, _, host)| (d, *host)));
     // An export that carries none of the facts predates them: every VM is judged as carrying
-    // no constraint, without a gap finding on every audit of it.
-    let aware = !carried.is_empty() || index.inventory.vms.iter().any(|vm| vm.facts.is_some());
+    // no constraint, without a gap warning on every audit of it. A rule that asks for the gap
+    // to block is never skipped: it cannot pass what it could not check.
+    let aware = !carried.is_empty()
+        || index.inventory.vms.iter().any(|vm| vm.facts.is_some())
+        || gap_severity == Severity::Error;
     if !missing.is_empty() {
         let Some((d, host)) = first.filter(|_| aware) else {
             return judged;
@@ -667,6 +670,16 @@ mod tests {
             json!([vm("A", "N1", json!({}))]),
         );
         assert!(f.is_empty(), "{f:#?}");
+        // ...unless the rule asks for the gap to block: then it does, facts or not.
+        let f = run(
+            "network",
+            "gap_severity = \"error\"",
+            json!([{"name": "N1", "cluster": "C", "state": "up", "memory_mb": 1},
+                {"name": "N2", "cluster": "C", "state": "up", "memory_mb": 1}]),
+            json!([vm("A", "N1", json!({}))]),
+        );
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Error);
     }
 
     #[test]
