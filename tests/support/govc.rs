@@ -8,7 +8,8 @@
 //! escaped) and fails on any other. `host.maintenance.enter` plays DRS: every powered-on VM of
 //! the host moves to the first other host that is not in maintenance (none: it stays). Paths given to
 //! `-vm.ipath=`/`-host.ipath=` must match exactly, or the stub fails as
-//! vCenter's FindByInventoryPath finds nothing.
+//! vCenter's FindByInventoryPath finds nothing. Datastores ([`DATASTORES`]) are
+//! `/DC1/datastore/NAME`; `vm.migrate -ds=PATH` must name one of them exactly.
 
 use super::{LOG, StubRun, parse_log};
 use preflight::plan::{Plan, StepAction, StepPhase};
