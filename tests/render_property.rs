@@ -292,3 +292,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_generated_plans_include_moves_with_storage() {
+    // Otherwise the property above would not cover the storage lines of any target.
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = arb_case();
+    let (mut sized, mut unsized_) = (0, 0);
+    for _ in 0..64 {
+        let case = strategy.new_tree(&mut runner).unwrap().current();
+        for s in plan_of(&case).steps.iter().filter(|s| s.with_storage()) {
+            if s.storage_gb().is_some() {
+                sized += 1;
+            } else {
+                unsized_ += 1;
+            }
+        }
+    }
+    assert!(
+        sized > 0 && unsized_ > 0,
+        "{sized} sized, {unsized_} unsized"
+    );
+}
