@@ -334,3 +334,43 @@ fn a_migrate_without_a_source_is_refused_at_the_step() {
             "\nMove-PlanVMBack -Step 'post-migrate-SQL01' ",
         ));
 }
+
+#[test]
+fn a_storage_size_that_is_not_a_size_is_refused_where_it_stands() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(THREE_NODE).unwrap();
+    for (i, (size, want)) in [
+        ("-120.5", "`storage_gb` is -120.5, not a size in GB"),
+        ("\"120.5\"", "invalid type: string"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let broken = text.replacen(
+            "\"storage_gb\": 120.5",
+            &format!("\"storage_gb\": {size}"),
+            1,
+        );
+        assert_ne!(broken, text);
+        let plan = write(dir.path(), &format!("p{i}.json"), &broken);
+        preflight()
+            .args(["render", &plan, "--target", "hyperv-ps"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains("plan::invalid"))
+            .stderr(predicate::str::contains(want))
+            // The size's line (its column is where the reader stood, at or after it).
+            .stderr(predicate::str::contains(format!("p{i}.json:26:")));
+    }
+    // A size without the move it sizes.
+    let broken = text.replacen("\"with_storage\": true, ", "", 1);
+    let plan = write(dir.path(), "q.json", &broken);
+    preflight()
+        .args(["render", &plan, "--target", "hyperv-ps"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`storage_gb` without"))
+        // The step's opening brace.
+        .stderr(predicate::str::contains("q.json:25:5"));
+}

@@ -10,7 +10,7 @@
 mod support;
 
 use preflight::engine::Request;
-use preflight::model::{Host, HostState, Inventory, Platform, Vm, VmState};
+use preflight::model::{FileRef, Host, HostState, Inventory, Platform, Vm, VmFacts, VmState};
 use preflight::pipeline::{AuditOptions, Prepared, audit};
 use preflight::plan::{Plan, StepPhase, read_plan, write_plan};
 use preflight::policy::{Mode, builtin_sources, load};
@@ -52,6 +52,7 @@ fn arb_case() -> impl Strategy<Value = Case> {
             prop::option::weighted(0.9, 1u64..24),
             any::<bool>(),
             any::<bool>(),
+            0..5u8,
         ),
         3..14,
     );
@@ -95,7 +96,7 @@ fn arb_case() -> impl Strategy<Value = Case> {
             let vms: Vec<Vm> = vs
                 .iter()
                 .enumerate()
-                .map(|(i, (h, s, ha, gib, has_id, _))| Vm {
+                .map(|(i, (h, s, ha, gib, has_id, _, disks))| Vm {
                     name: format!("vm{i}").into(),
                     // Proxmox guests always have their numeric id; Windows VMs usually do;
                     // vSphere VMs have an instance UUID, or are known by name.
@@ -114,7 +115,7 @@ fn arb_case() -> impl Strategy<Value = Case> {
                     tags: vec![],
                     template: false,
                     evidence: BTreeMap::new(),
-                    facts: None,
+                    facts: disk_facts(*disks),
                 })
                 .collect();
             let mut targets: Vec<String> = Vec::new();
@@ -141,6 +142,30 @@ fn arb_case() -> impl Strategy<Value = Case> {
                 rolling,
             }
         })
+}
+
+/// A VM's disks: unknown, shared, local of a known size, local of an unknown size, or none;
+/// so some moves are moves with storage.
+fn disk_facts(kind: u8) -> Option<Box<VmFacts>> {
+    let disk = |path: &str, shared, size_mb| FileRef {
+        path: path.into(),
+        shared,
+        size_mb,
+    };
+    let disks = match kind {
+        0 => return None,
+        1 => vec![disk("shared-lun/os.img", Some(true), Some(40 * 1024))],
+        2 => vec![
+            disk("shared-lun/os.img", Some(true), Some(40 * 1024)),
+            disk("local-lvm:vm-disk-1", Some(false), Some(100 * 1024 + 300)),
+        ],
+        3 => vec![disk("local-lvm:vm-disk-1", Some(false), None)],
+        _ => vec![],
+    };
+    Some(Box::new(VmFacts {
+        disks: Some(disks),
+        ..VmFacts::default()
+    }))
 }
 
 /// Audit and plan as `audit --plan` does, then write the plan and read it back.
@@ -266,4 +291,28 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_generated_plans_include_moves_with_storage() {
+    // Otherwise the property above would not cover the storage lines of any target.
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = arb_case();
+    let (mut sized, mut unsized_) = (0, 0);
+    for _ in 0..64 {
+        let case = strategy.new_tree(&mut runner).unwrap().current();
+        for s in plan_of(&case).steps.iter().filter(|s| s.with_storage()) {
+            if s.storage_gb().is_some() {
+                sized += 1;
+            } else {
+                unsized_ += 1;
+            }
+        }
+    }
+    assert!(
+        sized > 0 && unsized_ > 0,
+        "{sized} sized, {unsized_} unsized"
+    );
 }

@@ -10,16 +10,31 @@
 
 mod support;
 
-use preflight::plan::{Plan, Step, StepAction, StepDoc, StepPhase};
+use preflight::plan::{Gb, Plan, Step, StepAction, StepDoc, StepPhase};
 use preflight::render::{Options, Phases, Target, render};
 use proptest::prelude::*;
-use support::govc::{VsVm, expected_govc, mutations, run_with_govc};
+use support::govc::{VsVm, expected_govc, mutations, run_with_govc, run_with_govc_ds};
 use support::{Guest, StubRun, expected_calls, run_with_stubs};
 
 const HOSTILE: &str = include_str!("fixtures/plans/hostile-names.json");
 
+/// The hostile plan, every other move of it a move with storage (one of unknown size), so the
+/// storage lines of every target meet hostile names too.
 fn hostile() -> Plan {
-    serde_json::from_str(HOSTILE).unwrap()
+    let mut p: Plan = serde_json::from_str(HOSTILE).unwrap();
+    let mut n = 0u64;
+    for s in &mut p.steps {
+        if s.action() == StepAction::Migrate {
+            n += 1;
+            if n % 2 == 1 {
+                edit(s, |d| {
+                    d.with_storage = true;
+                    d.storage_gb = (n != 3).then(|| Gb::from_mib(n * 10_000));
+                });
+            }
+        }
+    }
+    p
 }
 
 fn render_ok(plan: &Plan, target: Target) -> String {
@@ -306,6 +321,15 @@ fn assert_bash_safe(plan: &Plan, world: &[Guest]) -> StubRun {
 fn bash_scripts_pass_hostile_names_byte_for_byte() {
     let plan = hostile();
     let run = assert_bash_safe(&plan, &guests(&plan, &["104"]));
+    // The moves with storage (and only they) asked Proxmox to copy the local disks.
+    let copies = run
+        .calls
+        .iter()
+        .filter(|c| c.contains(&"--with-local-disks".to_string()))
+        .count();
+    // (That they go with exactly the moves with storage is in the exact calls above.)
+    assert!(copies > 0);
+    assert!(run.stdout.contains("; it moves with its storage, "));
     // The lxc guest moved with a restart migration; nothing called qm or pct.
     assert!(
         run.calls
@@ -372,7 +396,7 @@ fn nasty() -> impl Strategy<Value = String> {
         .prop_filter("a name is not blank", |s| !s.trim().is_empty())
 }
 
-fn tiny_plan(vm: &str, other: &str, platform: &str, vm_id: &str) -> Plan {
+fn tiny_plan(vm: &str, other: &str, platform: &str, vm_id: &str, storage: Option<u64>) -> Plan {
     let text = include_str!("fixtures/plans/proxmox-maintenance.json");
     let mut p: Plan = serde_json::from_str(text).unwrap();
     p.request.platform = platform.into();
@@ -385,6 +409,10 @@ fn tiny_plan(vm: &str, other: &str, platform: &str, vm_id: &str) -> Plan {
                 d.vm = Some(vm.to_string());
                 d.vm_id = Some(vm_id.to_string());
                 d.id = format!("{}-{vm}", d.id);
+            }
+            if d.action == StepAction::Migrate {
+                d.with_storage = storage.is_some();
+                d.storage_gb = storage.filter(|mib| *mib > 0).map(Gb::from_mib);
             }
             for h in [&mut d.from, &mut d.to] {
                 if h.as_deref() == Some("pve2") {
@@ -400,12 +428,16 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn any_name_stays_a_literal(vm in nasty(), other in nasty()) {
-        let windows = tiny_plan(&vm, &other, "hyperv", &vm);
+    fn any_name_stays_a_literal(
+        vm in nasty(),
+        other in nasty(),
+        storage in prop::option::of(0u64..2_000_000),
+    ) {
+        let windows = tiny_plan(&vm, &other, "hyperv", &vm, storage);
         assert_ps_safe(&windows, Target::ScvmmPs);
         assert_ps_safe(&windows, Target::HypervPs);
         prop_assume!(!other.contains('/') && !other.starts_with('-') && other != "pve1");
-        let pve = tiny_plan(&vm, &other, "proxmox", "101");
+        let pve = tiny_plan(&vm, &other, "proxmox", "101", storage);
         let world = guests(&pve, &[]);
         assert_bash_safe(&pve, &world);
     }
@@ -528,6 +560,12 @@ fn assert_govc_safe(plan: &Plan) -> StubRun {
 fn govc_scripts_pass_hostile_names_byte_for_byte() {
     let plan = hostile_vsphere();
     let run = assert_govc_safe(&plan);
+    // The moves with storage went to the datastore the operator named (the calls are exact).
+    assert!(
+        mutations(&run.calls)
+            .iter()
+            .any(|c| c.iter().any(|a| a.starts_with("-ds=")))
+    );
     // The VMs known by name were searched with an escaped pattern (`-` escaped too, so that
     // the pattern never reads as an option).
     let finds: Vec<&Vec<String>> = run.calls.iter().filter(|c| c[1] == "find").collect();
@@ -580,4 +618,34 @@ fn a_govc_guard_stops_the_run_when_a_vm_is_elsewhere() {
     );
     // The first VM moved; nothing after the failed guard ran.
     assert_eq!(mutations(&run.run.calls).len(), 1);
+}
+
+#[test]
+fn a_govc_script_that_moves_storage_does_not_start_without_a_datastore() {
+    let plan = hostile_vsphere();
+    assert!(plan.steps.iter().any(Step::with_storage));
+    let script = render_ok(&plan, Target::Govc);
+    let (hosts, vms) = vsphere_world(&plan);
+    let host_refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    let run = run_with_govc_ds(&script, &host_refs, &vms, "continue\n", None);
+    assert!(!run.run.status_ok);
+    assert!(
+        run.run.stderr.contains("set DESTINATION_DATASTORE"),
+        "{}",
+        run.run.stderr
+    );
+    assert_eq!(run.run.calls, Vec::<Vec<String>>::new(), "nothing ran");
+    // A datastore the vCenter does not have stops the first move with storage, before it moves.
+    let run = run_with_govc_ds(&script, &host_refs, &vms, "continue\n", Some("nope"));
+    assert!(!run.run.status_ok);
+    assert!(
+        run.run
+            .stderr
+            .contains("datastore nope matches 0 vCenter datastores")
+    );
+    assert!(
+        mutations(&run.run.calls)
+            .iter()
+            .all(|c| !c.iter().any(|a| a.starts_with("-ds="))),
+    );
 }

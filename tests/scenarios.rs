@@ -385,7 +385,7 @@ fn the_scvmm_plan_moves_the_drained_vms_back_from_wherever_they_are() {
         );
         let script = String::from_utf8(out.stdout).unwrap();
         assert!(
-            script.contains("\nMove-PlanVMBack -Step 'post-migrate-1a000000-0000-4000-8000-000000000001' -Name 'DC01' -Id '1a000000-0000-4000-8000-000000000001' -To 'HV01.lab.local' -Expect 'Running'\n"),
+            script.contains("\nMove-PlanVMBack -Step 'post-migrate-1a000000-0000-4000-8000-000000000001' -Name 'DC01' -Id '1a000000-0000-4000-8000-000000000001' -To 'HV01.lab.local' -Expect 'Running' -Storage ''\n"),
             "{target}:\n{script}"
         );
     }

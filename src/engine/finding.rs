@@ -61,12 +61,13 @@ impl Finding {
 
 /// Adds `extra` findings (e.g. the planner's "nowhere to put it") to `findings`, folding each
 /// into an existing unwaived finding of the same rule and subject, so a subject is reported once
-/// per rule: the message gains the extra sentence and the evidence an `extra_key` entry.
+/// per rule: the message gains the extra sentence and the evidence an `extra_key` entry. The
+/// subject is the VM by name and id: two VMs of one name on one host are two subjects.
 pub fn fold_findings(findings: &mut Vec<Finding>, extra: Vec<Finding>, extra_key: &str) {
     for e in extra {
-        let same = findings
-            .iter_mut()
-            .find(|f| !f.waived && f.rule == e.rule && f.host == e.host && f.vm == e.vm);
+        let same = findings.iter_mut().find(|f| {
+            !f.waived && f.rule == e.rule && f.host == e.host && f.vm == e.vm && f.vm_id == e.vm_id
+        });
         match same {
             Some(f) => {
                 f.message = format!("{}; {}", f.message, e.message);
@@ -79,5 +80,52 @@ pub fn fold_findings(findings: &mut Vec<Finding>, extra: Vec<Finding>, extra_key
             }
             None => findings.push(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(vm: &str, vm_id: Option<&str>, message: &str) -> Finding {
+        Finding {
+            rule: "non-ha-running".into(),
+            title: None,
+            severity: Severity::Warning,
+            vm: Some(vm.into()),
+            vm_id: vm_id.map(String::from),
+            host: Some("HV01".into()),
+            cluster: None,
+            message: message.into(),
+            remediation: None,
+            evidence: BTreeMap::new(),
+            waived: false,
+            waiver: None,
+        }
+    }
+
+    #[test]
+    fn a_finding_folds_into_the_same_vm_only_not_a_namesake() {
+        // Two VMs named APP on the same host, told apart by id: the planner's finding about
+        // the second belongs to the second.
+        let mut findings = vec![
+            finding("APP", Some("1"), "APP (1) is not HA"),
+            finding("APP", Some("2"), "APP (2) is not HA"),
+        ];
+        let mut extra = finding("APP", Some("2"), "it fits on no host");
+        extra.severity = Severity::Error;
+        fold_findings(&mut findings, vec![extra], "plan");
+        assert_eq!(findings.len(), 2);
+        assert_eq!(findings[0].message, "APP (1) is not HA");
+        assert_eq!(findings[0].severity, Severity::Warning);
+        assert!(!findings[0].evidence.contains_key("plan"));
+        assert_eq!(findings[1].message, "APP (2) is not HA; it fits on no host");
+        assert_eq!(findings[1].severity, Severity::Error);
+        assert!(findings[1].evidence.contains_key("plan"));
+        // Without ids, the name is all there is.
+        let mut findings = vec![finding("WEB", None, "WEB is not HA")];
+        fold_findings(&mut findings, vec![finding("WEB", None, "no room")], "plan");
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].message, "WEB is not HA; no room");
     }
 }

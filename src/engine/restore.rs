@@ -208,7 +208,7 @@ pub(crate) fn restore(
     eval.findings.sort_by(Finding::report_order);
     eval.loads = host_loads(plan, &now);
     out.hosts_after = after;
-    let steps = move_back_steps(index, &candidates, &fates);
+    let steps = move_back_steps(plan, index, &candidates, &fates);
     out.plan = move_back_plan(plan, request, inputs, steps);
     out.eval = eval;
     out

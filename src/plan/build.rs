@@ -10,7 +10,7 @@ use super::ids::{dedupe, step_id};
 use super::schedule::{Asks, Group, schedule};
 use super::{
     BaselineHost, BaselineVm, PLAN_SCHEMA, Plan, PlanInput, PlanRequest, Source, Step, StepKind,
-    StepPhase, VmRef,
+    StepPhase, VmRef, storage_move,
 };
 use crate::engine::{Finding, InventoryIndex, Request};
 use crate::model::{Vm, VmState};
@@ -174,11 +174,13 @@ fn group_steps(
             steps.push(s);
         }
         if let Some(to) = group.moved.get(&i) {
+            let (with_storage, storage_gb) = storage_move(vm);
             let kind = StepKind::Migrate {
                 vm: vm_ref(vm),
                 from: Source::Host(vm.host.to_string()),
                 to: index.host(*to).name.to_string(),
-                with_storage: vm.ha != Some(true),
+                with_storage,
+                storage_gb,
                 expect_state: Some(vm.state),
             };
             let mut s = vm_step(StepPhase::Pre, vm, kind);
@@ -268,11 +270,13 @@ fn group_steps(
                 )),
             ),
         };
+        let (with_storage, storage_gb) = storage_move(vm);
         let kind = StepKind::Migrate {
             vm: vm_ref(vm),
             from,
             to: vm.host.to_string(),
-            with_storage: vm.ha != Some(true),
+            with_storage,
+            storage_gb,
             expect_state: Some(expect_state),
         };
         let mut s = vm_step(StepPhase::Post, vm, kind);

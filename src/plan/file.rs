@@ -255,6 +255,25 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_storage_size_is_refused_where_it_stands() {
+        for (size, want) in [
+            ("-120", "`storage_gb` is -120, not a size in GB"),
+            ("\"120\"", "invalid type: string"),
+        ] {
+            let step = format!(
+                r#"{{"id": "pre-migrate-V", "phase": "pre", "action": "migrate", "vm": "V",
+      "from": "HV01", "to": "HV02", "with_storage": true, "storage_gb": {size}}}"#
+            );
+            let bad = MIN.replace("\"steps\": []", &format!("\"steps\": [\n    {step}\n  ]"));
+            let err = read_plan("p.json", bad.as_bytes()).unwrap_err();
+            assert_eq!(err.0[0].code, Code::PlanInvalid);
+            assert!(err.0[0].message.contains(want), "{}", err.0[0].message);
+            // Line 9 holds the size.
+            assert_eq!(err.0[0].line_col().unwrap().0, 9, "{size}");
+        }
+    }
+
+    #[test]
     fn another_schema_or_bad_words_are_named() {
         let v2 = MIN.replace("plan/v1", "plan/v2");
         let err = read_plan("p.json", v2.as_bytes()).unwrap_err();

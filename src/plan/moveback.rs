@@ -7,9 +7,9 @@
 use super::build::{vm_ref, vm_step};
 use super::ids::dedupe;
 use super::place::room_above_floor;
-use super::{Source, Step, StepKind, StepPhase};
+use super::{Gb, Plan, Source, Step, StepKind, StepPhase, VmRef, storage_move};
 use crate::engine::InventoryIndex;
-use crate::model::HostState;
+use crate::model::{HostState, Vm};
 use std::cmp::Reverse;
 
 /// A VM of the inventory (by position) that should go back to `home`, and the rules asking.
@@ -74,8 +74,11 @@ pub fn plan_move_back(
     fates
 }
 
-/// The `post` migrate steps for the candidates that can go home, by VM name.
+/// The `post` migrate steps for the candidates that can go home, by VM name. A VM that `plan`
+/// (the maintenance plan) moved away with its storage takes its storage back: its local disk
+/// now lives on the host it went to.
 pub fn move_back_steps(
+    plan: &Plan,
     index: &InventoryIndex<'_>,
     candidates: &[MoveBack],
     fates: &[Result<(), String>],
@@ -91,11 +94,13 @@ pub fn move_back_steps(
         .into_iter()
         .map(|c| {
             let vm = index.vm(c.vm);
+            let (with_storage, storage_gb) = storage_back(plan, vm, &c.home);
             let kind = StepKind::Migrate {
                 vm: vm_ref(vm),
                 from: Source::Host(vm.host.to_string()),
                 to: c.home.clone(),
-                with_storage: vm.ha != Some(true),
+                with_storage,
+                storage_gb,
                 expect_state: Some(vm.state),
             };
             let mut s = vm_step(StepPhase::Post, vm, kind);
@@ -105,6 +110,35 @@ pub fn move_back_steps(
         .collect();
     dedupe(&mut steps);
     steps
+}
+
+/// Whether the move home of `vm` takes its storage, and how much: what the inventory now says
+/// of its disks, or else what the plan's own move of it away from `home` said.
+fn storage_back(plan: &Plan, vm: &Vm, home: &str) -> (bool, Option<Gb>) {
+    let (now, now_gb) = storage_move(vm);
+    let away = plan.steps.iter().find_map(|s| match &s.kind {
+        StepKind::Migrate {
+            vm: r,
+            from: Source::Host(from),
+            with_storage: true,
+            storage_gb,
+            ..
+        } if same_vm(r, vm) && from.eq_ignore_ascii_case(home) => Some(*storage_gb),
+        _ => None,
+    });
+    match (now, away) {
+        (true, away) => (true, now_gb.or(away.flatten())),
+        (false, Some(gb)) => (true, gb),
+        (false, None) => (false, None),
+    }
+}
+
+/// Whether a step's VM is this inventory VM: by id when both have one, else by name.
+fn same_vm(r: &VmRef, vm: &Vm) -> bool {
+    match (r.id.as_deref(), vm.id.as_deref()) {
+        (Some(a), Some(b)) => a == b,
+        _ => r.name == vm.name.as_str(),
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +175,24 @@ mod tests {
         }
     }
 
+    fn empty_plan() -> Plan {
+        Plan {
+            schema: crate::plan::PLAN_SCHEMA.into(),
+            request: crate::plan::PlanRequest {
+                command: "audit".into(),
+                hosts: vec!["H1".into()],
+                mode: "patch".into(),
+                platform: "hyperv".into(),
+                rolling: false,
+                now: "2026-11-25T17:00:00Z".into(),
+            },
+            inventory: vec![],
+            baseline: vec![],
+            loads: vec![],
+            steps: vec![],
+        }
+    }
+
     #[test]
     fn only_what_fits_above_the_floor_goes_home() {
         let inv = Inventory {
@@ -171,10 +223,62 @@ mod tests {
         // At a 20% floor only 8000 fit: SMALL stays.
         let fates = plan_move_back(&index, &cands, 20.0);
         assert!(fates[1].as_ref().unwrap_err().contains("2000 MiB free"));
-        let steps = move_back_steps(&index, &cands, &fates);
+        let steps = move_back_steps(&empty_plan(), &index, &cands, &fates);
         assert_eq!(steps.len(), 1);
         assert_eq!(steps[0].id, "post-migrate-BIG");
         assert_eq!(steps[0].from_host(), Some("H2"));
         assert_eq!(steps[0].to(), Some("H1"));
+    }
+
+    #[test]
+    fn a_vm_that_left_with_its_storage_takes_it_back() {
+        let inv = Inventory {
+            hosts: vec![
+                host("H1", HostState::Up, 100_000),
+                host("H2", HostState::Up, 100_000),
+            ],
+            vms: vec![vm("SQL", "H2", 6_000), vm("WEB", "H2", 1_000)],
+            ..Inventory::default()
+        };
+        // The maintenance plan moved SQL away with 12.5 GB of local disk, WEB alone.
+        let mut plan = empty_plan();
+        for (name, storage) in [("SQL", true), ("WEB", false)] {
+            plan.steps.push(Step {
+                id: format!("pre-migrate-{name}"),
+                phase: StepPhase::Pre,
+                kind: StepKind::Migrate {
+                    vm: VmRef {
+                        name: name.into(),
+                        id: None,
+                    },
+                    from: Source::Host("h1".into()),
+                    to: "H2".into(),
+                    with_storage: storage,
+                    storage_gb: storage.then(|| Gb::from_mib(12 * 1024 + 512)),
+                    expect_state: Some(VmState::Running),
+                },
+                because: vec![],
+                note: None,
+            });
+        }
+        let mb = |i: usize| MoveBack {
+            vm: i,
+            home: "H1".into(),
+            because: vec!["not-restored".into()],
+        };
+        let cands = [mb(0), mb(1)];
+        let index = InventoryIndex::new(&inv, &[]);
+        let fates = plan_move_back(&index, &cands, 10.0);
+        let steps = move_back_steps(&plan, &index, &cands, &fates);
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].vm_name(), Some("SQL"));
+        assert!(steps[0].with_storage());
+        assert_eq!(
+            steps[0].storage_text().as_deref(),
+            Some("moves with its storage, 12.5 GB")
+        );
+        assert_eq!(steps[1].vm_name(), Some("WEB"));
+        assert!(!steps[1].with_storage());
+        assert_eq!(steps[1].storage_gb(), None);
     }
 }

@@ -9,7 +9,7 @@
 //! plan cannot know it): it says `"from_drain": true` instead, and the executor asks the
 //! platform where the VM runs now.
 
-use super::{Source, Step, StepAction, StepKind, StepPhase, VmRef};
+use super::{Gb, Source, Step, StepAction, StepKind, StepPhase, VmRef};
 use crate::model::VmState;
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +35,12 @@ pub struct StepDoc {
     pub to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_state: Option<VmState>,
+    /// The VM's storage moves with it (a disk of it is on the source host's own storage).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub with_storage: bool,
+    /// How many GB a move with storage copies (at most one decimal), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_gb: Option<Gb>,
     #[serde(default)]
     pub because: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -58,6 +62,7 @@ impl From<Step> for StepDoc {
             to: None,
             expect_state: None,
             with_storage: false,
+            storage_gb: None,
             because: step.because,
             note: step.note,
         };
@@ -71,6 +76,7 @@ impl From<Step> for StepDoc {
                 from,
                 to,
                 with_storage,
+                storage_gb,
                 expect_state,
             } => {
                 set_vm(&mut doc, vm);
@@ -80,6 +86,7 @@ impl From<Step> for StepDoc {
                 }
                 doc.to = Some(to);
                 doc.with_storage = with_storage;
+                doc.storage_gb = storage_gb;
                 doc.expect_state = expect_state;
             }
             StepKind::Shutdown {
@@ -127,6 +134,7 @@ impl TryFrom<StepDoc> for Step {
                 "to",
                 "expect_state",
                 "with_storage",
+                "storage_gb",
             ],
             StepAction::Shutdown | StepAction::Start => &["vm", "vm_id", "host", "expect_state"],
             StepAction::EnterMaintenance | StepAction::ExitMaintenance => &["host"],
@@ -141,6 +149,7 @@ impl TryFrom<StepDoc> for Step {
             ("to", doc.to.is_some()),
             ("expect_state", doc.expect_state.is_some()),
             ("with_storage", doc.with_storage),
+            ("storage_gb", doc.storage_gb.is_some()),
         ];
         if let Some((field, _)) = present.iter().find(|(f, p)| *p && !takes.contains(f)) {
             return Err(why(format!("{} step has no `{field}`", article(action))));
@@ -182,11 +191,19 @@ impl TryFrom<StepDoc> for Step {
                         ));
                     }
                 };
+                // A size without the move would have a script copy nothing while the plan
+                // says it copies; a move without a size is what plans wrote before the size.
+                if doc.storage_gb.is_some() && !doc.with_storage {
+                    return Err(why(
+                        "`storage_gb` without `\"with_storage\": true`: a size is for a move with storage".into(),
+                    ));
+                }
                 StepKind::Migrate {
                     vm,
                     from,
                     to: need("to", doc.to)?,
                     with_storage: doc.with_storage,
+                    storage_gb: doc.storage_gb,
                     expect_state: doc.expect_state,
                 }
             }
@@ -252,6 +269,7 @@ mod tests {
                 from: Source::Drained,
                 to: "HV01".into(),
                 with_storage: false,
+                storage_gb: None,
                 expect_state: Some(VmState::Running),
             },
             because: vec![],
@@ -263,6 +281,33 @@ mod tests {
             r#"{"id":"post-migrate-DC01","phase":"post","action":"migrate","vm":"DC01","from_drain":true,"to":"HV01","expect_state":"running","because":[]}"#
         );
         assert_eq!(read(&json).unwrap(), step);
+    }
+
+    #[test]
+    fn a_move_with_storage_round_trips_with_its_size() {
+        let json = r#"{"id":"pre-migrate-V","phase":"pre","action":"migrate","vm":"V","from":"H1","to":"H2","expect_state":"running","with_storage":true,"storage_gb":120.5,"because":["r"]}"#;
+        let step = read(json).unwrap();
+        assert!(step.with_storage());
+        assert_eq!(step.storage_gb().map(|g| g.tenths()), Some(1205));
+        assert_eq!(
+            step.storage_text().as_deref(),
+            Some("moves with its storage, 120.5 GB")
+        );
+        assert_eq!(serde_json::to_string(&step).unwrap(), json);
+        // A plan written before the size: a move with storage of unknown size.
+        let old = read(r#"{"id":"p","phase":"pre","action":"migrate","vm":"V","from":"H1","to":"H2","with_storage":true}"#).unwrap();
+        assert!(old.with_storage());
+        assert_eq!(old.storage_gb(), None);
+        assert_eq!(
+            old.storage_text().as_deref(),
+            Some("moves with its storage (size unknown)")
+        );
+        // Absent: no storage move, and no words for one.
+        let plain =
+            read(r#"{"id":"p","phase":"pre","action":"migrate","vm":"V","from":"H1","to":"H2"}"#)
+                .unwrap();
+        assert!(!plain.with_storage());
+        assert_eq!(plain.storage_text(), None);
     }
 
     #[test]
@@ -326,6 +371,22 @@ mod tests {
             (
                 r#"{"id":"s","phase":"pre","action":"shutdown","vm":"V","host":"H","with_storage":true}"#,
                 "a shutdown step has no `with_storage`",
+            ),
+            (
+                r#"{"id":"p","phase":"pre","action":"migrate","vm":"V","from":"H1","to":"H2","storage_gb":12}"#,
+                "`storage_gb` without `\"with_storage\": true`",
+            ),
+            (
+                r#"{"id":"p","phase":"pre","action":"migrate","vm":"V","from":"H1","to":"H2","with_storage":true,"storage_gb":-12}"#,
+                "`storage_gb` is -12, not a size in GB",
+            ),
+            (
+                r#"{"id":"p","phase":"pre","action":"migrate","vm":"V","from":"H1","to":"H2","with_storage":true,"storage_gb":"12"}"#,
+                "invalid type: string",
+            ),
+            (
+                r#"{"id":"s","phase":"pre","action":"start","vm":"V","host":"H","storage_gb":1}"#,
+                "a start step has no `storage_gb`",
             ),
             (
                 r#"{"id":"n","phase":"pre","action":"notify","vm_id":"1"}"#,

@@ -99,9 +99,56 @@ fn a_vm_goes_to_the_host_with_room_above_the_floor_never_a_target() {
     assert_eq!(pre[0].vm_name(), Some("SQL"));
     assert_eq!(pre[0].from_host(), Some("H1"));
     assert_eq!(pre[0].to(), Some("H4"));
-    assert!(pre[0].with_storage());
+    // Its disks are not described: the step claims no storage move (nor shared disks).
+    assert!(!pre[0].with_storage());
     assert_eq!(pre[0].because, ["non-ha-running"]);
     assert_eq!(pre[0].expect_state(), Some(VmState::Running));
+}
+
+#[test]
+fn a_vm_with_local_disks_moves_with_its_storage_both_ways() {
+    use crate::model::{FileRef, VmFacts};
+    let mut sql = vm("SQL", "H1", VmState::Running, false, 30_000);
+    sql.facts = Some(Box::new(VmFacts {
+        disks: Some(vec![
+            FileRef {
+                path: r"C:\ClusterStorage\V1\os.vhdx".into(),
+                shared: None,
+                size_mb: Some(40 * 1024),
+            },
+            FileRef {
+                path: r"D:\VMs\data.vhdx".into(),
+                shared: Some(false),
+                size_mb: Some(120 * 1024 + 512),
+            },
+        ]),
+        ..VmFacts::default()
+    }));
+    let inv = Inventory {
+        hosts: vec![host("H1", "C", 100_000), host("H2", "C", 100_000)],
+        vms: vec![sql],
+        ..Inventory::default()
+    };
+    let (plan, _) = run(
+        &baseline_policy(),
+        &inv,
+        &request(&["H1"], Mode::Patch, Platform::Hyperv),
+        false,
+    );
+    let moves: Vec<&Step> = plan
+        .steps
+        .iter()
+        .filter(|s| s.action() == StepAction::Migrate)
+        .collect();
+    assert_eq!(moves.len(), 2, "{:?}", plan.steps);
+    for s in moves {
+        assert!(s.with_storage(), "{s:?}");
+        // Only the local disk is copied.
+        assert_eq!(
+            s.storage_gb().map(|g| g.to_string()).as_deref(),
+            Some("120.5")
+        );
+    }
 }
 
 #[test]

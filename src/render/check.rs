@@ -9,9 +9,11 @@ use super::quote::writable;
 use super::{Guest, Op, Problem, ProblemKind, Target};
 use crate::plan::{Plan, Source, Step, StepKind, StepPhase};
 
+/// `storage` is the step's words for a move with storage ([`Step::storage_text`]).
 pub(super) fn check_step<'a>(
     plan: &'a Plan,
     s: &'a Step,
+    storage: Option<&'a str>,
     target: Target,
 ) -> Result<Op<'a>, Vec<Problem>> {
     let mut problems = Vec::new();
@@ -87,6 +89,7 @@ pub(super) fn check_step<'a>(
                 Source::Drained => None,
             },
             to,
+            storage,
         },
         StepKind::Start {
             vm,

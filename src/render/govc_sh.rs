@@ -17,6 +17,10 @@
 //!   `-host.ipath=`: vCenter's FindByInventoryPath, no patterns), always in the `-flag=value`
 //!   form, so a name that starts with `-` cannot read as an option.
 //!
+//! A VM the plan moves with its storage moves with `govc vm.migrate -ds=…` to the datastore the
+//! operator names in `DESTINATION_DATASTORE` (the plan cannot know it; a script with such a
+//! move does not start without it), found among `govc find / -type s` by exact name.
+//!
 //! `govc host.maintenance.enter` runs without `-evacuate`: the plan leaves powered-off VMs
 //! where they are, and DRS migrates the running ones; vSphere moves nothing back, so a VM the
 //! drain moved is looked up wherever it is and moved home (`migrate_vm_back`).
@@ -28,12 +32,22 @@ use crate::plan::Plan;
 
 pub struct Govc;
 
-const PRELUDE: &str = r#"
+const HEAD: &str = r#"
 set -euo pipefail
 
 say() { printf 'preflight: %s\n' "$*"; }
 die() { printf 'preflight: %s\n' "$*" >&2; exit 1; }
+"#;
 
+/// A script that moves a VM with its storage does not start without the datastore to move it to.
+const DATASTORE_CHECK: &str = r#"
+# The datastore the VMs that move with their storage go to: the plan cannot know it.
+if [[ -z ${DESTINATION_DATASTORE:-} ]]; then
+  die "this plan moves VMs with their storage: set DESTINATION_DATASTORE to the datastore they go to (one the destination hosts see), then run it again"
+fi
+"#;
+
+const PRELUDE: &str = r#"
 govc about >/dev/null || die "govc cannot reach vCenter: set GOVC_URL (and GOVC_USERNAME, GOVC_PASSWORD) first"
 
 # A -name pattern that matches NAME only. vCenter stores % / and \ in a name as %25 %2f and
@@ -136,38 +150,64 @@ check_vm() {
   fi
 }
 
-# Moves the located and guarded VM to host $3 and checks that it arrived.
+# Sets ds_path to the inventory path of the one datastore named $DESTINATION_DATASTORE (compared
+# like a host, by the last part of its path), or stops step $1. govc's -ds reads its value as a
+# path pattern, so a path holding pattern characters is refused rather than expanded.
+find_datastore() {
+  local step=$1 paths p n=0
+  paths=$(govc find / -type s) || die "step ${step}: govc could not list the datastores"
+  ds_path=''
+  while IFS= read -r p; do
+    if [[ -n $p && $(unescape_name "${p##*/}") == "$DESTINATION_DATASTORE" ]]; then
+      ds_path=$p
+      n=$((n + 1))
+    fi
+  done <<<"$paths"
+  if ((n != 1)); then die "step ${step}: datastore ${DESTINATION_DATASTORE} matches ${n} vCenter datastores, not one"; fi
+  case $ds_path in
+    *'*'* | *'?'* | *'['* | *']'* | *'\'*) die "step ${step}: datastore ${ds_path} holds pattern characters govc would expand" ;;
+  esac
+}
+
+# Moves the located and guarded VM to host $3 and checks that it arrived. With $4 (the plan's
+# words for a move with storage) its files move too, to $DESTINATION_DATASTORE.
 move_vm() {
-  local step=$1 name=$2 to=$3 vm_path from=$vm_host
+  local step=$1 name=$2 to=$3 storage=$4 vm_path from=$vm_host
   find_host "$step" "$to"
   vm_path=$(govc ls -L "$vm_ref") || die "step ${step}: govc could not read the path of VM ${name}"
-  say "step ${step}: moving VM ${name} from ${from} to ${to}"
-  govc vm.migrate "-host.ipath=${host_path}" "-vm.ipath=${vm_path}"
+  if [[ -n $storage ]]; then
+    find_datastore "$step"
+    say "step ${step}: moving VM ${name} from ${from} to ${to} and datastore ${DESTINATION_DATASTORE}; it ${storage}"
+    govc vm.migrate "-host.ipath=${host_path}" "-ds=${ds_path}" "-vm.ipath=${vm_path}"
+  else
+    say "step ${step}: moving VM ${name} from ${from} to ${to}"
+    govc vm.migrate "-host.ipath=${host_path}" "-vm.ipath=${vm_path}"
+  fi
   locate_vm "$step" "$name" "${vm_ref#VirtualMachine:}"
   if ! same_host "$vm_host" "$to"; then die "step ${step}: VM ${name} did not arrive on ${to}; it is on ${vm_host}"; fi
 }
 
 migrate_vm() {
-  local step=$1 name=$2 id=$3 from=$4 to=$5 expect=$6
+  local step=$1 name=$2 id=$3 from=$4 to=$5 expect=$6 storage=$7
   locate_vm "$step" "$name" "$id"
   if same_host "$vm_host" "$to"; then
     say "step ${step}: VM ${name} is already on ${to}; skipped"
     return 0
   fi
   check_vm "$step" "$name" "$from" "$expect"
-  move_vm "$step" "$name" "$to"
+  move_vm "$step" "$name" "$to" "$storage"
 }
 
 # A VM the drain moved is wherever DRS put it: it is looked up and moved home from there.
 migrate_vm_back() {
-  local step=$1 name=$2 id=$3 to=$4 expect=$5
+  local step=$1 name=$2 id=$3 to=$4 expect=$5 storage=$6
   locate_vm "$step" "$name" "$id"
   if same_host "$vm_host" "$to"; then
     say "step ${step}: VM ${name} is already on ${to}; skipped"
     return 0
   fi
   check_vm "$step" "$name" "" "$expect"
-  move_vm "$step" "$name" "$to"
+  move_vm "$step" "$name" "$to" "$storage"
 }
 
 # start: powers the VM on. shutdown: shuts the guest down (VMware Tools), which returns at
@@ -231,13 +271,19 @@ const CALLS: Calls = Calls {
 };
 
 impl Dialect for Govc {
-    fn prelude(&self, _plan: &Plan) -> String {
-        PRELUDE.to_string()
+    fn prelude(&self, _plan: &Plan, storage: bool) -> String {
+        let mut s = HEAD.to_string();
+        if storage {
+            s.push_str(DATASTORE_CHECK);
+        }
+        s.push_str(PRELUDE);
+        s
     }
 
     fn how_to_run(&self) -> Vec<&'static str> {
         vec![
             "Review it, then run it where govc can reach the vCenter (GOVC_URL, GOVC_USERNAME, GOVC_PASSWORD set): bash ./plan.sh",
+            "A plan that moves VMs with their storage also needs DESTINATION_DATASTORE=<datastore> set.",
             "It stops at the first failed guard or command (set -euo pipefail).",
         ]
     }

@@ -1,10 +1,11 @@
 //! The `hyperv-ps` target: FailoverClusters and Hyper-V cmdlets.
 //!
 //! A clustered VM is a cluster role, so the cluster moves it (`Move-ClusterVirtualMachineRole`,
-//! live when it runs). A VM that is not clustered lives on the node's own storage, which the
-//! cluster knows nothing about: it moves with `Move-VM -IncludeStorage`, into a folder the
-//! operator passes as `-DestinationStoragePath` because the plan cannot know the destination's
-//! disks. Which of the two applies is read from the VM (`IsClustered`) when the step runs.
+//! live when it runs). A VM the plan moves with its storage (a disk on the node's own storage,
+//! which the cluster knows nothing about) moves with `Move-VM -IncludeStorage`, into a folder
+//! the operator must pass as `-DestinationStoragePath` (the script does not run without it)
+//! because the plan cannot know the destination's disks; a clustered VM there stops the run. A
+//! VM that is neither moves with `Move-VM` alone (files on a share both nodes reach).
 //!
 //! `Suspend-ClusterNode -Drain -Wait` moves the roles off; `Resume-ClusterNode -Failback
 //! Immediate` lets the cluster bring them back. Failback returns only what the drain moved, so
@@ -56,12 +57,24 @@ function Get-PlanNode {
 }
 
 function Move-PlanVM {
-    param([string]$Step, [string]$Name, [string]$Id, [string]$From, [string]$To, [string]$Expect)
+    param([string]$Step, [string]$Name, [string]$Id, [string]$From, [string]$To, [string]$Expect, [string]$Storage)
     $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -OnHost $From -Expect $Expect -OrOn $To
     if ($null -eq $vm) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
     $node = Get-PlanNode $Step $To
-    Write-PlanNote $Step ('moving VM ' + $vm.Name + ' from ' + $From + ' to ' + $node.Name)
-    if ($vm.IsClustered) {
+    if ($Storage) {
+        # Its disks are on the source node's own storage, which the cluster knows nothing about.
+        if ($vm.IsClustered) {
+            Stop-Plan $Step ('VM ' + $vm.Name + ' is a cluster role, but the plan says it ' + $Storage + '; the plan no longer fits')
+        }
+        if (-not $DestinationStoragePath) {
+            Stop-Plan $Step ('VM ' + $vm.Name + ' ' + $Storage + ': run again with -DestinationStoragePath <folder on ' + $To + '>')
+        }
+        Write-PlanNote $Step ('moving VM ' + $vm.Name + ' from ' + $From + ' to ' + $node.Name + '; it ' + $Storage)
+        # The VM object (not -Name, which takes wildcards) names exactly this VM on $From.
+        $path = Join-Path $DestinationStoragePath ([string]$vm.VMId)
+        Move-VM -VM $vm -DestinationHost $node.Name -IncludeStorage -DestinationStoragePath $path | Out-Null
+    } elseif ($vm.IsClustered) {
+        Write-PlanNote $Step ('moving VM ' + $vm.Name + ' from ' + $From + ' to ' + $node.Name)
         $role = @(Get-ClusterGroup | Where-Object { $_.Name -ceq $vm.Name })
         if ($role.Count -ne 1) { Stop-Plan $Step ('no single cluster role is named ' + $vm.Name) }
         if (-not (Test-PlanHost ([string]$role[0].OwnerNode.Name) $From)) {
@@ -71,12 +84,10 @@ function Move-PlanVM {
         $how = if ([string]$vm.State -eq 'Running') { 'Live' } else { 'Quick' }
         Move-ClusterVirtualMachineRole -Name $role[0].Name -Node $node.Name -MigrationType $how | Out-Null
     } else {
-        if (-not $DestinationStoragePath) {
-            Stop-Plan $Step ('VM ' + $vm.Name + ' is not clustered and moves with its storage: run again with -DestinationStoragePath <folder on ' + $To + '>')
-        }
-        # The VM object (not -Name, which takes wildcards) names exactly this VM on $From.
-        $path = Join-Path $DestinationStoragePath ([string]$vm.VMId)
-        Move-VM -VM $vm -DestinationHost $node.Name -IncludeStorage -DestinationStoragePath $path | Out-Null
+        # Not clustered, and the plan knows of no disk on the node's own storage: its files
+        # are on a share both nodes reach. If they are not, Move-VM refuses and the run stops.
+        Write-PlanNote $Step ('moving VM ' + $vm.Name + ' from ' + $From + ' to ' + $node.Name)
+        Move-VM -VM $vm -DestinationHost $node.Name | Out-Null
     }
     if ($null -eq (Find-PlanVM $Step $Name $Id $To)) { Stop-Plan $Step ('VM ' + $Name + ' did not arrive on ' + $To) }
 }
@@ -85,13 +96,13 @@ function Move-PlanVM {
 # (or paused) is asked for the VM (by id, else exact name); it must be on exactly one, and it
 # then moves from there with the same guards as any other move.
 function Move-PlanVMBack {
-    param([string]$Step, [string]$Name, [string]$Id, [string]$To, [string]$Expect)
+    param([string]$Step, [string]$Name, [string]$Id, [string]$To, [string]$Expect, [string]$Storage)
     $nodes = @(Get-ClusterNode | Where-Object { ([string]$_.State -eq 'Up') -or ([string]$_.State -eq 'Paused') })
     $at = @($nodes | Where-Object { $null -ne (Find-PlanVM $Step $Name $Id ([string]$_.Name)) })
     if ($at.Count -ne 1) { Stop-Plan $Step ('VM ' + $Name + ' is on ' + $at.Count + ' cluster nodes, not one') }
     $from = [string]$at[0].Name
     if (Test-PlanHost $from $To) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
-    Move-PlanVM -Step $Step -Name $Name -Id $Id -From $from -To $To -Expect $Expect
+    Move-PlanVM -Step $Step -Name $Name -Id $Id -From $from -To $To -Expect $Expect -Storage $Storage
 }
 
 function Stop-PlanVM {
@@ -129,8 +140,9 @@ function Exit-PlanMaintenance {
 "#;
 
 impl Dialect for Hyperv {
-    fn prelude(&self, _plan: &Plan) -> String {
-        let mut s = powershell::prelude(powershell::STORAGE_PARAM, "FailoverClusters, Hyper-V");
+    fn prelude(&self, _plan: &Plan, storage: bool) -> String {
+        let params = powershell::storage_path_param(storage);
+        let mut s = powershell::prelude(&params, "FailoverClusters, Hyper-V");
         s.push_str(HELPERS);
         s
     }

@@ -139,6 +139,9 @@ pub(crate) enum Op<'a> {
         guest: Guest<'a>,
         from: Option<&'a str>,
         to: &'a str,
+        /// The VM's storage moves with it: the step's own words for it
+        /// ([`Step::storage_text`]), or `None`.
+        storage: Option<&'a str>,
     },
     /// The VM and the host it must be on.
     Start(Guest<'a>, &'a str),
@@ -164,10 +167,25 @@ pub(crate) struct Item<'a> {
     pub op: Op<'a>,
 }
 
+impl Item<'_> {
+    /// Whether the step moves a VM with its storage.
+    fn moves_storage(&self) -> bool {
+        matches!(
+            self.op,
+            Op::Migrate {
+                storage: Some(_),
+                ..
+            }
+        )
+    }
+}
+
 /// What a dialect writes; [`render`] strings the parts together in plan order.
 pub(crate) trait Dialect {
-    /// Lines after the header: settings and helper functions.
-    fn prelude(&self, plan: &Plan) -> String;
+    /// Lines after the header: settings and helper functions. `storage`: a step of the script
+    /// moves a VM with its storage, so the script must not run without the destination storage
+    /// the plan cannot know (a required parameter or variable, checked before any step).
+    fn prelude(&self, plan: &Plan, storage: bool) -> String;
     /// How to run the script, as comment text (one entry a line).
     fn how_to_run(&self) -> Vec<&'static str>;
     /// The call for one step.
@@ -201,17 +219,21 @@ pub fn render(plan: &Plan, opts: &Options<'_>) -> Result<String, Vec<Problem>> {
             problems.push(unwritable(None, format!("{what} contains a NUL character")));
         }
     }
+    let texts: Vec<Option<String>> = plan.steps.iter().map(Step::storage_text).collect();
     let items: Vec<Item<'_>> = plan
         .steps
         .iter()
-        .filter(|s| opts.phases.includes(s.phase))
-        .filter_map(|s| match check_step(plan, s, opts.target) {
-            Ok(op) => Some(Item { step: s, op }),
-            Err(mut p) => {
-                problems.append(&mut p);
-                None
-            }
-        })
+        .zip(&texts)
+        .filter(|(s, _)| opts.phases.includes(s.phase))
+        .filter_map(
+            |(s, text)| match check_step(plan, s, text.as_deref(), opts.target) {
+                Ok(op) => Some(Item { step: s, op }),
+                Err(mut p) => {
+                    problems.append(&mut p);
+                    None
+                }
+            },
+        )
         .collect();
     if !problems.is_empty() {
         return Err(problems);
@@ -224,7 +246,8 @@ pub fn render(plan: &Plan, opts: &Options<'_>) -> Result<String, Vec<Problem>> {
         Target::Govc => &govc_sh::Govc,
     };
     let mut out = header(plan, opts, dialect);
-    out.push_str(&dialect.prelude(plan));
+    let storage = items.iter().any(Item::moves_storage);
+    out.push_str(&dialect.prelude(plan, storage));
     let mut phase = None;
     for (i, item) in items.iter().enumerate() {
         if phase != Some(item.step.phase) {
@@ -322,6 +345,9 @@ fn step_comment(step: &Step) -> String {
         line.push_str(&format!(" (expect {s})"));
     }
     line.push('\n');
+    if let Some(storage) = step.storage_text() {
+        line.push_str(&format!("#   {storage}\n"));
+    }
     if !step.because.is_empty() {
         let rules: Vec<String> = step.because.iter().map(|r| comment_text(r)).collect();
         line.push_str(&format!("#   because: {}\n", rules.join(", ")));

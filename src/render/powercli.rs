@@ -70,12 +70,27 @@ function Get-PlanVM {
     return $vm
 }
 
-# Moves the VM object $VM (already guarded) to host $To, then checks that it arrived.
+# Moves the VM object $VM (already guarded) to host $To, then checks that it arrived. With
+# $Storage (the plan's words for it) its files move too (vMotion with Storage vMotion), to the
+# datastore -DestinationDatastore names, which $To must see. Get-Datastore -Name takes
+# wildcards, so the host's datastores are listed and compared by exact name.
 function Move-PlanVMTo {
-    param([string]$Step, $VM, [string]$Name, [string]$To)
+    param([string]$Step, $VM, [string]$Name, [string]$To, [string]$Storage)
     $target = Get-PlanHost $Step $To
-    Write-PlanNote $Step ('moving VM ' + $Name + ' from ' + $VM.VMHost.Name + ' to ' + $target.Name)
-    Move-VM -VM $VM -Destination $target -Confirm:$false -ErrorAction Stop | Out-Null
+    if ($Storage) {
+        if (-not $DestinationDatastore) {
+            Stop-Plan $Step ('VM ' + $Name + ' ' + $Storage + ': run again with -DestinationDatastore <datastore of ' + $To + '>')
+        }
+        $ds = @(Get-Datastore -RelatedObject $target -ErrorAction Stop | Where-Object { $_.Name -ceq $DestinationDatastore })
+        if ($ds.Count -ne 1) {
+            Stop-Plan $Step ('host ' + $target.Name + ' sees ' + $ds.Count + ' datastores named ' + $DestinationDatastore + ', not one')
+        }
+        Write-PlanNote $Step ('moving VM ' + $Name + ' from ' + $VM.VMHost.Name + ' to ' + $target.Name + ' and datastore ' + $ds[0].Name + '; it ' + $Storage)
+        Move-VM -VM $VM -Destination $target -Datastore $ds[0] -Confirm:$false -ErrorAction Stop | Out-Null
+    } else {
+        Write-PlanNote $Step ('moving VM ' + $Name + ' from ' + $VM.VMHost.Name + ' to ' + $target.Name)
+        Move-VM -VM $VM -Destination $target -Confirm:$false -ErrorAction Stop | Out-Null
+    }
     $after = Get-VM -Id $VM.Id -ErrorAction Stop
     if (-not (Test-PlanHost ([string]$after.VMHost.Name) $To)) {
         Stop-Plan $Step ('VM ' + $Name + ' did not arrive on ' + $To + '; it is on ' + $after.VMHost.Name)
@@ -83,19 +98,19 @@ function Move-PlanVMTo {
 }
 
 function Move-PlanVM {
-    param([string]$Step, [string]$Name, [string]$Id, [string]$From, [string]$To, [string]$Expect)
+    param([string]$Step, [string]$Name, [string]$Id, [string]$From, [string]$To, [string]$Expect, [string]$Storage)
     $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -OnHost $From -Expect $Expect -OrOn $To
     if ($null -eq $vm) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
-    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To
+    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To -Storage $Storage
 }
 
 # The move back of a VM the drain moved: DRS chose its host, so vCenter is asked where it is
 # now (by id or exact name) and it moves from there.
 function Move-PlanVMBack {
-    param([string]$Step, [string]$Name, [string]$Id, [string]$To, [string]$Expect)
+    param([string]$Step, [string]$Name, [string]$Id, [string]$To, [string]$Expect, [string]$Storage)
     $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -Anywhere -Expect $Expect -OrOn $To
     if ($null -eq $vm) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
-    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To
+    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To -Storage $Storage
 }
 
 # A guest OS shutdown (VMware Tools) returns at once: wait until the VM is off.
@@ -139,8 +154,15 @@ function Exit-PlanMaintenance {
 "#;
 
 impl Dialect for PowerCli {
-    fn prelude(&self, _plan: &Plan) -> String {
-        let mut s = powershell::prelude("", "VMware.VimAutomation.Core");
+    fn prelude(&self, _plan: &Plan, storage: bool) -> String {
+        let params = powershell::storage_param(
+            "    # The datastore a VM that moves with its storage goes to (its disks are on the source\n    \
+             # host's own datastore); the destination host must see it. Required when the plan\n    \
+             # moves such a VM.\n",
+            "DestinationDatastore",
+            storage,
+        );
+        let mut s = powershell::prelude(&params, "VMware.VimAutomation.Core");
         s.push_str(HELPERS);
         s
     }
@@ -149,7 +171,7 @@ impl Dialect for PowerCli {
         vec![
             HOW_TO_RUN_COMMON,
             "Run it in a PowerShell session with PowerCLI, connected to the vCenter as an administrator:",
-            "  Connect-VIServer vcenter.example.com; & .\\plan.ps1",
+            "  Connect-VIServer vcenter.example.com; & .\\plan.ps1 [-DestinationDatastore datastore2]",
         ]
     }
 

@@ -9,12 +9,30 @@ use super::quote::ps_literal;
 use super::{Item, Op};
 use crate::model::VmState;
 
-/// The script parameter of the Windows targets: where a VM that moves with its storage goes.
-pub const STORAGE_PARAM: &str = r#"    # The folder on the destination host for the files of a VM that moves with its storage
-    # (a VM that is not highly available). Needed only when the plan moves such a VM; each VM
-    # gets a subfolder named by its id.
-    [string]$DestinationStoragePath = ''
-"#;
+/// A script parameter naming the destination storage of the moves with storage, which the
+/// plan cannot know. When the script moves storage (`required`), PowerShell refuses to run it
+/// without a value (it prompts for one in an interactive session), so no step runs first;
+/// otherwise it is accepted and unused. `doc` is its comment, `# ` lines.
+pub fn storage_param(doc: &str, name: &str, required: bool) -> String {
+    let attrs = if required {
+        "    [Parameter(Mandatory = $true)][ValidateNotNullOrEmpty()]\n"
+    } else {
+        ""
+    };
+    let default = if required { "" } else { " = ''" };
+    format!("{doc}{attrs}    [string]${name}{default}\n")
+}
+
+/// The parameter of the Windows targets: the folder a VM that moves with its storage goes to.
+pub fn storage_path_param(required: bool) -> String {
+    storage_param(
+        "    # The folder on the destination host for the files of a VM that moves with its storage\n    \
+         # (its disks are on the source host's own storage). Each VM gets a subfolder named by its\n    \
+         # id. Required when the plan moves such a VM.\n",
+        "DestinationStoragePath",
+        required,
+    )
+}
 
 /// Settings and the helpers every PowerShell target uses. `params` is the body of the
 /// script's `param()` block; `modules` are imported first so a missing module stops the run
@@ -105,10 +123,12 @@ pub fn step_call(
 ) -> String {
     let step = item.step.id.as_str();
     match item.op {
+        // `Storage` is the move's storage in words, empty when only the VM moves.
         Op::Migrate {
             guest: g,
             from: Some(from),
             to,
+            storage,
         } => call(
             "Move-PlanVM",
             &[
@@ -118,12 +138,14 @@ pub fn step_call(
                 ("From", from),
                 ("To", to),
                 ("Expect", state(g.expect)),
+                ("Storage", storage.unwrap_or("")),
             ],
         ),
         Op::Migrate {
             guest: g,
             from: None,
             to,
+            storage,
         } => call(
             "Move-PlanVMBack",
             &[
@@ -132,6 +154,7 @@ pub fn step_call(
                 ("Id", g.id.unwrap_or("")),
                 ("To", to),
                 ("Expect", state(g.expect)),
+                ("Storage", storage.unwrap_or("")),
             ],
         ),
         Op::Start(g, host) | Op::Shutdown(g, host) => call(

@@ -7,6 +7,12 @@
 //! guest is a VM or a container, and where it is, is asked the same way: the
 //! `/nodes/NODE/TYPE/VMID/status/current` path exists only on the node holding the guest.
 //!
+//! A guest the plan moves with its storage migrates with `--with-local-disks 1` (what `qm
+//! migrate --with-local-disks` asks: the disks are copied to the same-named storage of the
+//! target node; the plan does not know another, so there is no `--targetstorage`); any other
+//! guest migrates without it, so one with a local disk the plan did not know of is refused by
+//! Proxmox instead of copied unplanned.
+//!
 //! `ha-manager crm-command node-maintenance enable` makes HA migrate the node's running HA
 //! services; `disable` moves them back (Proxmox always does), so the plan's own move-back
 //! steps cover only the guests the plan moved itself, and a guest already home is skipped. A
@@ -64,16 +70,21 @@ wait_on() {
   done
 }
 
+# STORAGE is the plan's words for a move with storage (its disks are on the node's own
+# storage: they are copied to the target node's storage of the same name), empty for none.
 migrate_guest() {
-  local step=$1 name=$2 vmid=$3 from=$4 to=$5 expect=$6
+  local step=$1 name=$2 vmid=$3 from=$4 to=$5 expect=$6 storage=$7
   if ! find_guest "$from" "$vmid" && find_guest "$to" "$vmid"; then
     say "step ${step}: guest ${vmid} (${name}) is already on ${to}; skipped"
     return 0
   fi
   guard "$step" "$name" "$vmid" "$from" "$expect"
-  say "step ${step}: moving ${guest_type} ${vmid} (${name}) from ${from} to ${to}"
-  if [[ $guest_type == qemu ]]; then
+  say "step ${step}: moving ${guest_type} ${vmid} (${name}) from ${from} to ${to}${storage:+; it ${storage}}"
+  if [[ $guest_type == qemu && -n $storage ]]; then
     pvesh create "/nodes/${from}/qemu/${vmid}/migrate" --target "$to" --online 1 --with-local-disks 1
+  elif [[ $guest_type == qemu ]]; then
+    # No local disk in the plan: a guest that has one is refused by Proxmox, and the run stops.
+    pvesh create "/nodes/${from}/qemu/${vmid}/migrate" --target "$to" --online 1
   elif [[ $guest_state == running ]]; then
     pvesh create "/nodes/${from}/lxc/${vmid}/migrate" --target "$to" --restart 1
   else
@@ -86,7 +97,7 @@ migrate_guest() {
 # migrate it from there (skipped when it is already on TO). The resource list is JSON; perl's
 # core JSON::PP reads it, and only a node name that is usable in an API path is taken.
 migrate_guest_back() {
-  local step=$1 name=$2 vmid=$3 to=$4 expect=$5 from
+  local step=$1 name=$2 vmid=$3 to=$4 expect=$5 storage=$6 from
   from=$(pvesh get /cluster/resources --type vm --output-format json |
     perl -MJSON::PP -e 'local $/; my $id = shift; my $all = JSON::PP->new->utf8->decode(<STDIN>);
       my @at = map { $_->{node} } grep { ($_->{vmid} // "") eq $id } @$all;
@@ -99,7 +110,7 @@ migrate_guest_back() {
     say "step ${step}: guest ${vmid} (${name}) is already on ${to}; skipped"
     return 0
   fi
-  migrate_guest "$step" "$name" "$vmid" "$from" "$to" "$expect"
+  migrate_guest "$step" "$name" "$vmid" "$from" "$to" "$expect" "$storage"
 }
 
 power_guest() {
@@ -161,7 +172,7 @@ const CALLS: Calls = Calls {
 };
 
 impl Dialect for Proxmox {
-    fn prelude(&self, _plan: &Plan) -> String {
+    fn prelude(&self, _plan: &Plan, _storage: bool) -> String {
         PRELUDE.to_string()
     }
 

@@ -56,38 +56,43 @@ function Get-PlanVM {
     return $vm
 }
 
-# Moves the VM object $VM (already guarded) to host $To and waits for VMM's job.
+# Moves the VM object $VM (already guarded) to host $To and waits for VMM's job; with $Storage
+# (the plan's words for it), its files move too, into -DestinationStoragePath on $To.
 function Move-PlanVMTo {
-    param([string]$Step, $VM, [string]$Name, [string]$To)
+    param([string]$Step, $VM, [string]$Name, [string]$To, [string]$Storage)
     $target = Get-PlanHost $Step $To
-    Write-PlanNote $Step ('moving VM ' + $Name + ' from ' + $VM.HostName + ' to ' + $target.Name)
-    if ($VM.IsHighlyAvailable) {
-        Move-SCVirtualMachine -VM $VM -VMHost $target -RunAsynchronously -JobVariable 'PlanJob' | Out-Null
-    } else {
+    if ($Storage) {
         # Its files are on the source host's own storage and move with it: VMM needs a folder.
-        if (-not $DestinationStoragePath) {
-            Stop-Plan $Step ('VM ' + $Name + ' is not highly available: run again with -DestinationStoragePath <folder on the destination>')
+        if ($VM.IsHighlyAvailable) {
+            Stop-Plan $Step ('VM ' + $Name + ' is highly available, but the plan says it ' + $Storage + '; the plan no longer fits')
         }
+        if (-not $DestinationStoragePath) {
+            Stop-Plan $Step ('VM ' + $Name + ' ' + $Storage + ': run again with -DestinationStoragePath <folder on the destination>')
+        }
+        Write-PlanNote $Step ('moving VM ' + $Name + ' from ' + $VM.HostName + ' to ' + $target.Name + '; it ' + $Storage)
         $path = Join-Path $DestinationStoragePath ([string]$VM.ID)
         Move-SCVirtualMachine -VM $VM -VMHost $target -Path $path -RunAsynchronously -JobVariable 'PlanJob' | Out-Null
+    } else {
+        Write-PlanNote $Step ('moving VM ' + $Name + ' from ' + $VM.HostName + ' to ' + $target.Name)
+        Move-SCVirtualMachine -VM $VM -VMHost $target -RunAsynchronously -JobVariable 'PlanJob' | Out-Null
     }
     Wait-PlanJob -Job $PlanJob -Step $Step
 }
 
 function Move-PlanVM {
-    param([string]$Step, [string]$Name, [string]$Id, [string]$From, [string]$To, [string]$Expect)
+    param([string]$Step, [string]$Name, [string]$Id, [string]$From, [string]$To, [string]$Expect, [string]$Storage)
     $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -OnHost $From -Expect $Expect -OrOn $To
     if ($null -eq $vm) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
-    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To
+    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To -Storage $Storage
 }
 
 # The move back of a VM the drain moved: Disable-SCVMHost chose its host, so VMM is asked where
 # it is now (Get-SCVirtualMachine, by id or exact name) and it moves from there.
 function Move-PlanVMBack {
-    param([string]$Step, [string]$Name, [string]$Id, [string]$To, [string]$Expect)
+    param([string]$Step, [string]$Name, [string]$Id, [string]$To, [string]$Expect, [string]$Storage)
     $vm = Get-PlanVM -Step $Step -Name $Name -Id $Id -Anywhere -Expect $Expect -OrOn $To
     if ($null -eq $vm) { Write-PlanNote $Step ('VM ' + $Name + ' is already on ' + $To + '; skipped'); return }
-    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To
+    Move-PlanVMTo -Step $Step -VM $vm -Name $Name -To $To -Storage $Storage
 }
 
 function Stop-PlanVM {
@@ -125,8 +130,9 @@ function Exit-PlanMaintenance {
 "#;
 
 impl Dialect for Scvmm {
-    fn prelude(&self, _plan: &Plan) -> String {
-        let mut s = powershell::prelude(powershell::STORAGE_PARAM, "VirtualMachineManager");
+    fn prelude(&self, _plan: &Plan, storage: bool) -> String {
+        let params = powershell::storage_path_param(storage);
+        let mut s = powershell::prelude(&params, "VirtualMachineManager");
         s.push_str(HELPERS);
         s
     }

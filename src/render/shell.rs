@@ -18,10 +18,12 @@ pub(super) struct Calls {
 pub(super) fn step(calls: &Calls, item: &Item<'_>) -> String {
     let step = item.step.id.as_str();
     let words: Vec<&str> = match item.op {
+        // The last word is the move's storage in words, empty when only the VM moves.
         Op::Migrate {
             guest: g,
             from: Some(from),
             to,
+            storage,
         } => vec![
             calls.migrate,
             step,
@@ -30,11 +32,13 @@ pub(super) fn step(calls: &Calls, item: &Item<'_>) -> String {
             from,
             to,
             (calls.state)(g.expect),
+            storage.unwrap_or(""),
         ],
         Op::Migrate {
             guest: g,
             from: None,
             to,
+            storage,
         } => vec![
             calls.migrate_back,
             step,
@@ -42,6 +46,7 @@ pub(super) fn step(calls: &Calls, item: &Item<'_>) -> String {
             g.id.unwrap_or(""),
             to,
             (calls.state)(g.expect),
+            storage.unwrap_or(""),
         ],
         Op::Start(g, host) | Op::Shutdown(g, host) => vec![
             calls.power,

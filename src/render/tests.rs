@@ -149,7 +149,7 @@ fn a_move_back_from_wherever_the_drain_put_it_renders_for_every_target() {
     edit(&mut p.steps[5], drained);
     let vmm = render(&p, &opts(Target::ScvmmPs, Phases::All)).unwrap();
     assert!(vmm.contains(
-        "\nMove-PlanVMBack -Step 'post-migrate-SQL01' -Name 'SQL01' -Id '8c1f2e3d-4a5b-4c6d-8e9f-0a1b2c3d4e02' -To 'HV01' -Expect 'Running'\n"
+        "\nMove-PlanVMBack -Step 'post-migrate-SQL01' -Name 'SQL01' -Id '8c1f2e3d-4a5b-4c6d-8e9f-0a1b2c3d4e02' -To 'HV01' -Expect 'Running' -Storage 'moves with its storage, 120.5 GB'\n"
     ));
     assert!(vmm.contains("from wherever the drain put it to HV01"));
     let hv = render(&p, &opts(Target::HypervPs, Phases::All)).unwrap();
@@ -160,7 +160,7 @@ fn a_move_back_from_wherever_the_drain_put_it_renders_for_every_target() {
     edit(&mut p.steps[5], drained);
     let pve = render(&p, &opts(Target::ProxmoxSh, Phases::All)).unwrap();
     assert!(
-        pve.contains("\nmigrate_guest_back 'post-migrate-101' 'sql01' '101' 'pve1' 'running'\n")
+        pve.contains("\nmigrate_guest_back 'post-migrate-101' 'sql01' '101' 'pve1' 'running' 'moves with its storage, 32 GB'\n")
     );
 }
 
@@ -304,4 +304,91 @@ fn govc_takes_uuids_and_vm_references_as_ids_and_nothing_else() {
         });
     }
     assert!(render(&q, &opts(Target::PowerCli, Phases::All)).is_ok());
+}
+
+/// The plan with the first step's VM (pre and post) moved with 120.5 GB of local disk, and
+/// every other VM without storage.
+fn with_storage(mut p: Plan) -> Plan {
+    let name = p.steps[0].vm_name().map(str::to_string);
+    for s in &mut p.steps {
+        if s.action() == StepAction::Migrate {
+            let this = s.vm_name().map(str::to_string) == name;
+            edit(s, |d| {
+                d.with_storage = this;
+                d.storage_gb = this.then(|| crate::plan::Gb::from_mib(120 * 1024 + 512));
+            });
+        }
+    }
+    p
+}
+
+/// The plan with no move with storage.
+fn without_storage(mut p: Plan) -> Plan {
+    for s in &mut p.steps {
+        if s.action() == StepAction::Migrate {
+            edit(s, |d| {
+                d.with_storage = false;
+                d.storage_gb = None;
+            });
+        }
+    }
+    p
+}
+
+#[test]
+fn a_move_with_storage_says_so_and_takes_the_platforms_storage_move() {
+    let words = "moves with its storage, 120.5 GB";
+    let windows = with_storage(three_node());
+    for target in [Target::HypervPs, Target::ScvmmPs] {
+        let plain = render(&without_storage(three_node()), &opts(target, Phases::All)).unwrap();
+        let out = render(&windows, &opts(target, Phases::All)).unwrap();
+        // The comment and the call carry the same words; other moves carry none.
+        assert!(out.contains(&format!("\n#   {words}\n")), "{target}");
+        assert!(out.contains(&format!("-Storage '{words}'\n")), "{target}");
+        assert!(out.contains("-To 'HV03' -Expect "), "{target}");
+        assert!(out.contains("-Storage ''\n"), "{target}");
+        // The destination folder is required of a script that moves storage, and only then.
+        let required = "[Parameter(Mandatory = $true)][ValidateNotNullOrEmpty()]\n    [string]$DestinationStoragePath\n";
+        assert!(out.contains(required), "{target}");
+        assert!(!plain.contains("Mandatory"), "{target}");
+        assert!(
+            plain.contains("[string]$DestinationStoragePath = ''"),
+            "{target}"
+        );
+        // A phase without the move does not ask for it.
+        let drain = render(&windows, &opts(target, Phases::Only(StepPhase::Drain))).unwrap();
+        assert!(!drain.contains("Mandatory"), "{target}");
+    }
+    let hv = render(&windows, &opts(Target::HypervPs, Phases::All)).unwrap();
+    assert!(hv.contains(
+        "Move-VM -VM $vm -DestinationHost $node.Name -IncludeStorage -DestinationStoragePath $path"
+    ));
+    let vmm = render(&windows, &opts(Target::ScvmmPs, Phases::All)).unwrap();
+    assert!(vmm.contains("Move-SCVirtualMachine -VM $VM -VMHost $target -Path $path"));
+
+    let mut vsphere = with_storage(three_node());
+    vsphere.request.platform = "vsphere".into();
+    let cli = render(&vsphere, &opts(Target::PowerCli, Phases::All)).unwrap();
+    assert!(cli.contains("[Parameter(Mandatory = $true)][ValidateNotNullOrEmpty()]\n    [string]$DestinationDatastore\n"));
+    assert!(cli.contains("Move-VM -VM $VM -Destination $target -Datastore $ds[0]"));
+    assert!(cli.contains(&format!("-Storage '{words}'\n")));
+    let govc = render(&vsphere, &opts(Target::Govc, Phases::All)).unwrap();
+    assert!(govc.contains("if [[ -z ${DESTINATION_DATASTORE:-} ]]; then"));
+    assert!(govc.contains(&format!(" '{words}'\n")));
+    let mut plain_vsphere = without_storage(three_node());
+    plain_vsphere.request.platform = "vsphere".into();
+    let govc_plain = render(&plain_vsphere, &opts(Target::Govc, Phases::All)).unwrap();
+    assert!(!govc_plain.contains("if [[ -z ${DESTINATION_DATASTORE"));
+
+    let pve = render(
+        &with_storage(proxmox()),
+        &opts(Target::ProxmoxSh, Phases::All),
+    )
+    .unwrap();
+    assert!(pve.contains(&format!(
+        "migrate_guest 'pre-migrate-101' 'sql01' '101' 'pve1' 'pve2' 'running' '{words}'\n"
+    )));
+    assert!(
+        pve.contains("migrate_guest 'pre-migrate-110' 'dns01' '110' 'pve1' 'pve3' 'running' ''\n")
+    );
 }

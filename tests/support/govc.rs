@@ -8,7 +8,8 @@
 //! escaped) and fails on any other. `host.maintenance.enter` plays DRS: every powered-on VM of
 //! the host moves to the first other host that is not in maintenance (none: it stays). Paths given to
 //! `-vm.ipath=`/`-host.ipath=` must match exactly, or the stub fails as
-//! vCenter's FindByInventoryPath finds nothing.
+//! vCenter's FindByInventoryPath finds nothing. Datastores ([`DATASTORES`]) are
+//! `/DC1/datastore/NAME`; `vm.migrate -ds=PATH` must name one of them exactly.
 
 use super::{LOG, StubRun, parse_log};
 use preflight::plan::{Plan, StepAction, StepPhase};
@@ -79,6 +80,11 @@ case $cmd in
           if [[ -n $maint ]]; then get "$d/maint"; [[ $REPLY == "$maint" ]] || continue; fi
           if ((ids)); then printf 'HostSystem:%s\n' "$ref"; else hpath "$ref"; printf '%s\n' "$REPLY"; fi
         done ;;
+      s)
+        for d in "$W"/datastores/*; do
+          get "$d"
+          if ((ids)); then printf 'Datastore:%s\n' "${d##*/}"; else printf '/DC1/datastore/%s\n' "$REPLY"; fi
+        done ;;
       m)
         for d in "$W"/vms/*; do
           ref=${d##*/}
@@ -115,9 +121,12 @@ case $cmd in
     esac
     printf '%s\n' "$REPLY" ;;
   vm.migrate | vm.power | host.maintenance.enter | host.maintenance.exit)
-    vm='' host='' power=''
+    vm='' host='' power='' ds=''
     for a in "$@"; do
       case $a in
+        -ds=*)
+          for d in "$W"/datastores/*; do get "$d"; [[ "/DC1/datastore/$REPLY" == "${a#-ds=}" ]] && ds=${d##*/}; done
+          [[ -n $ds && $cmd == vm.migrate ]] || { echo "govc: datastore not found" >&2; exit 1; } ;;
         -vm.ipath=*)
           for d in "$W"/vms/*; do vpath "${d##*/}"; [[ $REPLY == "${a#-vm.ipath=}" ]] && vm=$d; done
           [[ -n $vm ]] || { echo "govc: vm not found" >&2; exit 1; } ;;
@@ -130,7 +139,9 @@ case $cmd in
       esac
     done
     case $cmd in
-      vm.migrate) printf '%s' "${host##*/}" >"$vm/host" ;;
+      vm.migrate)
+        printf '%s' "${host##*/}" >"$vm/host"
+        if [[ -n $ds ]]; then printf '%s' "$ds" >"$vm/ds"; fi ;;
       vm.power) printf '%s' "$power" >"$vm/state" ;;
       host.maintenance.exit) printf false >"$host/maint" ;;
       host.maintenance.enter)
@@ -174,9 +185,30 @@ fn write_stub(bin: &Path, name: &str, body: &str) {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// The datastores of the stub world (each in `/DC1/datastore/`), and the one `run_with_govc`
+/// names in `DESTINATION_DATASTORE` for the moves with storage.
+pub const DATASTORES: [&str; 2] = ["datastore1", "local esx02"];
+pub const DESTINATION_DATASTORE: &str = "local esx02";
+
+/// The inventory path of the datastore the moves with storage go to.
+pub fn destination_ds_path() -> String {
+    format!("/DC1/datastore/{DESTINATION_DATASTORE}")
+}
+
 /// Runs `script` under bash with the stub govc on PATH, in a world of `hosts` (by name, in
-/// this order; none in maintenance) and `vms`.
+/// this order; none in maintenance) and `vms`, with `DESTINATION_DATASTORE` set.
 pub fn run_with_govc(script: &str, hosts: &[&str], vms: &[VsVm], stdin: &str) -> GovcRun {
+    run_with_govc_ds(script, hosts, vms, stdin, Some(DESTINATION_DATASTORE))
+}
+
+/// [`run_with_govc`], with `DESTINATION_DATASTORE` set to `datastore`, or unset.
+pub fn run_with_govc_ds(
+    script: &str,
+    hosts: &[&str],
+    vms: &[VsVm],
+    stdin: &str,
+    datastore: Option<&str>,
+) -> GovcRun {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
     let w = dir.path().join("world");
@@ -195,6 +227,14 @@ pub fn run_with_govc(script: &str, hosts: &[&str], vms: &[VsVm], stdin: &str) ->
         std::fs::write(d.join("maint"), "false").unwrap();
     }
     std::fs::create_dir_all(w.join("vms")).unwrap();
+    std::fs::create_dir_all(w.join("datastores")).unwrap();
+    for (i, ds) in DATASTORES.iter().enumerate() {
+        std::fs::write(
+            w.join("datastores").join(format!("datastore-{}", 20 + i)),
+            ds,
+        )
+        .unwrap();
+    }
     for (i, vm) in vms.iter().enumerate() {
         let d = w.join("vms").join(format!("vm-{}", 100 + i));
         std::fs::create_dir_all(&d).unwrap();
@@ -214,7 +254,12 @@ pub fn run_with_govc(script: &str, hosts: &[&str], vms: &[VsVm], stdin: &str) ->
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut child = Command::new("bash")
+    let mut command = Command::new("bash");
+    command.env_remove("DESTINATION_DATASTORE");
+    if let Some(ds) = datastore {
+        command.env("DESTINATION_DATASTORE", ds);
+    }
+    let mut child = command
         .arg("script.sh")
         .current_dir(dir.path())
         .env("PATH", path)
@@ -304,12 +349,13 @@ pub fn expected_govc(plan: &Plan, hosts: &[String], vms: &[VsVm]) -> (Vec<Vec<St
                 let to = s.to().unwrap();
                 let vm = w.iter_mut().find(|x| x.name == name).unwrap();
                 if vm.host != to {
-                    calls.push(v(&[
-                        "govc",
-                        "vm.migrate",
-                        &format!("-host.ipath={}", host_path(to)),
-                        &format!("-vm.ipath={}", vm_path(name)),
-                    ]));
+                    let mut call = v(&["govc", "vm.migrate"]);
+                    call.push(format!("-host.ipath={}", host_path(to)));
+                    if s.with_storage() {
+                        call.push(format!("-ds={}", destination_ds_path()));
+                    }
+                    call.push(format!("-vm.ipath={}", vm_path(name)));
+                    calls.push(call);
                     vm.host = to.to_string();
                 }
             }

@@ -226,7 +226,10 @@ pub fn expected_calls(plan: &Plan, world: &[Guest]) -> Vec<Vec<String>> {
                 let path = format!("/nodes/{from}/{ty}/{vmid}/migrate");
                 let mut call = v(&["pvesh", "create", &path, "--target", to]);
                 if !g.lxc {
-                    call.extend(v(&["--online", "1", "--with-local-disks", "1"]));
+                    call.extend(v(&["--online", "1"]));
+                    if s.with_storage() {
+                        call.extend(v(&["--with-local-disks", "1"]));
+                    }
                 } else if g.state == "running" {
                     call.extend(v(&["--restart", "1"]));
                 }
