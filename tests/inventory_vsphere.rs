@@ -1044,3 +1044,119 @@ fn govc_drs_rules_become_constraints() {
 fn bytes_of(path: &str) -> Vec<u8> {
     std::fs::read(root().join(path)).unwrap()
 }
+
+/// govc's `config.hardware.device` gives the VM's disks (with their size, shared when more
+/// than one exported host mounts the datastore), its connected media (an ISO of a datastore,
+/// a host's drive), passed-through USB and PCI devices and the networks of its adapters (a
+/// distributed port group by the name `networks` gives it, else by its key, as the hosts list
+/// it); the snapshot tree gives the checkpoints.
+#[test]
+fn govc_devices_become_facts() {
+    let p = ok("govc-devices.json");
+    assert!(p.warnings.is_empty(), "{}", messages(&p.warnings));
+    let inv = &p.inventory;
+    let facts = |name: &str| vm_of(inv, name).facts.as_deref().cloned().unwrap();
+    let web = facts("web-01");
+    let disks = web.disks.as_ref().unwrap();
+    assert_eq!(disks.len(), 1);
+    assert_eq!(disks[0].path, "[ds-shared] web-01/web-01.vmdk");
+    assert_eq!(disks[0].shared, Some(true), "both hosts mount ds-shared");
+    assert_eq!(disks[0].size_mb, Some(40 * 1024));
+    let media = web.media.as_ref().unwrap();
+    assert_eq!(media.len(), 1);
+    assert_eq!(media[0].path, "[esx01-local] iso/tools.iso");
+    assert_eq!(
+        media[0].shared,
+        Some(false),
+        "only esx01 mounts esx01-local"
+    );
+    assert_eq!(web.local_storage(), Some(true));
+    assert_eq!(web.networks, Some(vec!["VM Network".into()]));
+    assert_eq!(web.passthrough, Some(vec![]));
+    assert_eq!(web.checkpoints, Some(2), "a snapshot and its child");
+    let db = facts("db-01");
+    assert_eq!(db.disks.as_ref().unwrap()[0].shared, Some(false));
+    assert_eq!(db.media, Some(vec![]), "its CD drive is not connected");
+    assert_eq!(
+        db.passthrough,
+        Some(vec![
+            "usb:path:1/0/2 version:2".into(),
+            "pci:0000:65:00.0".into()
+        ])
+    );
+    assert_eq!(db.networks, Some(vec!["Prod-DVS-PG".into()]));
+    assert_eq!(db.checkpoints, Some(0));
+    let app = facts("app-01");
+    let media = app.media.as_ref().unwrap();
+    assert_eq!(
+        (media[0].path.as_str(), media[0].shared),
+        ("host:/vmfs/devices/cdrom/mpx.vmhba0:C0:T0:L0", Some(false))
+    );
+    assert_eq!(app.networks, Some(vec!["dvportgroup-32".into()]));
+    let host = |name: &str| inv.hosts.iter().find(|h| h.name == name).unwrap();
+    assert_eq!(
+        host("esx01").facts.networks,
+        Some(vec!["Prod-DVS-PG".into(), "VM Network".into()])
+    );
+    assert_eq!(
+        host("esx02").facts.networks,
+        Some(vec![
+            "Prod-DVS-PG".into(),
+            "VM Network".into(),
+            "dvportgroup-32".into()
+        ])
+    );
+}
+
+/// Without host.info the datastores' mounts are unknown, and so is whether a disk is shared;
+/// without the devices (a summary-only export) every device fact is unknown.
+#[test]
+fn govc_device_facts_stay_unknown_without_what_decides_them() {
+    let (_, bytes) = fixture("govc-devices.json");
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    doc.as_object_mut().unwrap().remove("host_info");
+    let p = inventory::parse("x.json", doc.to_string().as_bytes(), None).unwrap();
+    let web = vm_of(&p.inventory, "web-01")
+        .facts
+        .as_deref()
+        .cloned()
+        .unwrap();
+    assert_eq!(web.disks.as_ref().unwrap()[0].shared, None);
+    assert_eq!(web.local_storage(), None);
+    let p = ok("govc-vm-info-go-names.json");
+    assert!(p.inventory.facts_carried().is_empty());
+}
+
+/// govc before vim25 JSON writes devices without their type: they are not guessed at, and
+/// one warning says so; a disk whose file name is a type name is warned about at its VM.
+#[test]
+fn govc_devices_it_cannot_read_are_unknown_with_a_warning() {
+    let (_, bytes) = fixture("govc-devices.json");
+    let text = String::from_utf8(bytes).unwrap();
+    let untyped = text.replace("\"_typeName\": \"VirtualDisk\",", "");
+    let p = inventory::parse("x.json", untyped.as_bytes(), None).unwrap();
+    let w = messages(&p.warnings);
+    assert!(w.contains("the devices of 3 VM(s) carry no type"), "{w}");
+    assert_eq!(p.warnings.len(), 1, "{w}");
+    assert!(
+        p.inventory
+            .vms
+            .iter()
+            .all(|v| v.facts.as_ref().is_none_or(|f| f.disks.is_none()))
+    );
+    let cut = text.replace(
+        "[esx01-local] db-01/db-01.vmdk",
+        "VMware.Vim.VirtualDiskFlatVer2BackingInfo",
+    );
+    let p = inventory::parse("x.json", cut.as_bytes(), None).unwrap();
+    let w = &p.warnings;
+    assert_eq!(w.len(), 1, "{}", messages(w));
+    assert!(w[0].message.contains("VM db-01") && w[0].message.contains("type name"));
+    assert!(w[0].line_col().is_some(), "located at the VM");
+    assert!(
+        vm_of(&p.inventory, "db-01")
+            .facts
+            .as_ref()
+            .is_none_or(|f| f.disks.is_none())
+    );
+}
