@@ -770,7 +770,11 @@ fn write_govc_stub(dir: &Path) {
         .unwrap();
     }
     script += "  esac ;;\n";
-    script += "object.collect) cat \"$d/cluster-${3##*/}.json\" ;;\n";
+    // The networks' names: one update per line, as govc writes them.
+    script += "object.collect)\n  if [ \"$3\" = -type ]; then\n";
+    script += "    echo '{\"obj\":{\"type\":\"Network\",\"value\":\"network-11\"},\"changeSet\":[{\"name\":\"name\",\"op\":\"assign\",\"val\":\"VM Network\"}]}'\n";
+    script += "    echo '{\"obj\":{\"type\":\"DistributedVirtualPortgroup\",\"value\":\"dvportgroup-31\"},\"changeSet\":[{\"name\":\"name\",\"op\":\"assign\",\"val\":\"Prod-DVS-PG\"}]}'\n";
+    script += "  else cat \"$d/cluster-${3##*/}.json\"; fi ;;\n";
     script += "*) echo \"unexpected govc $*\" >&2; exit 1 ;;\nesac\n";
     let stub = dir.join("govc");
     std::fs::write(&stub, script).unwrap();
@@ -815,6 +819,15 @@ fn the_govc_collector_writes_what_the_reader_reads() {
         "{calls}"
     );
     assert!(calls.contains("object.collect -json /DC1/host/Prod configurationEx"));
+    assert!(
+        calls.contains("object.collect -json -type n -type g / name"),
+        "{calls}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(
+        doc["networks"][1]["changeSet"][0]["val"], "Prod-DVS-PG",
+        "the updates are joined into one list"
+    );
     let bytes = std::fs::read(&out).unwrap();
     let parsed = inventory::parse("inventory.json", &bytes, None)
         .unwrap_or_else(|d| panic!("{}\n{}", messages(&d.0), String::from_utf8_lossy(&bytes)));
@@ -1159,4 +1172,69 @@ fn govc_devices_it_cannot_read_are_unknown_with_a_warning() {
             .as_ref()
             .is_none_or(|f| f.disks.is_none())
     );
+}
+
+/// A DRS rule with an empty name is told apart by its key (never pooled with other nameless
+/// rules), and an empty or unreadable `DrsRules` entry of PowerCLI is warned about at it.
+#[test]
+fn nameless_drs_rules_are_located_warnings() {
+    let bytes = std::fs::read(root().join("examples/vsphere-govc.json")).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut renamed = 0;
+    for c in doc["clusters"].as_array_mut().unwrap() {
+        let config = c["config"].to_string();
+        if config.contains("ClusterAntiAffinityRuleSpec") {
+            let mut cfg: serde_json::Value = c["config"].clone();
+            fn blank(v: &mut serde_json::Value, n: &mut i32) {
+                match v {
+                    serde_json::Value::Object(o) => {
+                        if o.get("_typeName").and_then(|t| t.as_str())
+                            == Some("ClusterAntiAffinityRuleSpec")
+                        {
+                            o.insert("name".into(), "".into());
+                            o.insert("key".into(), 7.into());
+                            *n += 1;
+                        }
+                        o.values_mut().for_each(|x| blank(x, n));
+                    }
+                    serde_json::Value::Array(a) => a.iter_mut().for_each(|x| blank(x, n)),
+                    _ => {}
+                }
+            }
+            blank(&mut cfg, &mut renamed);
+            c["config"] = cfg;
+        }
+    }
+    assert!(renamed > 0, "the example has an anti-affinity rule");
+    let p = inventory::parse("g.json", doc.to_string().as_bytes(), None).unwrap();
+    let w = messages(&p.warnings);
+    assert!(w.contains("has an empty name"), "{w}");
+    assert!(
+        p.warnings
+            .iter()
+            .filter(|w| w.message.contains("empty name"))
+            .all(|w| w.line_col().is_some())
+    );
+    let groups: Vec<&str> = p
+        .inventory
+        .vms
+        .iter()
+        .filter_map(|v| v.facts.as_deref())
+        .flat_map(|f| f.anti_affinity.iter().map(|g| g.as_str()))
+        .collect();
+    assert!(
+        !groups.is_empty() && groups.iter().all(|g| *g == "DRS rule 7"),
+        "{groups:?}"
+    );
+
+    let json = r#"[{"Name": "a", "PowerState": "PoweredOn", "VMHost": "h", "NumCpu": 2,
+        "DrsRules": "VMAntiAffinity: ; VMAffinity: pair"}]"#;
+    let p = inventory::parse("vms.json", json.as_bytes(), None).unwrap();
+    let a = vm_of(&p.inventory, "a").facts.as_deref().unwrap();
+    assert!(a.anti_affinity.is_empty());
+    assert_eq!(a.affinity, vec!["pair"]);
+    assert_eq!(p.warnings.len(), 1, "{}", messages(&p.warnings));
+    assert!(p.warnings[0].message.contains("empty name"));
+    assert_eq!(p.warnings[0].line_col().map(|(l, _)| l), Some(2));
 }

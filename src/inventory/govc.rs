@@ -704,8 +704,28 @@ fn drs_rules(
         if flag(at(r, &["enabled"])) == Some(false) {
             continue;
         }
-        let name = string(at(r, &["name"])).unwrap_or_default();
         let kind = string(at(r, &["_typeName"])).unwrap_or_default();
+        let name = match string(at(r, &["name"])) {
+            Some(n) => n,
+            None => {
+                // A nameless rule must not join every other nameless rule's group: it is
+                // told apart by its key, or not read.
+                let key = whole(at(r, &["key"]));
+                let what = match key {
+                    Some(k) => format!("it is read as `DRS rule {k}`"),
+                    None => "it has no key either; its constraint is not checked".to_string(),
+                };
+                warnings.push(warn(diag(
+                    file,
+                    c,
+                    &format!("a DRS rule ({kind}) has an empty name: {what}"),
+                )));
+                match key {
+                    Some(k) => format!("DRS rule {k}"),
+                    None => continue,
+                }
+            }
+        };
         let unread = |why: &str| {
             warn(diag(
                 file,
