@@ -1052,6 +1052,27 @@ fn govc_drs_rules_become_constraints() {
     let w = inventory::parse("g.json", text.as_bytes(), None).unwrap();
     let m = messages(&w.warnings);
     assert!(m.contains("`untyped`") && m.contains("`away`"), "{m}");
+    // A host group naming a host host.info does not list is warned about at the cluster.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&bytes_of("examples/vsphere-govc.json")).unwrap();
+    let legacy = doc["clusters"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == "Legacy")
+        .unwrap();
+    legacy["config"][0]["val"]["group"][1]["host"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"type": "HostSystem", "value": "host-99"}));
+    let text = serde_json::to_string(&doc).unwrap();
+    let w = inventory::parse("g.json", text.as_bytes(), None).unwrap();
+    assert_eq!(w.warnings.len(), 1, "{}", messages(&w.warnings));
+    assert!(
+        w.warnings[0].message.contains("host-99") && w.warnings[0].line_col().is_some(),
+        "{}",
+        messages(&w.warnings)
+    );
 }
 
 fn bytes_of(path: &str) -> Vec<u8> {

@@ -753,7 +753,25 @@ fn drs_rules(
                     continue;
                 };
                 let hosts = groups.get(&host_group).map(|g| {
-                    let mut h: Vec<CompactString> = refs(at(g, &["host"]))
+                    let members = refs(at(g, &["host"]));
+                    // With host.info, a member it does not list is no host of the inventory:
+                    // the VMs may run only on the members that are.
+                    let unknown: Vec<&str> = members
+                        .iter()
+                        .filter(|r| !host_names.is_empty() && !host_names.contains_key(*r))
+                        .map(String::as_str)
+                        .collect();
+                    if !unknown.is_empty() {
+                        warnings.push(warn(diag(
+                            file,
+                            c,
+                            &format!(
+                                "DRS rule `{name}`: host group `{host_group}` names {}, which host.info does not list: no VM can move there",
+                                unknown.join(", ")
+                            ),
+                        ).with_help("export host.info for every host of the cluster (examples/collect/govc.sh)")));
+                    }
+                    let mut h: Vec<CompactString> = members
                         .into_iter()
                         .map(|r| host_names.get(&r).map_or(r, |n| n.0.clone()).into())
                         .collect();
