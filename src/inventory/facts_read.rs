@@ -517,6 +517,15 @@ mod tests {
         assert_eq!(f.and_then(|f| f.disks), None, "a drive without a path");
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert_eq!(warnings[0].code, Code::InventoryField);
+        // Hyper-V at -Depth 1: the drives themselves are type names.
+        let (f, warnings) = read(
+            r#"[{"Name": "A", "DVDDrives": ["Microsoft.HyperV.PowerShell.DvdDrive"],
+                "HardDrives": [{"Path": "Microsoft.HyperV.PowerShell.VirtualHardDisk"}]}]"#,
+            hyperv_vm,
+        );
+        assert!(f.is_none_or(|f| f.media.is_none() && f.disks.is_none()));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings.iter().all(|w| w.code == Code::InventoryTruncated));
     }
 
     /// An empty group or owner name names nothing: it is left out, with a warning at it.
