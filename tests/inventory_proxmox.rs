@@ -195,3 +195,39 @@ fn damaged_members_never_panic() {
         let _ = inventory::parse("x.json", text.as_bytes(), None);
     }
 }
+
+/// A resource-affinity rule without its id would pool its guests with every other nameless
+/// rule's: it is not applied, with a warning at it. A strict rule or restricted group naming
+/// a node the cluster does not have is warned about at its `nodes`.
+#[test]
+fn nameless_rules_and_unknown_nodes_are_located_warnings() {
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/inventory/proxmox-combined.json"))
+            .unwrap();
+    let text = text
+        .replace(r#""rule":"db-apart""#, r#""rule":"""#)
+        .replace(r#""nodes":"pve1:2,pve2""#, r#""nodes":"pve1:2,pve22""#)
+        .replace(r#""nodes":"pve1,pve3:2""#, r#""nodes":"pve1,pve9:2""#);
+    let p = inventory::parse("combined.json", text.as_bytes(), None).unwrap();
+    assert!(
+        warned(&p, &["ha_rules[0].rule", "without its `rule` id"]),
+        "{:?}",
+        p.warnings
+    );
+    assert!(facts(&p.inventory, "db01").anti_affinity.is_empty());
+    assert!(
+        warned(&p, &["ha_rules[1].nodes", "`pve22` is no node"]),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        warned(&p, &["ha_groups[0].nodes", "`pve9` is no node"]),
+        "{:?}",
+        p.warnings
+    );
+    for w in &p.warnings {
+        assert!(w.line_col().is_some(), "{}", w.message);
+    }
+    // The fixture as it is names only nodes the cluster has.
+    assert!(!warned(&combined(), &["is no node"]));
+}

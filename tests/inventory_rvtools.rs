@@ -1094,3 +1094,222 @@ fn drs_rules_it_cannot_read_are_warned_about() {
             .is_none_or(|f| f.anti_affinity.is_empty())
     );
 }
+
+/// The network and snapshot tabs of a full export, for the example's VMs and hosts: `sql-a`
+/// has two snapshots (joined by VM UUID), `app-old` one (by name); `esx01`–`esx03` offer the
+/// standard port group `VM Network`, `esx11` the standard `Legacy-VLAN20` too, and the
+/// distributed switch `dvs-legacy` (members `esx11`, `esx12`) offers `Legacy-VLAN20`.
+fn network_and_snapshot_tabs() -> Vec<Sheet> {
+    let snap = Sheet::new(
+        "vSnapshot",
+        &[
+            "VM",
+            "Powerstate",
+            "Name",
+            "Date / time",
+            "Size MiB (total)",
+            "Quiesced",
+            "Host",
+            "VM UUID",
+        ],
+    );
+    let uuid = |n: u32| format!("5001c0de-0000-4000-8000-{n:012}");
+    let snap_row = |vm: &str, name: &str, host: &str, id: &str| -> Vec<Val> {
+        vec![
+            vm.into(),
+            "poweredOn".into(),
+            name.into(),
+            46000.5.into(),
+            1024u32.into(),
+            "False".into(),
+            host.into(),
+            id.into(),
+        ]
+    };
+    let snap = snap
+        .row(snap_row("sql-a", "before CU", "esx01", &uuid(101)))
+        .row(snap_row("sql-a", "after CU", "esx01", &uuid(101)))
+        .row(snap_row("app-old", "pre-upgrade", "esx11", ""));
+    let port_row = |host: &str, group: &str, switch: &str| -> Vec<Val> {
+        vec![
+            host.into(),
+            "DC1".into(),
+            group.into(),
+            switch.into(),
+            0u32.into(),
+        ]
+    };
+    let mut port = Sheet::new(
+        "vPort",
+        &["Host", "Datacenter", "Port Group", "Switch", "VLAN"],
+    );
+    for h in ["esx01", "esx02", "esx03"] {
+        port = port.row(port_row(h, "VM Network", "vSwitch0"));
+    }
+    port = port.row(port_row("esx11", "Management", "vSwitch0"));
+    let switch = Sheet::new(
+        "vSwitch",
+        &["Host", "Datacenter", "Switch", "# Ports", "Free Ports"],
+    )
+    .row(vec![
+        "esx01".into(),
+        "DC1".into(),
+        "vSwitch0".into(),
+        9216u32.into(),
+        9180u32.into(),
+    ]);
+    let dv_switch = Sheet::new(
+        "dvSwitch",
+        &["Switch", "Datacenter", "Name", "Host members", "# Ports"],
+    )
+    .row(vec![
+        "dvs-legacy".into(),
+        "DC1".into(),
+        "DVS".into(),
+        "esx11, esx12".into(),
+        64u32.into(),
+    ]);
+    let dv_port = Sheet::new("dvPort", &["Port", "Switch", "Type", "# Ports", "VLAN"])
+        .row(vec![
+            "Legacy-VLAN20".into(),
+            "dvs-legacy".into(),
+            "earlyBinding".into(),
+            8u32.into(),
+            20u32.into(),
+        ])
+        .row(vec![
+            "dvs-legacy-DVUplinks".into(),
+            "dvs-legacy".into(),
+            "earlyBinding".into(),
+            2u32.into(),
+        ]);
+    vec![snap, port, switch, dv_switch, dv_port]
+}
+
+/// vSnapshot gives each VM's checkpoints (0 for a VM it does not list; unknown without the
+/// tab); vPort, dvSwitch and dvPort give the port groups each host offers, which with
+/// vNetwork's port group per VM decides the `network` constraint.
+#[test]
+fn snapshots_and_host_networks_are_read() {
+    let mut sheets = example();
+    sheets.extend(gen_rvtools::facts());
+    sheets.extend(network_and_snapshot_tabs());
+    let p = ok("x.xlsx", &book(&sheets));
+    assert!(p.warnings.is_empty(), "{}", messages_of(&p.warnings));
+    let inv = &p.inventory;
+    assert_eq!(facts(vm_of(inv, "sql-a")).checkpoints, Some(2));
+    assert_eq!(facts(vm_of(inv, "app-old")).checkpoints, Some(1));
+    assert_eq!(facts(vm_of(inv, "web-01")).checkpoints, Some(0));
+    let nets = |h: &str| {
+        inv.hosts
+            .iter()
+            .find(|x| x.name == h)
+            .unwrap()
+            .facts
+            .networks
+            .clone()
+    };
+    assert_eq!(nets("esx01"), Some(vec!["VM Network".into()]));
+    assert_eq!(
+        nets("esx11"),
+        Some(vec![
+            "Legacy-VLAN20".into(),
+            "Management".into(),
+            "dvs-legacy-DVUplinks".into()
+        ])
+    );
+    assert_eq!(
+        nets("esx12"),
+        Some(vec!["Legacy-VLAN20".into(), "dvs-legacy-DVUplinks".into()])
+    );
+    // The per-tab CSVs are recognised by their headers and read alike.
+    let files: Vec<preflight::diag::SourceFile> = sheets
+        .iter()
+        .map(|s| {
+            preflight::diag::SourceFile::new(format!("RVTools_tab{}.csv", s.name), csv(s, ','))
+        })
+        .collect();
+    let tabs = inventory::rvtools::parse_tabs(&files).unwrap();
+    assert_eq!(&tabs.inventory, inv);
+    // Without vSnapshot the checkpoints are unknown, never none.
+    let without: Vec<Sheet> = sheets
+        .iter()
+        .filter(|s| s.name != "vSnapshot")
+        .cloned()
+        .collect();
+    let p = ok("x.xlsx", &book(&without));
+    assert_eq!(facts(vm_of(&p.inventory, "sql-a")).checkpoints, None);
+    // Without dvPort a VM's distributed port group could look absent from every host: the
+    // hosts' networks stay unknown, with a warning naming the missing tab.
+    let without: Vec<Sheet> = sheets
+        .iter()
+        .filter(|s| s.name != "dvPort")
+        .cloned()
+        .collect();
+    let p = ok("x.xlsx", &book(&without));
+    assert!(p.inventory.hosts.iter().all(|h| h.facts.networks.is_none()));
+    let w = messages_of(&p.warnings);
+    assert!(w.contains("not dvPort"), "{w}");
+}
+
+/// On RVTools the `network` constraint now sees what the hosts offer: draining `esx11` moves
+/// `app-old`, whose port group `Legacy-VLAN20` `esx12` offers, so no network finding names it;
+/// with `esx12` offering only its uplinks, it does.
+#[test]
+fn cli_checks_networks_on_rvtools() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sheets = example();
+    sheets.extend(gen_rvtools::facts());
+    sheets.extend(network_and_snapshot_tabs());
+    let path = dir.path().join("full.xlsx");
+    std::fs::write(&path, book(&sheets)).unwrap();
+    let args = |p: &std::path::Path| {
+        vec![
+            "audit".to_string(),
+            "--inventory".to_string(),
+            p.display().to_string(),
+            "--host".to_string(),
+            "esx11".to_string(),
+            "--format".to_string(),
+            "json".to_string(),
+        ]
+    };
+    let network_findings = |p: &std::path::Path| -> Vec<serde_json::Value> {
+        let a = args(p);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let (code, out, err) = run(&a);
+        assert!(code == 0 || code == 1, "{code}: {err}");
+        json(&out)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "network")
+            .cloned()
+            .collect()
+    };
+    let found = network_findings(&path);
+    assert!(
+        found.iter().all(|f| !f.to_string().contains("app-old")),
+        "{found:?}"
+    );
+    // esx12 leaves the distributed switch: app-old's port group is offered nowhere else.
+    for s in &mut sheets {
+        if s.name == "dvSwitch" {
+            s.rows[0][3] = "esx11".into();
+        }
+    }
+    let path = dir.path().join("cut.xlsx");
+    std::fs::write(&path, book(&sheets)).unwrap();
+    let found = network_findings(&path);
+    assert!(
+        found.iter().any(|f| f.to_string().contains("app-old")),
+        "{found:?}"
+    );
+}
+
+fn messages_of(d: &[preflight::diag::SourceDiag]) -> String {
+    d.iter()
+        .map(|d| d.message.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

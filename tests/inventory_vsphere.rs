@@ -770,7 +770,11 @@ fn write_govc_stub(dir: &Path) {
         .unwrap();
     }
     script += "  esac ;;\n";
-    script += "object.collect) cat \"$d/cluster-${3##*/}.json\" ;;\n";
+    // The networks' names: one update per line, as govc writes them.
+    script += "object.collect)\n  if [ \"$3\" = -type ]; then\n";
+    script += "    echo '{\"obj\":{\"type\":\"Network\",\"value\":\"network-11\"},\"changeSet\":[{\"name\":\"name\",\"op\":\"assign\",\"val\":\"VM Network\"}]}'\n";
+    script += "    echo '{\"obj\":{\"type\":\"DistributedVirtualPortgroup\",\"value\":\"dvportgroup-31\"},\"changeSet\":[{\"name\":\"name\",\"op\":\"assign\",\"val\":\"Prod-DVS-PG\"}]}'\n";
+    script += "  else cat \"$d/cluster-${3##*/}.json\"; fi ;;\n";
     script += "*) echo \"unexpected govc $*\" >&2; exit 1 ;;\nesac\n";
     let stub = dir.join("govc");
     std::fs::write(&stub, script).unwrap();
@@ -815,6 +819,15 @@ fn the_govc_collector_writes_what_the_reader_reads() {
         "{calls}"
     );
     assert!(calls.contains("object.collect -json /DC1/host/Prod configurationEx"));
+    assert!(
+        calls.contains("object.collect -json -type n -type g / name"),
+        "{calls}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(
+        doc["networks"][1]["changeSet"][0]["val"], "Prod-DVS-PG",
+        "the updates are joined into one list"
+    );
     let bytes = std::fs::read(&out).unwrap();
     let parsed = inventory::parse("inventory.json", &bytes, None)
         .unwrap_or_else(|d| panic!("{}\n{}", messages(&d.0), String::from_utf8_lossy(&bytes)));
@@ -1039,8 +1052,210 @@ fn govc_drs_rules_become_constraints() {
     let w = inventory::parse("g.json", text.as_bytes(), None).unwrap();
     let m = messages(&w.warnings);
     assert!(m.contains("`untyped`") && m.contains("`away`"), "{m}");
+    // A host group naming a host host.info does not list is warned about at the cluster.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&bytes_of("examples/vsphere-govc.json")).unwrap();
+    let legacy = doc["clusters"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == "Legacy")
+        .unwrap();
+    legacy["config"][0]["val"]["group"][1]["host"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"type": "HostSystem", "value": "host-99"}));
+    let text = serde_json::to_string(&doc).unwrap();
+    let w = inventory::parse("g.json", text.as_bytes(), None).unwrap();
+    assert_eq!(w.warnings.len(), 1, "{}", messages(&w.warnings));
+    assert!(
+        w.warnings[0].message.contains("host-99") && w.warnings[0].line_col().is_some(),
+        "{}",
+        messages(&w.warnings)
+    );
 }
 
 fn bytes_of(path: &str) -> Vec<u8> {
     std::fs::read(root().join(path)).unwrap()
+}
+
+/// govc's `config.hardware.device` gives the VM's disks (with their size, shared when more
+/// than one exported host mounts the datastore), its connected media (an ISO of a datastore,
+/// a host's drive), passed-through USB and PCI devices and the networks of its adapters (a
+/// distributed port group by the name `networks` gives it, else by its key, as the hosts list
+/// it); the snapshot tree gives the checkpoints.
+#[test]
+fn govc_devices_become_facts() {
+    let p = ok("govc-devices.json");
+    assert!(p.warnings.is_empty(), "{}", messages(&p.warnings));
+    let inv = &p.inventory;
+    let facts = |name: &str| vm_of(inv, name).facts.as_deref().cloned().unwrap();
+    let web = facts("web-01");
+    let disks = web.disks.as_ref().unwrap();
+    assert_eq!(disks.len(), 1);
+    assert_eq!(disks[0].path, "[ds-shared] web-01/web-01.vmdk");
+    assert_eq!(disks[0].shared, Some(true), "both hosts mount ds-shared");
+    assert_eq!(disks[0].size_mb, Some(40 * 1024));
+    let media = web.media.as_ref().unwrap();
+    assert_eq!(media.len(), 1);
+    assert_eq!(media[0].path, "[esx01-local] iso/tools.iso");
+    assert_eq!(
+        media[0].shared,
+        Some(false),
+        "only esx01 mounts esx01-local"
+    );
+    assert_eq!(web.local_storage(), Some(true));
+    assert_eq!(web.networks, Some(vec!["VM Network".into()]));
+    assert_eq!(web.passthrough, Some(vec![]));
+    assert_eq!(web.checkpoints, Some(2), "a snapshot and its child");
+    let db = facts("db-01");
+    assert_eq!(db.disks.as_ref().unwrap()[0].shared, Some(false));
+    assert_eq!(db.media, Some(vec![]), "its CD drive is not connected");
+    assert_eq!(
+        db.passthrough,
+        Some(vec![
+            "usb:path:1/0/2 version:2".into(),
+            "pci:0000:65:00.0".into()
+        ])
+    );
+    assert_eq!(db.networks, Some(vec!["Prod-DVS-PG".into()]));
+    assert_eq!(db.checkpoints, Some(0));
+    let app = facts("app-01");
+    let media = app.media.as_ref().unwrap();
+    assert_eq!(
+        (media[0].path.as_str(), media[0].shared),
+        ("host:/vmfs/devices/cdrom/mpx.vmhba0:C0:T0:L0", Some(false))
+    );
+    assert_eq!(app.networks, Some(vec!["dvportgroup-32".into()]));
+    let host = |name: &str| inv.hosts.iter().find(|h| h.name == name).unwrap();
+    assert_eq!(
+        host("esx01").facts.networks,
+        Some(vec!["Prod-DVS-PG".into(), "VM Network".into()])
+    );
+    assert_eq!(
+        host("esx02").facts.networks,
+        Some(vec![
+            "Prod-DVS-PG".into(),
+            "VM Network".into(),
+            "dvportgroup-32".into()
+        ])
+    );
+}
+
+/// Without host.info the datastores' mounts are unknown, and so is whether a disk is shared;
+/// without the devices (a summary-only export) every device fact is unknown.
+#[test]
+fn govc_device_facts_stay_unknown_without_what_decides_them() {
+    let (_, bytes) = fixture("govc-devices.json");
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    doc.as_object_mut().unwrap().remove("host_info");
+    let p = inventory::parse("x.json", doc.to_string().as_bytes(), None).unwrap();
+    let web = vm_of(&p.inventory, "web-01")
+        .facts
+        .as_deref()
+        .cloned()
+        .unwrap();
+    assert_eq!(web.disks.as_ref().unwrap()[0].shared, None);
+    assert_eq!(web.local_storage(), None);
+    let p = ok("govc-vm-info-go-names.json");
+    assert!(p.inventory.facts_carried().is_empty());
+}
+
+/// govc before vim25 JSON writes devices without their type: they are not guessed at, and
+/// one warning says so; a disk whose file name is a type name is warned about at its VM.
+#[test]
+fn govc_devices_it_cannot_read_are_unknown_with_a_warning() {
+    let (_, bytes) = fixture("govc-devices.json");
+    let text = String::from_utf8(bytes).unwrap();
+    let untyped = text.replace("\"_typeName\": \"VirtualDisk\",", "");
+    let p = inventory::parse("x.json", untyped.as_bytes(), None).unwrap();
+    let w = messages(&p.warnings);
+    assert!(w.contains("the devices of 3 VM(s) carry no type"), "{w}");
+    assert_eq!(p.warnings.len(), 1, "{w}");
+    assert!(
+        p.inventory
+            .vms
+            .iter()
+            .all(|v| v.facts.as_ref().is_none_or(|f| f.disks.is_none()))
+    );
+    let cut = text.replace(
+        "[esx01-local] db-01/db-01.vmdk",
+        "VMware.Vim.VirtualDiskFlatVer2BackingInfo",
+    );
+    let p = inventory::parse("x.json", cut.as_bytes(), None).unwrap();
+    let w = &p.warnings;
+    assert_eq!(w.len(), 1, "{}", messages(w));
+    assert!(w[0].message.contains("VM db-01") && w[0].message.contains("type name"));
+    assert!(w[0].line_col().is_some(), "located at the VM");
+    assert!(
+        vm_of(&p.inventory, "db-01")
+            .facts
+            .as_ref()
+            .is_none_or(|f| f.disks.is_none())
+    );
+}
+
+/// A DRS rule with an empty name is told apart by its key (never pooled with other nameless
+/// rules), and an empty or unreadable `DrsRules` entry of PowerCLI is warned about at it.
+#[test]
+fn nameless_drs_rules_are_located_warnings() {
+    let bytes = std::fs::read(root().join("examples/vsphere-govc.json")).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut renamed = 0;
+    for c in doc["clusters"].as_array_mut().unwrap() {
+        let config = c["config"].to_string();
+        if config.contains("ClusterAntiAffinityRuleSpec") {
+            let mut cfg: serde_json::Value = c["config"].clone();
+            fn blank(v: &mut serde_json::Value, n: &mut i32) {
+                match v {
+                    serde_json::Value::Object(o) => {
+                        if o.get("_typeName").and_then(|t| t.as_str())
+                            == Some("ClusterAntiAffinityRuleSpec")
+                        {
+                            o.insert("name".into(), "".into());
+                            o.insert("key".into(), 7.into());
+                            *n += 1;
+                        }
+                        o.values_mut().for_each(|x| blank(x, n));
+                    }
+                    serde_json::Value::Array(a) => a.iter_mut().for_each(|x| blank(x, n)),
+                    _ => {}
+                }
+            }
+            blank(&mut cfg, &mut renamed);
+            c["config"] = cfg;
+        }
+    }
+    assert!(renamed > 0, "the example has an anti-affinity rule");
+    let p = inventory::parse("g.json", doc.to_string().as_bytes(), None).unwrap();
+    let w = messages(&p.warnings);
+    assert!(w.contains("has an empty name"), "{w}");
+    assert!(
+        p.warnings
+            .iter()
+            .filter(|w| w.message.contains("empty name"))
+            .all(|w| w.line_col().is_some())
+    );
+    let groups: Vec<&str> = p
+        .inventory
+        .vms
+        .iter()
+        .filter_map(|v| v.facts.as_deref())
+        .flat_map(|f| f.anti_affinity.iter().map(|g| g.as_str()))
+        .collect();
+    assert!(
+        !groups.is_empty() && groups.iter().all(|g| *g == "DRS rule 7"),
+        "{groups:?}"
+    );
+
+    let json = r#"[{"Name": "a", "PowerState": "PoweredOn", "VMHost": "h", "NumCpu": 2,
+        "DrsRules": "VMAntiAffinity: ; VMAffinity: pair"}]"#;
+    let p = inventory::parse("vms.json", json.as_bytes(), None).unwrap();
+    let a = vm_of(&p.inventory, "a").facts.as_deref().unwrap();
+    assert!(a.anti_affinity.is_empty());
+    assert_eq!(a.affinity, vec!["pair"]);
+    assert_eq!(p.warnings.len(), 1, "{}", messages(&p.warnings));
+    assert!(p.warnings[0].message.contains("empty name"));
+    assert_eq!(p.warnings[0].line_col().map(|(l, _)| l), Some(2));
 }

@@ -15,10 +15,17 @@
 #   govc find / -type c                 the clusters, then for each
 #                                       govc ls -i <cluster> (its reference) and
 #                                       govc object.collect -json <cluster> configurationEx
-#                                       (drsConfig, drsVmConfig, dasConfig)
+#                                       (drsConfig, drsVmConfig, dasConfig, rule, group)
+#   govc object.collect -json -type n -type g / name
+#                                       the networks' and distributed port groups' names,
+#                                       which a VM's adapter and a host's network list give
+#                                       only by reference
 #
 # and writes {"preflight_govc": 1, "collected_at", "vm_info": [...], "host_info": [...],
-# "clusters": [{"name", "ref", "config"}]}: govc's own outputs, unchanged, wrapped.
+# "clusters": [{"name", "ref", "config"}], "networks": [...]}: govc's own outputs, unchanged,
+# wrapped. vm.info -json carries each VM's devices (disks, CD/DVD drives, USB and PCI
+# passthrough, network adapters) and snapshot tree, host.info -json each host's datastores
+# and networks: with govc 0.30 or later, which writes vim25 JSON with the devices' types.
 # Next: preflight audit --inventory OUT --host <host to drain>
 set -eu
 
@@ -78,6 +85,9 @@ govc find / -type c >"$tmp/clusters"
         printf '}'
         sep=','
     done <"$tmp/clusters"
+    # One update per network, each starting a line: joined into a JSON list.
+    printf '],\n"networks": ['
+    govc object.collect -json -type n -type g / name | sed '1!s/^{/,{/'
     printf ']}\n'
 } >"$tmp/out"
 

@@ -16,11 +16,10 @@ const DEPTH_HELP: &str = "Windows PowerShell's ConvertTo-Json writes what is nes
 /// The facts of a `Get-SCVirtualMachine` record, or `None` when it has none of them.
 pub fn scvmm_vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
     let mut f = VmFacts {
-        disks: list(ctx, row, "VirtualHardDisks", "disks", |v| {
-            file_of(v, &["Location"], &["Size", "MaximumSize"])
+        disks: files(ctx, row, "VirtualHardDisks", "disks", |v| {
+            file_of(v, &["Location"], &["Size", "MaximumSize"]).map(Some)
         }),
-        media: list(ctx, row, "VirtualDVDDrives", "media", scvmm_dvd)
-            .map(|m| m.into_iter().flatten().collect()),
+        media: files(ctx, row, "VirtualDVDDrives", "media", scvmm_dvd),
         networks: list(ctx, row, "VirtualNetworkAdapters", "networks", |v| {
             name_of(v, &["VirtualNetwork", "VMNetwork", "LogicalNetwork"])
         }),
@@ -66,7 +65,10 @@ fn scvmm_dvd(v: &Value) -> Option<Option<FileRef>> {
             size_mb: None,
         }));
     }
-    let iso = o.get("ISO").filter(|i| !i.is_null())?;
+    let Some(iso) = o.get("ISO").filter(|i| !i.is_null()) else {
+        // An empty drive.
+        return Some(None);
+    };
     let path = name_of(iso, &["SharePath", "Location", "Name"])?;
     let linked = o.get("ISOLinked").and_then(Value::as_bool) == Some(true);
     Some(Some(FileRef {
@@ -81,16 +83,18 @@ fn scvmm_dvd(v: &Value) -> Option<Option<FileRef>> {
 /// The facts of a Hyper-V `Get-VM` record (with the properties the collector flattens in:
 /// `CompatibilityForMigrationEnabled`, `AntiAffinityClassNames`, `PossibleOwners`).
 pub fn hyperv_vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
-    let drives = list(ctx, row, "HardDrives", "disks", |v| {
+    let drives = files(ctx, row, "HardDrives", "disks", |v| {
         let o = v.as_object()?;
         let number = o.get("DiskNumber").filter(|n| !n.is_null()).and_then(text);
-        Some((file_of(v, &["Path"], &["Size"]), number))
+        let file = file_of(v, &["Path"], &["Size"]);
+        // A drive is a file, a host's disk, or unreadable.
+        (file.is_some() || number.is_some()).then_some(Some((file, number)))
     });
     let mut f = VmFacts {
         disks: drives
             .as_ref()
             .map(|d| d.iter().filter_map(|(file, _)| file.clone()).collect()),
-        media: list(ctx, row, "DVDDrives", "media", |v| {
+        media: files(ctx, row, "DVDDrives", "media", |v| {
             let o = v.as_object()?;
             let path = o.get("Path").and_then(text).filter(|p| !p.is_empty());
             // DvdMediaType 2 is a pass-through host drive.
@@ -99,13 +103,15 @@ pub fn hyperv_vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
                     .map(|n| n == 2)
                     .or_else(|| t.as_str().map(|s| s.eq_ignore_ascii_case("PassThrough")))
             }) == Some(true);
+            if path.as_deref().is_some_and(is_type_name) {
+                return None;
+            }
             Some(path.map(|p| FileRef {
                 path: if host { format!("host:{p}") } else { p }.into(),
                 shared: host.then_some(false),
                 size_mb: None,
             }))
-        })
-        .map(|m| m.into_iter().flatten().collect()),
+        }),
         networks: list(ctx, row, "NetworkAdapters", "networks", |v| {
             name_of(v, &["SwitchName"])
         }),
@@ -194,10 +200,10 @@ pub fn flat_vm(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
     };
     let mut f = VmFacts::default();
     if present("Disks") {
-        f.disks = list(ctx, row, "Disks", "disks", file);
+        f.disks = files(ctx, row, "Disks", "disks", |v| file(v).map(Some));
     }
     if present("Media") {
-        f.media = list(ctx, row, "Media", "media", file);
+        f.media = files(ctx, row, "Media", "media", |v| file(v).map(Some));
     }
     if present("Passthrough") {
         f.passthrough = list(ctx, row, "Passthrough", "passthrough", |v| {
@@ -255,6 +261,55 @@ fn list<T>(
         return None;
     }
     Some(items.into_iter().filter_map(item).collect())
+}
+
+/// The files of list property `key` (disks, drives): each item is a file, `Some(None)` for
+/// a drive that holds nothing, or `None` when it cannot be read (no path, or a type name where
+/// the path belongs). One unreadable item makes the whole fact unknown, with a warning at the
+/// property: leaving it out would claim the VM has one file fewer than it has, and a medium
+/// left out is a local medium the drain never hears of.
+fn files<T>(
+    ctx: &mut Ctx,
+    row: &dyn Row,
+    key: &str,
+    fact: &str,
+    item: impl Fn(&Value) -> Option<Option<T>>,
+) -> Option<Vec<T>> {
+    let cell = row.cell(key)?;
+    let items: Vec<&Value> = match &cell.value {
+        Value::Array(a) => a.iter().collect(),
+        v => vec![v],
+    };
+    if items.iter().any(|v| v.as_str().is_some_and(is_type_name)) {
+        truncated(ctx, row, key, fact, &cell);
+        return None;
+    }
+    let mut out = Vec::new();
+    for v in items {
+        match item(v) {
+            Some(Some(x)) => out.push(x),
+            Some(None) => {}
+            None => {
+                let cut = v.to_string().contains("Microsoft.") || v.to_string().contains("System.");
+                let d = ctx.diag(
+                    if cut {
+                        Code::InventoryTruncated
+                    } else {
+                        Code::InventoryField
+                    },
+                    &row.path_of(key),
+                    &format!(
+                        "an item of {key} has no path preflight can read{}: the VM's {fact} are read as unknown",
+                        if cut { " (a type name where the path belongs)" } else { "" }
+                    ),
+                    cell.span.clone(),
+                );
+                ctx.warn(if cut { d.with_help(DEPTH_HELP) } else { d });
+                return None;
+            }
+        }
+    }
+    Some(out)
 }
 
 fn truncated(ctx: &mut Ctx, row: &dyn Row, key: &str, fact: &str, cell: &Cell) {
@@ -318,6 +373,15 @@ fn names(ctx: &mut Ctx, row: &dyn Row, key: &str) -> Vec<CompactString> {
     if items.iter().any(|s| is_type_name(s)) {
         truncated(ctx, row, key, "groups", &cell);
         return Vec::new();
+    }
+    if items.iter().any(|s| s.trim().is_empty()) {
+        let d = ctx.diag(
+            Code::InventoryField,
+            &row.path_of(key),
+            &format!("{key} holds an empty name: it names no group or host, and is left out"),
+            cell.span.clone(),
+        );
+        ctx.warn(d.with_help("remove the empty entry from the export, or give it its name"));
     }
     let mut out: Vec<CompactString> = items
         .iter()
@@ -428,6 +492,59 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].code, Code::InventoryTruncated);
         assert_eq!(warnings[0].line_col().map(|(l, _)| l), Some(1));
+    }
+
+    /// At Windows PowerShell's default depth a DVD drive's `ISO` object becomes its type
+    /// name: the medium is unknown, never left out (which would read as no medium at all).
+    #[test]
+    fn an_iso_cut_to_a_type_name_is_an_unknown_medium() {
+        let (f, warnings) = read(
+            r#"[{"Name": "A", "VirtualDVDDrives": [
+                {"ISO": "Microsoft.SystemCenter.VirtualMachineManager.ISO", "HostDrive": null},
+                {"ISO": null, "HostDrive": null}]}]"#,
+            scvmm_vm,
+        );
+        assert!(f.is_none_or(|f| f.media.is_none()));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].code, Code::InventoryTruncated);
+        assert!(warnings[0].message.contains("VirtualDVDDrives"));
+        assert_eq!(warnings[0].line_col().map(|(l, _)| l), Some(1));
+        let (f, warnings) = read(
+            r#"[{"Name": "A", "HardDrives": [{"Path": "C:\\ClusterStorage\\V1\\a.vhdx"},
+                {"Path": "", "DiskNumber": null}]}]"#,
+            hyperv_vm,
+        );
+        assert_eq!(f.and_then(|f| f.disks), None, "a drive without a path");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].code, Code::InventoryField);
+        // Hyper-V at -Depth 1: the drives themselves are type names.
+        let (f, warnings) = read(
+            r#"[{"Name": "A", "DVDDrives": ["Microsoft.HyperV.PowerShell.DvdDrive"],
+                "HardDrives": [{"Path": "Microsoft.HyperV.PowerShell.VirtualHardDisk"}]}]"#,
+            hyperv_vm,
+        );
+        assert!(f.is_none_or(|f| f.media.is_none() && f.disks.is_none()));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings.iter().all(|w| w.code == Code::InventoryTruncated));
+    }
+
+    /// An empty group or owner name names nothing: it is left out, with a warning at it.
+    #[test]
+    fn an_empty_group_name_is_a_located_warning() {
+        let (f, warnings) = read(
+            r#"[{"Name": "A",
+                "AntiAffinityClassNames": ["sql-ag", ""]}]"#,
+            hyperv_vm,
+        );
+        assert_eq!(f.unwrap().anti_affinity, ["sql-ag"]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].message.contains("empty name"));
+        assert_eq!(warnings[0].line_col().map(|(l, _)| l), Some(2));
+        let (_, warnings) = read(
+            r#"[{"Name": "A", "AvailabilitySetNames": [" "]}]"#,
+            scvmm_vm,
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
 
     #[test]

@@ -21,13 +21,18 @@ use super::powercli::Drs;
 use super::record::{self, Record};
 use super::{Format, Parsed};
 use crate::diag::{Code, Diagnostics, SourceDiag, SourceFile};
-use crate::model::{CompactString, Host, HostState, Inventory, Platform, Vm, VmFacts, VmState};
+use crate::model::{
+    CompactString, FileRef, Host, HostState, Inventory, Platform, Vm, VmFacts, VmState,
+    is_type_name,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 const MAX_MEMORY_MB: u64 = super::native::MAX_MEMORY_MB;
 const MAX_CPUS: u64 = super::native::MAX_CPUS;
+/// No virtual disk is larger than 1 PiB.
+const MAX_DISK_MB: u64 = 1 << 30;
 
 const HELP: &str =
     "export with examples/collect/govc.sh, or govc vm.info -json '*' and govc host.info -json '*'";
@@ -142,6 +147,7 @@ struct Read {
     vms: Vec<Obj>,
     hosts: Vec<Obj>,
     clusters: Vec<Obj>,
+    networks: Vec<Obj>,
 }
 
 pub fn parse(file: &SourceFile) -> Result<Parsed, Diagnostics> {
@@ -252,6 +258,7 @@ fn read_file(file: &SourceFile) -> Result<Read, Diagnostics> {
     read.vms = wrapped(file, &root, "vm_info", "virtualMachines")?;
     read.hosts = wrapped(file, &root, "host_info", "hostSystems")?;
     read.clusters = objs(file, root.get("clusters"), "clusters")?;
+    read.networks = objs(file, root.get("networks"), "networks")?;
     read.collected_at = root
         .get("collected_at")
         .and_then(|f| f.value().as_str().and_then(|s| s.parse().ok()));
@@ -335,6 +342,10 @@ fn build(
     let mut host_names: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
     // Each host's CPU model, by reference, for its VMs' evidence.
     let mut host_cpu: BTreeMap<String, String> = BTreeMap::new();
+    let mut places = Places {
+        net_names: network_names(reads),
+        ..Places::default()
+    };
     for (file, read) in reads {
         for h in &read.hosts {
             let v = &h.value;
@@ -405,6 +416,27 @@ fn build(
             ))
             .map(|c| c.trim().to_string())
             .filter(|c| !c.is_empty());
+            if let Some(Value::Array(list)) = at(v, &["datastore"]) {
+                let counts = places.datastore_hosts.get_or_insert_default();
+                let mine: BTreeSet<String> = refs(Some(&Value::Array(list.clone())))
+                    .into_iter()
+                    .collect();
+                for ds in mine {
+                    *counts.entry(ds).or_default() += 1;
+                }
+            }
+            let networks = match at(v, &["network"]) {
+                Some(list @ Value::Array(_)) => {
+                    let mut names: Vec<CompactString> = refs(Some(list))
+                        .iter()
+                        .map(|r| places.network(r).into())
+                        .collect();
+                    names.sort();
+                    names.dedup();
+                    Some(names)
+                }
+                _ => None,
+            };
             if let Some(r) = moref(at(v, &["self"])) {
                 if let Some(cpu) = &cpu {
                     host_cpu.insert(r.clone(), cpu.clone());
@@ -419,7 +451,7 @@ fn build(
                 cpus,
                 implied: false,
                 facts: crate::model::HostFacts {
-                    networks: None,
+                    networks,
                     cpu: cpu.map(Into::into),
                 },
             });
@@ -439,6 +471,7 @@ fn build(
         .collect();
     let mut by_ref = BTreeSet::new();
     for (file, read) in reads {
+        let mut untyped = 0usize;
         for o in &read.vms {
             let v = &o.value;
             let Some(name) = string(first(
@@ -512,6 +545,23 @@ fn build(
                 &[&["config", "template"], &["summary", "config", "template"]],
             ))
             .unwrap_or(false);
+            let dev_facts = match device_facts(v, &places) {
+                Ok(f) => f,
+                Err(Unread::Untyped) => {
+                    untyped += 1;
+                    None
+                }
+                Err(Unread::Bad(why)) => {
+                    warnings.push(warn(diag(
+                        file,
+                        o,
+                        &format!(
+                            "VM {name}: {why}: its disks, media, passed-through devices and networks are unknown"
+                        ),
+                    )));
+                    None
+                }
+            };
             let memory_mb = whole(first(
                 v,
                 &[
@@ -582,11 +632,17 @@ fn build(
                 tags: Vec::new(),
                 template,
                 evidence,
-                facts: vm_ref
-                    .as_ref()
-                    .and_then(|r| rules.get(r))
-                    .map(|f| Box::new(f.clone())),
+                facts: vm_facts(vm_ref.as_ref().and_then(|r| rules.get(r)), dev_facts),
             });
+        }
+        if untyped > 0 {
+            warnings.push(warn(SourceDiag::plain(
+                Code::InventoryField,
+                format!(
+                    "{}: the devices of {untyped} VM(s) carry no type (`_typeName`): their disks, media, passed-through devices and networks are unknown",
+                    file.name
+                ),
+            ).with_help("export with a govc that writes vim25 JSON (0.30 or later): examples/collect/govc.sh")));
         }
     }
     if !by_ref.is_empty() {
@@ -648,8 +704,28 @@ fn drs_rules(
         if flag(at(r, &["enabled"])) == Some(false) {
             continue;
         }
-        let name = string(at(r, &["name"])).unwrap_or_default();
         let kind = string(at(r, &["_typeName"])).unwrap_or_default();
+        let name = match string(at(r, &["name"])) {
+            Some(n) => n,
+            None => {
+                // A nameless rule must not join every other nameless rule's group: it is
+                // told apart by its key, or not read.
+                let key = whole(at(r, &["key"]));
+                let what = match key {
+                    Some(k) => format!("it is read as `DRS rule {k}`"),
+                    None => "it has no key either; its constraint is not checked".to_string(),
+                };
+                warnings.push(warn(diag(
+                    file,
+                    c,
+                    &format!("a DRS rule ({kind}) has an empty name: {what}"),
+                )));
+                match key {
+                    Some(k) => format!("DRS rule {k}"),
+                    None => continue,
+                }
+            }
+        };
         let unread = |why: &str| {
             warn(diag(
                 file,
@@ -677,7 +753,25 @@ fn drs_rules(
                     continue;
                 };
                 let hosts = groups.get(&host_group).map(|g| {
-                    let mut h: Vec<CompactString> = refs(at(g, &["host"]))
+                    let members = refs(at(g, &["host"]));
+                    // With host.info, a member it does not list is no host of the inventory:
+                    // the VMs may run only on the members that are.
+                    let unknown: Vec<&str> = members
+                        .iter()
+                        .filter(|r| !host_names.is_empty() && !host_names.contains_key(*r))
+                        .map(String::as_str)
+                        .collect();
+                    if !unknown.is_empty() {
+                        warnings.push(warn(diag(
+                            file,
+                            c,
+                            &format!(
+                                "DRS rule `{name}`: host group `{host_group}` names {}, which host.info does not list: no VM can move there",
+                                unknown.join(", ")
+                            ),
+                        ).with_help("export host.info for every host of the cluster (examples/collect/govc.sh)")));
+                    }
+                    let mut h: Vec<CompactString> = members
                         .into_iter()
                         .map(|r| host_names.get(&r).map_or(r, |n| n.0.clone()).into())
                         .collect();
@@ -709,4 +803,262 @@ fn drs_rules(
             other => warnings.push(unread(&format!("rule type `{other}` is not read"))),
         }
     }
+}
+
+/// What the clusters' hosts say of the devices' places: the hosts mounting each datastore
+/// (by reference) and each network's name (by reference).
+#[derive(Default)]
+struct Places {
+    /// How many exported hosts mount each datastore; `None` when no host lists its datastores.
+    datastore_hosts: Option<BTreeMap<String, usize>>,
+    /// Network and port-group names by reference (`network-12`, `dvportgroup-31`).
+    net_names: BTreeMap<String, String>,
+}
+
+impl Places {
+    /// Whether a file on datastore `r` is on storage more than one host reaches.
+    fn shared(&self, r: Option<&str>) -> Option<bool> {
+        let hosts = self.datastore_hosts.as_ref()?;
+        match hosts.get(r?).copied().unwrap_or(0) {
+            0 => None,
+            1 => Some(false),
+            _ => Some(true),
+        }
+    }
+
+    /// A network's name, else its reference (the hosts list the same references, so the two
+    /// still match).
+    fn network(&self, r: &str) -> String {
+        self.net_names
+            .get(r)
+            .cloned()
+            .unwrap_or_else(|| r.to_string())
+    }
+}
+
+/// The devices of a VM (`config.hardware.device`), or `None` when the export lacks them.
+fn devices(v: &Value) -> Option<&Vec<Value>> {
+    match first(v, &[&["config", "hardware", "device"]])? {
+        Value::Array(a) => Some(a),
+        _ => None,
+    }
+}
+
+fn type_name(d: &Value) -> Option<&str> {
+    at(d, &["_typeName"]).and_then(Value::as_str)
+}
+
+/// The names the export gives its networks: the collector's `networks` (each
+/// `govc object.collect -json -type n / name` update: `obj` and the `name` in its
+/// `changeSet`, or `propSet`), and the standard networks the VMs' adapters name with their
+/// reference.
+fn network_names(reads: &[(&SourceFile, Read)]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (_, read) in reads {
+        for n in &read.networks {
+            let v = &n.value;
+            let Some(r) = moref(first(v, &[&["obj"], &["self"], &["ref"]])) else {
+                continue;
+            };
+            let name = string(at(v, &["name"])).or_else(|| {
+                let props = match first(v, &[&["changeSet"], &["propSet"]]) {
+                    Some(Value::Array(a)) => a.as_slice(),
+                    _ => &[],
+                };
+                props
+                    .iter()
+                    .find(|p| string(at(p, &["name"])).as_deref() == Some("name"))
+                    .and_then(|p| string(at(p, &["val"])))
+            });
+            if let Some(name) = name {
+                out.insert(r, name);
+            }
+        }
+        for o in &read.vms {
+            for d in devices(&o.value).into_iter().flatten() {
+                let backing = at(d, &["backing"]);
+                if let (Some(r), Some(name)) = (
+                    moref(backing.and_then(|b| at(b, &["network"]))),
+                    string(backing.and_then(|b| at(b, &["deviceName"]))),
+                ) {
+                    out.entry(r).or_insert(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A byte count as MiB, rounded up.
+fn mib(bytes: u64) -> u64 {
+    bytes.div_ceil(1 << 20)
+}
+
+/// What one VM's devices say: its disks, connected media, passed-through devices and
+/// networks, and its snapshot count. `Ok(None)` when the export lacks the devices; `Err` with
+/// the reason when they cannot be read (govc before vim25 JSON writes no device types).
+fn device_facts(v: &Value, places: &Places) -> Result<Option<VmFacts>, Unread> {
+    let Some(list) = devices(v) else {
+        return Ok(None);
+    };
+    if list.iter().any(|d| type_name(d).is_none()) {
+        return Err(Unread::Untyped);
+    }
+    let mut disks = Vec::new();
+    let mut media = Vec::new();
+    let mut passthrough: Vec<CompactString> = Vec::new();
+    let mut networks: Vec<CompactString> = Vec::new();
+    for d in list {
+        let kind = type_name(d).unwrap_or_default();
+        let backing = at(d, &["backing"]);
+        let b_kind = backing.and_then(type_name).unwrap_or_default();
+        let b_str = |key: &str| string(backing.and_then(|b| at(b, &[key])));
+        let label = string(at(d, &["deviceInfo", "label"])).unwrap_or_else(|| kind.to_string());
+        let ds = moref(backing.and_then(|b| at(b, &["datastore"])));
+        match kind {
+            "VirtualDisk" => {
+                let Some(path) = b_str("fileName") else {
+                    continue;
+                };
+                if is_type_name(&path) {
+                    return Err(Unread::Bad(format!(
+                        "{label}: the file name `{path}` is a type name, not a path"
+                    )));
+                }
+                let size = whole(at(d, &["capacityInBytes"]))
+                    .filter(|b| *b > 0)
+                    .or_else(|| whole(at(d, &["capacityInKB"])).map(|k| k.saturating_mul(1024)))
+                    .map(mib)
+                    .filter(|m| *m <= MAX_DISK_MB);
+                disks.push(FileRef {
+                    shared: places.shared(ds.as_deref()),
+                    path: path.into(),
+                    size_mb: size,
+                });
+            }
+            "VirtualCdrom" | "VirtualFloppy" => {
+                if flag(at(d, &["connectable", "connected"])) != Some(true) {
+                    continue;
+                }
+                let file = if b_kind.contains("Remote") {
+                    FileRef {
+                        path: format!(
+                            "client:{}",
+                            b_str("deviceName").unwrap_or_else(|| label.clone())
+                        )
+                        .into(),
+                        shared: Some(false),
+                        size_mb: None,
+                    }
+                } else if let Some(path) = b_str("fileName") {
+                    FileRef {
+                        shared: places.shared(ds.as_deref()),
+                        path: path.into(),
+                        size_mb: None,
+                    }
+                } else {
+                    FileRef {
+                        path: format!(
+                            "host:{}",
+                            b_str("deviceName").unwrap_or_else(|| label.clone())
+                        )
+                        .into(),
+                        shared: Some(false),
+                        size_mb: None,
+                    }
+                };
+                media.push(file);
+            }
+            "VirtualUSB" => {
+                let what = b_str("deviceName").unwrap_or_else(|| label.clone());
+                push_once(&mut passthrough, &format!("usb:{what}"));
+            }
+            "VirtualPCIPassthrough" => {
+                let what = b_str("id")
+                    .or_else(|| b_str("vgpu").map(|g| format!("vgpu {g}")))
+                    .or_else(|| b_str("deviceName"))
+                    .unwrap_or_else(|| label.clone());
+                push_once(&mut passthrough, &format!("pci:{what}"));
+            }
+            _ => {}
+        }
+        let is_nic = b_kind.starts_with("VirtualEthernetCard") || at(d, &["macAddress"]).is_some();
+        if !is_nic {
+            continue;
+        }
+        if kind == "VirtualSriovEthernetCard" {
+            let what = string(at(d, &["sriovBacking", "physicalFunctionBacking", "id"]))
+                .unwrap_or_else(|| label.clone());
+            push_once(&mut passthrough, &format!("sriov:{what}"));
+        }
+        let net = if let Some(key) = string(backing.and_then(|b| at(b, &["port", "portgroupKey"])))
+        {
+            Some(places.network(&key))
+        } else if let Some(r) = moref(backing.and_then(|b| at(b, &["network"]))) {
+            Some(places.network(&r))
+        } else if let Some(name) = b_str("deviceName") {
+            Some(name)
+        } else {
+            b_str("opaqueNetworkId")
+        };
+        match net {
+            Some(n) => push_once(&mut networks, &n),
+            None => {
+                return Err(Unread::Bad(format!("{label} names no network")));
+            }
+        }
+    }
+    let checkpoints = match first(v, &[&["snapshot", "rootSnapshotList"]]) {
+        Some(Value::Array(roots)) => Some(count_snapshots(roots, 0)),
+        Some(_) => None,
+        None => Some(0),
+    };
+    Ok(Some(VmFacts {
+        disks: Some(disks),
+        media: Some(media),
+        passthrough: Some(passthrough),
+        networks: Some(networks),
+        checkpoints,
+        ..VmFacts::default()
+    }))
+}
+
+/// The snapshots of a snapshot tree.
+fn count_snapshots(list: &[Value], depth: usize) -> u32 {
+    if depth > 64 {
+        return 0;
+    }
+    list.iter()
+        .map(|s| {
+            let children = match at(s, &["childSnapshotList"]) {
+                Some(Value::Array(c)) => count_snapshots(c, depth + 1),
+                _ => 0,
+            };
+            children.saturating_add(1)
+        })
+        .fold(0u32, u32::saturating_add)
+}
+
+/// Why a VM's devices are not read.
+enum Unread {
+    /// govc before vim25 JSON: no device says what it is.
+    Untyped,
+    /// A device that cannot be what it claims.
+    Bad(String),
+}
+
+/// A VM's facts: its DRS rules' and its devices'.
+fn vm_facts(rules: Option<&VmFacts>, dev: Option<VmFacts>) -> Option<Box<VmFacts>> {
+    let f = match (rules, dev) {
+        (None, None) => return None,
+        (Some(r), None) => r.clone(),
+        (None, Some(d)) => d,
+        (Some(r), Some(d)) => VmFacts {
+            anti_affinity: r.anti_affinity.clone(),
+            affinity: r.affinity.clone(),
+            allowed_hosts: r.allowed_hosts.clone(),
+            ..d
+        },
+    };
+    Some(Box::new(f))
 }

@@ -696,9 +696,14 @@ fn vm_facts(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
     let has_groups = ["AntiAffinity", "Affinity"]
         .iter()
         .any(|k| row.cell(k).is_some());
-    if !has_groups && let Some(Value::String(rules)) = row.cell("DrsRules").map(|c| c.value) {
-        for rule in rules.split(';') {
+    if !has_groups
+        && let Some(cell) = row.cell("DrsRules")
+        && let Value::String(rules) = &cell.value
+    {
+        let mut unread = Vec::new();
+        for rule in rules.split(';').filter(|r| !r.trim().is_empty()) {
             let Some((kind, name)) = rule.split_once(':') else {
+                unread.push(format!("`{}` names no rule kind", rule.trim()));
                 continue;
             };
             let name = CompactString::from(name.trim());
@@ -707,9 +712,20 @@ fn vm_facts(ctx: &mut Ctx, row: &dyn Row) -> Option<Box<VmFacts>> {
                 "vmaffinity" | "affinity" => &mut f.affinity,
                 _ => continue,
             };
-            if !name.is_empty() && !list.contains(&name) {
+            if name.is_empty() {
+                unread.push(format!("a {} rule has an empty name", kind.trim()));
+            } else if !list.contains(&name) {
                 list.push(name);
             }
+        }
+        if !unread.is_empty() {
+            let d = ctx.diag(
+                Code::InventoryField,
+                &row.path_of("DrsRules"),
+                &format!("{}: those DRS rules are not checked", unread.join("; ")),
+                cell.span.clone(),
+            );
+            ctx.warn(d.with_help("DrsRules lists `Kind: name` pairs separated by `;`, as examples/collect/powercli.ps1 writes them"));
         }
     }
     (f != VmFacts::default()).then(|| Box::new(f))

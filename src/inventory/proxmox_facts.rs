@@ -84,8 +84,13 @@ pub fn fill(
         .enumerate()
         .filter_map(|(i, v)| Some((v.id.as_deref()?.to_string(), i)))
         .collect();
-    ha_rules(ctx, file, root, &ids, vms);
-    ha_groups(ctx, file, root, &ids, vms);
+    let known: BTreeSet<String> = hosts
+        .iter()
+        .map(|h| h.name.to_lowercase().to_string())
+        .chain(vms.iter().map(|v| v.host.to_lowercase().to_string()))
+        .collect();
+    ha_rules(ctx, file, root, &ids, &known, vms);
+    ha_groups(ctx, file, root, &ids, &known, vms);
     nodes(ctx, file, root, hosts);
 }
 
@@ -388,6 +393,48 @@ fn guests(
     out
 }
 
+/// Warns at `key` of `rec` about each of `nodes` that is no node of the cluster: a guest
+/// allowed only there can go nowhere, and a misspelt node is the likelier cause.
+fn unknown_nodes(
+    ctx: &mut Ctx,
+    rec: &Record,
+    key: &str,
+    nodes: &[CompactString],
+    known: &BTreeSet<String>,
+) {
+    let missing: Vec<&str> = nodes
+        .iter()
+        .map(CompactString::as_str)
+        .filter(|n| !known.contains(&n.to_lowercase()))
+        .collect();
+    if missing.is_empty() || known.is_empty() {
+        return;
+    }
+    let span = rec.get(key).map_or(rec.head(), |f| f.range());
+    let hint = missing
+        .iter()
+        .find_map(|m| crate::diag::did_you_mean(m, known.iter().map(String::as_str)))
+        .map(|b| format!("did you mean `{b}`? "))
+        .unwrap_or_default();
+    let d = ctx.diag(
+        Code::InventoryField,
+        &rec.path_of(key),
+        &format!(
+            "{} no node of the cluster's resources: its guests may run only on the nodes that are",
+            missing
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if missing.len() == 1 { " is" } else { " are" }
+        ),
+        span,
+    );
+    ctx.warn(d.with_help(format!(
+        "{hint}a node that is not in the inventory takes no guest"
+    )));
+}
+
 /// Node names of a `nodes` value (`pve1:2,pve2`), without their priorities.
 fn node_names(raw: &str) -> Vec<CompactString> {
     let mut out: Vec<CompactString> = raw
@@ -429,6 +476,7 @@ fn ha_rules(
     file: &SourceFile,
     root: &Record,
     ids: &BTreeMap<String, usize>,
+    known: &BTreeSet<String>,
     vms: &mut [Vm],
 ) {
     for rule in list(ctx, file, root, "ha_rules") {
@@ -438,7 +486,22 @@ fn ha_rules(
         let name = rule
             .cell("rule")
             .and_then(|c| text(&c.value))
-            .unwrap_or_default();
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
+        let Some(name) = name else {
+            // A nameless rule would make one group of every nameless rule's guests.
+            let span = rule.get("rule").map_or(rule.head(), |f| f.range());
+            let d = ctx.diag(
+                Code::InventoryField,
+                &rule.path_of("rule"),
+                "an HA rule without its `rule` id: its constraint is not applied",
+                span,
+            );
+            ctx.warn(
+                d.with_help("export /cluster/ha/rules as pvesh writes it, each rule with its id"),
+            );
+            continue;
+        };
         let kind = rule
             .cell("type")
             .and_then(|c| text(&c.value))
@@ -458,6 +521,7 @@ fn ha_rules(
                         .and_then(|c| text(&c.value))
                         .unwrap_or_default(),
                 );
+                unknown_nodes(ctx, &rule, "nodes", &nodes, known);
                 for i in members {
                     allow(&mut vms[i], &nodes);
                 }
@@ -489,6 +553,7 @@ fn ha_groups(
     file: &SourceFile,
     root: &Record,
     ids: &BTreeMap<String, usize>,
+    known: &BTreeSet<String>,
     vms: &mut [Vm],
 ) {
     let mut restricted: BTreeMap<String, Option<Vec<CompactString>>> = BTreeMap::new();
@@ -501,6 +566,9 @@ fn ha_groups(
                 .and_then(|c| text(&c.value))
                 .unwrap_or_default(),
         );
+        if flag(&g, "restricted") {
+            unknown_nodes(ctx, &g, "nodes", &nodes, known);
+        }
         restricted.insert(name, flag(&g, "restricted").then_some(nodes));
     }
     let have_groups = root.has("ha_groups");

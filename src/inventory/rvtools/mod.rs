@@ -332,11 +332,26 @@ fn build(mut tabs: BTreeMap<Tab, Table>) -> Result<Parsed, Diagnostics> {
     if let Some(t) = tabs.remove(&Tab::Disk) {
         facts.disks = Some(disks(&mut r, &t, shared.as_ref()));
     }
+    if let Some(t) = tabs.remove(&Tab::Snapshot) {
+        facts.snapshots = Some(snapshots(&t));
+    }
+    let host_networks = host_networks(&mut r, &mut tabs);
     if let Some(t) = tabs.remove(&Tab::Host) {
         (inv.hosts, facts.host_cpu) = hosts(&mut r, &t);
     }
     if let Some(t) = tabs.remove(&Tab::Info) {
         vms(&mut r, &t, clusters.as_ref(), &facts, &mut inv);
+    }
+    if let Some(nets) = host_networks {
+        for h in &mut inv.hosts {
+            let mut list = nets
+                .get(h.name.to_lowercase().as_str())
+                .cloned()
+                .unwrap_or_default();
+            list.sort();
+            list.dedup();
+            h.facts.networks = Some(list);
+        }
     }
     r.errors.into_result(())?;
     Ok(Parsed {
@@ -406,6 +421,8 @@ struct Facts {
     usb: Option<BTreeMap<String, Vec<CompactString>>>,
     networks: Option<BTreeMap<String, Vec<CompactString>>>,
     disks: Option<BTreeMap<String, Vec<FileRef>>>,
+    /// How many snapshots each VM has (vSnapshot lists one row per snapshot).
+    snapshots: Option<BTreeMap<String, u32>>,
     /// A host's CPU model and current EVC mode (`None` without the column; `Some("")` when the
     /// host has no EVC mode).
     host_cpu: BTreeMap<String, (Option<String>, Option<String>)>,
@@ -417,6 +434,7 @@ impl Facts {
             || self.usb.is_some()
             || self.networks.is_some()
             || self.disks.is_some()
+            || self.snapshots.is_some()
             || self.host_cpu.values().any(|(_, evc)| evc.is_some())
     }
 }
@@ -442,6 +460,123 @@ fn per_vm<T: PartialEq>(
         }
     }
     out
+}
+
+/// The snapshots of each VM (`VM UUID`, else exact name): vSnapshot has a row per snapshot.
+fn snapshots(t: &Table) -> BTreeMap<String, u32> {
+    let vm = t.col(&["VM", "VM Name"]);
+    let uuid = t.col(&["VM UUID"]);
+    let mut out: BTreeMap<String, u32> = BTreeMap::new();
+    for row in &t.rows {
+        if let Some(key) = text(t, row, uuid).or_else(|| text(t, row, vm)) {
+            let n = out.entry(key).or_default();
+            *n = n.saturating_add(1);
+        }
+    }
+    out
+}
+
+/// The networks each host (lower-cased name) offers: its standard port groups (vPort
+/// `Port Group`) and the port groups of the distributed switches it is a member of (dvPort
+/// `Port` of a `Switch` whose dvSwitch row lists the host in `Host members`). `None` unless the
+/// export has all three tabs, which RVTools writes even when empty: with one missing, a VM's
+/// port group could look absent from every host. vSwitch names the switches, not the port
+/// groups a VM attaches to, and adds nothing here.
+fn host_networks(
+    r: &mut Reader,
+    tabs: &mut BTreeMap<Tab, Table>,
+) -> Option<BTreeMap<String, Vec<CompactString>>> {
+    tabs.remove(&Tab::Switch);
+    let port = tabs.remove(&Tab::Port);
+    let dv_switch = tabs.remove(&Tab::DvSwitch);
+    let dv_port = tabs.remove(&Tab::DvPort);
+    let present = [
+        (Tab::Port, port.is_some()),
+        (Tab::DvSwitch, dv_switch.is_some()),
+        (Tab::DvPort, dv_port.is_some()),
+    ];
+    let (Some(port), Some(dv_switch), Some(dv_port)) = (port, dv_switch, dv_port) else {
+        let have: Vec<&str> = present.iter().filter(|p| p.1).map(|p| p.0.name()).collect();
+        if !have.is_empty() {
+            let lacking: Vec<&str> = present
+                .iter()
+                .filter(|p| !p.1)
+                .map(|p| p.0.name())
+                .collect();
+            r.warnings.push(warn(SourceDiag::plain(
+                Code::InventoryField,
+                format!(
+                    "the export has {} but not {}: the networks the hosts offer are not read",
+                    have.join(", "),
+                    lacking.join(", ")
+                ),
+            ).with_help("export vPort, dvSwitch and dvPort together (RVTools writes them all, empty when there is no such switch)")));
+        }
+        return None;
+    };
+    let mut out: BTreeMap<String, Vec<CompactString>> = BTreeMap::new();
+    let host = port.col(&["Host"]);
+    let group = port.col(&["Port Group", "Portgroup"]);
+    lacking(
+        r,
+        &port,
+        &[
+            (host, "Host", "the hosts' networks are unknown"),
+            (group, "Port Group", "the hosts' networks are unknown"),
+        ],
+    );
+    let switch = dv_switch.col(&["Switch"]);
+    let members = dv_switch.col(&["Host members"]);
+    lacking(
+        r,
+        &dv_switch,
+        &[
+            (switch, "Switch", "the hosts' networks are unknown"),
+            (members, "Host members", "the hosts' networks are unknown"),
+        ],
+    );
+    let dv_name = dv_port.col(&["Port"]);
+    let dv_of = dv_port.col(&["Switch"]);
+    lacking(
+        r,
+        &dv_port,
+        &[
+            (dv_name, "Port", "the hosts' networks are unknown"),
+            (dv_of, "Switch", "the hosts' networks are unknown"),
+        ],
+    );
+    if [host, group, switch, members, dv_name, dv_of].contains(&None) {
+        return None;
+    }
+    for row in &port.rows {
+        if let (Some(h), Some(g)) = (text(&port, row, host), text(&port, row, group)) {
+            out.entry(h.to_lowercase()).or_default().push(g.into());
+        }
+    }
+    // Each distributed switch's port groups, then each member host offers them.
+    let mut groups: BTreeMap<String, Vec<CompactString>> = BTreeMap::new();
+    for row in &dv_port.rows {
+        if let (Some(g), Some(sw)) = (text(&dv_port, row, dv_name), text(&dv_port, row, dv_of)) {
+            groups.entry(sw).or_default().push(g.into());
+        }
+    }
+    for row in &dv_switch.rows {
+        let (Some(sw), Some(hosts)) = (
+            text(&dv_switch, row, switch),
+            text(&dv_switch, row, members),
+        ) else {
+            continue;
+        };
+        let Some(list) = groups.get(&sw) else {
+            continue;
+        };
+        for h in hosts.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+            out.entry(h.to_lowercase())
+                .or_default()
+                .extend(list.iter().cloned());
+        }
+    }
+    Some(out)
 }
 
 /// Whether each datastore (lower-cased name) is shared: vDatastore's `# Hosts` (else the
@@ -878,6 +1013,12 @@ fn vm_facts(
         disks: of(&facts.disks, uuid, name),
         passthrough: of(&facts.usb, uuid, name),
         networks: of(&facts.networks, uuid, name),
+        checkpoints: facts.snapshots.as_ref().map(|s| {
+            uuid.and_then(|u| s.get(u))
+                .or_else(|| s.get(name))
+                .copied()
+                .unwrap_or(0)
+        }),
         ..VmFacts::default()
     };
     if let Some((_, Some(evc))) = facts.host_cpu.get(&host.to_lowercase()) {

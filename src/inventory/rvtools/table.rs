@@ -20,10 +20,15 @@ pub enum Tab {
     Network,
     Disk,
     Datastore,
+    Snapshot,
+    Port,
+    Switch,
+    DvSwitch,
+    DvPort,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 8] = [
+    pub const ALL: [Tab; 13] = [
         Tab::Info,
         Tab::Host,
         Tab::Cluster,
@@ -32,6 +37,11 @@ impl Tab {
         Tab::Network,
         Tab::Disk,
         Tab::Datastore,
+        Tab::Snapshot,
+        Tab::Port,
+        Tab::Switch,
+        Tab::DvSwitch,
+        Tab::DvPort,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +54,11 @@ impl Tab {
             Tab::Network => "vNetwork",
             Tab::Disk => "vDisk",
             Tab::Datastore => "vDatastore",
+            Tab::Snapshot => "vSnapshot",
+            Tab::Port => "vPort",
+            Tab::Switch => "vSwitch",
+            Tab::DvSwitch => "dvSwitch",
+            Tab::DvPort => "dvPort",
         }
     }
 
@@ -70,10 +85,26 @@ impl Tab {
             if has("diskpath") || (has("disk") && (has("capacitymib") || has("capacitymb"))) {
                 return Some(Tab::Disk);
             }
+            // vSnapshot has a Powerstate and a Host too, and the snapshot's own columns.
+            if has("datetime") || has("quiesced") || has("sizemibvmsn") || has("sizembvmsn") {
+                return Some(Tab::Snapshot);
+            }
             // PowerCLI exports have `VMName` and `PowerState` too, but `VMHost` or `ESXiHost`.
             if has("powerstate") && has("host") {
                 return Some(Tab::Info);
             }
+        }
+        if has("host") && has("portgroup") && has("switch") {
+            return Some(Tab::Port);
+        }
+        if has("host") && has("switch") && (has("#ports") || has("freeports")) {
+            return Some(Tab::Switch);
+        }
+        if has("switch") && has("hostmembers") {
+            return Some(Tab::DvSwitch);
+        }
+        if has("port") && has("switch") && !has("host") {
+            return Some(Tab::DvPort);
         }
         if (has("host") || has("name") || has("hostname"))
             && (has("#memory") || has("inmaintenancemode") || has("#cpu") || has("cpumodel"))
