@@ -100,6 +100,9 @@ pub struct SourceDiag {
     pub warning: bool,
     /// Other places that belong to this problem (e.g. a duplicate's first definition).
     pub related: Vec<SourceDiag>,
+    /// A warning that stands only if no file of the run names this host: one file's VM may name
+    /// a host that another `--inventory` file lists. Dropped after the merge when it is there.
+    pub unless_host: Option<String>,
     /// What the renderer is shown of `src`, made from `labels` the first time it is rendered.
     shown: OnceLock<Excerpt>,
 }
@@ -115,6 +118,7 @@ impl SourceDiag {
             help: None,
             warning: false,
             related: Vec::new(),
+            unless_host: None,
             shown: OnceLock::new(),
         }
     }
@@ -139,6 +143,7 @@ impl SourceDiag {
             help: None,
             warning: false,
             related: Vec::new(),
+            unless_host: None,
             shown: OnceLock::new(),
         }
     }

@@ -283,3 +283,33 @@ fn the_digest_is_the_files_sha256() {
         preflight::digest::sha256_hex(bytes.as_bytes())
     );
 }
+
+#[test]
+fn an_allowed_host_listed_by_another_file_is_no_unknown_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = write(
+        dir.path(),
+        "hosts.json",
+        br#"{"hosts":[
+  {"name":"HV01","cluster":"C","state":"up","memory_mb":65536},
+  {"name":"HV02","cluster":"C","state":"up","memory_mb":65536},
+  {"name":"HV03","cluster":"C","state":"up","memory_mb":65536}]}"#,
+    );
+    let vms = write(
+        dir.path(),
+        "vms.json",
+        br#"{"vms":[
+  {"name":"A","host":"HV01","state":"running","ha":true,"memory_mb":1024,"allowed_hosts":["HV01","HV03"]},
+  {"name":"B","host":"HV02","state":"running","ha":true,"memory_mb":1024,"allowed_hosts":["HV02","HV09"]}]}"#,
+    );
+    let (code, _, err) = audit(&[&hosts, &vms]);
+    assert_eq!(code, 0, "{err}");
+    // HV03 is in hosts.json: the merged inventory has it, so no file's warning may say otherwise.
+    assert!(!err.contains("`HV03`, which is no host"), "{err}");
+    // HV09 is in no file: still a located warning.
+    assert!(
+        err.contains("`HV09`, which is no host of this inventory"),
+        "{err}"
+    );
+    assert!(err.contains("vms.json:3:"), "{err}");
+}

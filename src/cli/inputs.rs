@@ -100,12 +100,32 @@ pub fn load_inventories(args: &InventoryArgs) -> Result<Inventories, Diagnostics
             warnings,
         });
     }
-    let inventory = Prepared::new(inventory::merge(parts)?);
+    let merged = inventory::merge(parts)?;
+    drop_hosts_found_elsewhere(&mut warnings, &merged);
+    let inventory = Prepared::new(merged);
     Ok(Inventories {
         inventory,
         inputs,
         warnings,
     })
+}
+
+/// Drops each warning about a host that one file names and does not list, when another file
+/// of the run lists it: the merged inventory has the host, so the warning would be false.
+fn drop_hosts_found_elsewhere(warnings: &mut Diagnostics, merged: &Inventory) {
+    if warnings.0.iter().all(|w| w.unless_host.is_none()) {
+        return;
+    }
+    let hosts: std::collections::HashSet<String> = merged
+        .hosts
+        .iter()
+        .map(|h| h.name.as_str().to_lowercase())
+        .collect();
+    warnings.0.retain(|w| {
+        w.unless_host
+            .as_deref()
+            .is_none_or(|h| !hosts.contains(&h.to_lowercase()))
+    });
 }
 
 pub fn load_policy(args: &PolicyArgs) -> Result<PolicySet, Diagnostics> {

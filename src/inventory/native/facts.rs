@@ -236,6 +236,7 @@ pub(super) fn check(
                     "{hint}a host that is not in the inventory can take no VM: the VM's other allowed hosts are all it has"
                 ));
                 w.warning = true;
+                w.unless_host = Some(allowed.to_string());
                 warnings.push(w);
             }
         }
