@@ -251,16 +251,31 @@ fn list<T>(
     fact: &str,
     item: impl Fn(&Value) -> Option<T>,
 ) -> Option<Vec<T>> {
+    let cell = list_cell(ctx, row, key, fact)?;
+    Some(entries(&cell).into_iter().filter_map(item).collect())
+}
+
+/// The cell of list property `key`, or `None` when the property is absent or one of its items
+/// is a type name (then with a warning naming `fact`).
+fn list_cell(ctx: &mut Ctx, row: &dyn Row, key: &str, fact: &str) -> Option<Cell> {
     let cell = row.cell(key)?;
-    let items: Vec<&Value> = match &cell.value {
-        Value::Array(a) => a.iter().collect(),
-        v => vec![v],
-    };
-    if items.iter().any(|v| v.as_str().is_some_and(is_type_name)) {
+    if entries(&cell)
+        .iter()
+        .any(|v| v.as_str().is_some_and(is_type_name))
+    {
         truncated(ctx, row, key, fact, &cell);
         return None;
     }
-    Some(items.into_iter().filter_map(item).collect())
+    Some(cell)
+}
+
+/// The items of a list cell: a single object stands for a list of one, as `ConvertTo-Json`
+/// writes one.
+fn entries(cell: &Cell) -> Vec<&Value> {
+    match &cell.value {
+        Value::Array(a) => a.iter().collect(),
+        v => vec![v],
+    }
 }
 
 /// The files of list property `key` (disks, drives): each item is a file, `Some(None)` for
@@ -275,15 +290,8 @@ fn files<T>(
     fact: &str,
     item: impl Fn(&Value) -> Option<Option<T>>,
 ) -> Option<Vec<T>> {
-    let cell = row.cell(key)?;
-    let items: Vec<&Value> = match &cell.value {
-        Value::Array(a) => a.iter().collect(),
-        v => vec![v],
-    };
-    if items.iter().any(|v| v.as_str().is_some_and(is_type_name)) {
-        truncated(ctx, row, key, fact, &cell);
-        return None;
-    }
+    let cell = list_cell(ctx, row, key, fact)?;
+    let items = entries(&cell);
     let mut out = Vec::new();
     for v in items {
         match item(v) {
