@@ -7,7 +7,9 @@ mod names;
 mod state;
 
 pub use compact_str::CompactString;
-pub use facts::{Fact, FactSet, FileRef, HostFacts, VmFacts, infer_shared, is_type_name};
+pub use facts::{
+    Attributes, Fact, FactSet, FileRef, HostFacts, VmFacts, infer_shared, is_type_name,
+};
 pub(crate) use names::HostPositions;
 pub use names::{HostKey, HostMap, NameHasher, cmp_folded};
 pub use state::{HostState, Platform, VmState};
@@ -101,8 +103,14 @@ impl Inventory {
     /// record carries reports one gap for the export rather than one finding per VM.
     pub fn facts_carried(&self) -> FactSet {
         let mut set = FactSet::default();
+        // Every rule that needs a fact asks this: stop at the first VM that carries them all
+        // (at scale, most do) rather than walk a million VMs per rule.
+        let all = VmFacts::all_carried();
         for f in self.vms.iter().filter_map(|vm| vm.facts.as_deref()) {
             set = set.union(f.carried());
+            if set == all {
+                break;
+            }
         }
         for h in &self.hosts {
             if h.facts.networks.is_some() {

@@ -15,7 +15,7 @@ use crate::model::{CompactString, Host, HostState, Inventory, Vm, VmState};
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use std::collections::BTreeMap;
-use values::{Bounded, Name, RawPlatform, Word};
+use values::{Bounded, List, Name, RawPlatform, Word};
 
 /// More memory than any single host or VM has: 64 TiB, in MiB.
 pub const MAX_MEMORY_MB: u64 = 64 * 1024 * 1024;
@@ -54,7 +54,7 @@ struct RawHost {
     #[serde(default)]
     cpus: Option<Bounded<MAX_CPUS>>,
     #[serde(default)]
-    networks: Option<Vec<CompactString>>,
+    networks: Option<List<CompactString>>,
     #[serde(default)]
     cpu: Option<CompactString>,
 }
@@ -73,31 +73,31 @@ struct RawVm {
     #[serde(default)]
     vcpus: Option<Bounded<MAX_CPUS>>,
     #[serde(default)]
-    tags: Vec<CompactString>,
+    tags: List<CompactString>,
     #[serde(default)]
     template: bool,
     // The migration facts (CONTRACT 7.1), listed here rather than flattened from a struct of
     // their own: serde's flatten buffers every record, which a million VMs would pay for.
     #[serde(default)]
-    disks: Option<Vec<facts::RawFile>>,
+    disks: Option<List<facts::RawFile>>,
     #[serde(default)]
-    media: Option<Vec<facts::RawFile>>,
+    media: Option<List<facts::RawFile>>,
     #[serde(default)]
-    passthrough: Option<Vec<CompactString>>,
+    passthrough: Option<List<CompactString>>,
     #[serde(default)]
-    networks: Option<Vec<CompactString>>,
+    networks: Option<List<CompactString>>,
     #[serde(default)]
     checkpoints: Option<Bounded<{ facts::MAX_CHECKPOINTS }>>,
     #[serde(default)]
     cpu_compat: Option<bool>,
     #[serde(default)]
-    anti_affinity: Vec<Name>,
+    anti_affinity: List<Name>,
     #[serde(default)]
-    affinity: Vec<Name>,
+    affinity: List<Name>,
     #[serde(default)]
-    allowed_hosts: Vec<Name>,
+    allowed_hosts: List<Name>,
     #[serde(default)]
-    attributes: BTreeMap<CompactString, CompactString>,
+    attributes: facts::RawAttributes,
     /// The platform's own word for a state the collector could not map (`status=suspended`),
     /// kept as evidence like the export readers keep it.
     #[serde(default)]
@@ -105,10 +105,7 @@ struct RawVm {
 }
 
 impl RawVm {
-    fn into_model(mut self) -> Vm {
-        // serde grows a list to room for four: a VM's one or two tags would keep 96 bytes
-        // each (a tenth of the memory at a million VMs).
-        self.tags.shrink_to_fit();
+    fn into_model(self) -> Vm {
         let mut evidence = BTreeMap::new();
         if let Some(raw) = self.raw_state.filter(|r| !r.is_empty()) {
             evidence.insert("raw_state".to_string(), raw.to_string());
@@ -121,20 +118,20 @@ impl RawVm {
             ha: self.ha,
             memory_mb: self.memory_mb.map(|m| m.0),
             vcpus: self.vcpus.map(|c| c.0 as u32),
-            tags: self.tags,
+            tags: self.tags.0,
             template: self.template,
             evidence,
             facts: facts::RawVmFacts {
-                disks: self.disks,
-                media: self.media,
-                passthrough: self.passthrough,
-                networks: self.networks,
+                disks: self.disks.map(|l| l.0),
+                media: self.media.map(|l| l.0),
+                passthrough: self.passthrough.map(|l| l.0),
+                networks: self.networks.map(|l| l.0),
                 checkpoints: self.checkpoints.map(|c| c.0),
                 cpu_compat: self.cpu_compat,
-                anti_affinity: self.anti_affinity,
-                affinity: self.affinity,
-                allowed_hosts: self.allowed_hosts,
-                attributes: self.attributes,
+                anti_affinity: self.anti_affinity.0,
+                affinity: self.affinity.0,
+                allowed_hosts: self.allowed_hosts.0,
+                attributes: self.attributes.0,
             }
             .into_model(),
         }
@@ -346,7 +343,7 @@ fn hosts(raw: Vec<RawHost>) -> Vec<Host> {
             cpus: h.cpus.map(|c| c.0 as u32),
             implied: false,
             facts: crate::model::HostFacts {
-                networks: h.networks,
+                networks: h.networks.map(|l| l.0),
                 cpu: h.cpu.filter(|c| !c.trim().is_empty()),
             },
         })

@@ -125,3 +125,37 @@ impl<'de> Deserialize<'de> for RawPlatform {
         })
     }
 }
+
+/// A list read to its exact length. serde grows a list to room for four elements as soon as
+/// it holds one; a VM's one or two disks, networks or tags would keep the room for four (at a
+/// million VMs, a tenth of the memory a run needs).
+pub(super) struct List<T>(pub(super) Vec<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Visit<T> {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<List<T>, A::Error> {
+                // Up to four on the stack, then one allocation of the exact size.
+                let mut list = smallvec::SmallVec::<[T; 4]>::new();
+                while let Some(item) = seq.next_element()? {
+                    list.push(item);
+                }
+                let mut list = list.into_vec();
+                list.shrink_to_fit();
+                Ok(List(list))
+            }
+        }
+        d.deserialize_seq(Visit(std::marker::PhantomData))
+    }
+}
