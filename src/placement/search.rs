@@ -2,6 +2,7 @@
 
 use super::{Problem, Search, Solution};
 use std::cmp::Reverse;
+use std::collections::BTreeSet;
 
 /// Search steps (hosts tried) allowed beyond the greedy stages: about a tenth of a second.
 pub const DEFAULT_BUDGET: u64 = 2_000_000;
@@ -100,32 +101,66 @@ fn by_size(problem: &Problem) -> Vec<usize> {
 }
 
 /// Largest first, each onto the host `fit` picks among those it may go to.
+///
+/// An item with no constraint may go to any host with room, so its pick is a lookup in the
+/// hosts ordered by room, O(log h); only an item with constraints looks at every host. A drain
+/// of many VMs of which few carry constraints costs about what the unconstrained path costs.
 pub(super) fn greedy(problem: &Problem, fit: Fit) -> Vec<Option<usize>> {
     let mut state = State::new(problem);
     let mut dest = vec![None; problem.items.len()];
+    let mut by_room: BTreeSet<(i64, usize)> =
+        (0..state.hosts).map(|h| (state.room[h], h)).collect();
     for i in by_size(problem) {
-        let mut best: Option<usize> = None;
-        for h in 0..state.hosts {
-            if !state.fits(i, h) {
-                continue;
-            }
-            best = match best {
-                None => Some(h),
-                Some(b) => {
-                    let better = match fit {
-                        Fit::Roomiest => state.room[h] > state.room[b],
-                        Fit::Best => state.room[h] < state.room[b],
-                    };
-                    Some(if better { h } else { b })
-                }
-            };
-        }
+        let item = &problem.items[i];
+        let best = if item.excluded.is_empty() && item.anti.is_empty() {
+            pick_by_room(&by_room, item.size as i64, fit)
+        } else {
+            pick_by_scan(&state, i, fit)
+        };
         if let Some(h) = best {
+            by_room.remove(&(state.room[h], h));
             state.put(i, h);
+            by_room.insert((state.room[h], h));
             dest[i] = Some(h);
         }
     }
     dest
+}
+
+/// The host `fit` picks for an item of `size` with no constraint, from the hosts ordered by
+/// (room, position): the same host [`pick_by_scan`] picks.
+fn pick_by_room(by_room: &BTreeSet<(i64, usize)>, size: i64, fit: Fit) -> Option<usize> {
+    let first_with = |room: i64| by_room.range((room, 0)..).next().map(|&(_, h)| h);
+    match fit {
+        // The most room; among hosts with that room, the lowest position.
+        Fit::Roomiest => match by_room.last() {
+            Some(&(most, _)) if most >= size => first_with(most),
+            _ => None,
+        },
+        // The least room that still fits; among hosts with that room, the lowest position.
+        Fit::Best => first_with(size),
+    }
+}
+
+/// The host `fit` picks among every host `item` may go to now.
+fn pick_by_scan(state: &State, item: usize, fit: Fit) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for h in 0..state.hosts {
+        if !state.fits(item, h) {
+            continue;
+        }
+        best = match best {
+            None => Some(h),
+            Some(b) => {
+                let better = match fit {
+                    Fit::Roomiest => state.room[h] > state.room[b],
+                    Fit::Best => state.room[h] < state.room[b],
+                };
+                Some(if better { h } else { b })
+            }
+        };
+    }
+    best
 }
 
 /// The stages after a greedy pass that left `greedy` items unplaced.
