@@ -165,6 +165,9 @@ fn pick_by_scan(state: &State, item: usize, fit: Fit) -> Option<usize> {
 
 /// The stages after a greedy pass that left `greedy` items unplaced.
 pub(super) fn improve(problem: &Problem, greedy: Vec<Option<usize>>, budget: u64) -> Solution {
+    if let Some(solution) = without_hopeless(problem, &greedy, budget) {
+        return solution;
+    }
     let best_fit = self::greedy(problem, Fit::Best);
     if best_fit.iter().all(Option::is_some) {
         return Solution {
@@ -198,6 +201,42 @@ pub(super) fn improve(problem: &Problem, greedy: Vec<Option<usize>>, budget: u64
         best_fit
     };
     partial(greedy, best, Search::BudgetSpent)
+}
+
+/// When some items fit on no host even with nothing else placed (excluded everywhere, a group
+/// member on every other host, or larger than the room of every host they may use), no
+/// placement of every item exists, and one look proves it: the search would only spend its
+/// budget finding it out. The other items are placed as well as the search can without them.
+/// `None` when every item has a host it could go to.
+fn without_hopeless(problem: &Problem, greedy: &[Option<usize>], budget: u64) -> Option<Solution> {
+    let fresh = State::new(problem);
+    let keep: Vec<usize> = (0..problem.items.len())
+        .filter(|&i| (0..fresh.hosts).any(|h| fresh.fits(i, h)))
+        .collect();
+    if keep.len() == problem.items.len() {
+        return None;
+    }
+    let rest = Problem {
+        items: keep.iter().map(|&i| problem.items[i].clone()).collect(),
+        room: problem.room.clone(),
+        anti_taken: problem.anti_taken.clone(),
+    };
+    // A hopeless item never took room or a group's host, so the greedy pass over the rest
+    // is the greedy pass over everything, less those items.
+    let rest_greedy: Vec<Option<usize>> = keep.iter().map(|&i| greedy[i]).collect();
+    let placed_rest = if rest_greedy.iter().all(Option::is_some) {
+        rest_greedy
+    } else {
+        improve(&rest, rest_greedy, budget).destination
+    };
+    let mut destination = vec![None; problem.items.len()];
+    for (k, &i) in keep.iter().enumerate() {
+        destination[i] = placed_rest[k];
+    }
+    Some(Solution {
+        destination,
+        search: Search::NoneExists,
+    })
 }
 
 fn placed(dest: &[Option<usize>]) -> usize {

@@ -294,3 +294,23 @@ proptest! {
         }
     }
 }
+
+/// One VM excluded from every host, among thirty-nine that fit: no placement of all exists,
+/// which one look shows; the search neither spends its budget on it nor calls it a budget
+/// question, and the other VMs are all placed.
+#[test]
+fn a_vm_no_host_may_take_is_proven_at_once_and_the_rest_placed() {
+    let sizes: Vec<u64> = (0..40).map(|k| 8 + (k % 5)).collect();
+    let mut p = Problem::sizes(&sizes, &[200, 200, 200]);
+    // The smallest VM, last in largest-first order: the depth-first search would try every
+    // placement of the others before it met this one.
+    let last = p.items.len() - 1;
+    p.items[last].size = 1;
+    p.items[last].excluded = vec![0, 1, 2];
+    let mut room = p.room.clone();
+    let s = solve(&p, DEFAULT_BUDGET, &mut room);
+    assert_eq!(s.search, Search::NoneExists);
+    assert_eq!(s.destination[last], None);
+    let placed = s.destination.iter().filter(|d| d.is_some()).count();
+    assert_eq!(placed, 39, "{s:?}");
+}
