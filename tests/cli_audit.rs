@@ -220,13 +220,11 @@ fn draining_two_hosts_overflows_the_third() {
         .into_iter()
         .filter(|f| f.0 == "capacity")
         .collect();
+    // HV03 has memory free but not above the 10% floor: the drain (like the plan) puts
+    // nothing there that would break the floor, and the VMs that do not fit are the findings.
     assert!(
-        cap.iter()
-            .any(|f| f.1.is_none() && f.2.as_deref() == Some("HV03")),
-        "HV03 falls below the floor: {cap:?}"
-    );
-    assert!(
-        cap.iter().any(|f| f.1.as_deref() == Some("APP03")),
+        cap.iter().any(|f| f.1.as_deref() == Some("APP03"))
+            && cap.iter().any(|f| f.1.as_deref() == Some("RDS01")),
         "some VMs fit nowhere: {cap:?}"
     );
     let hv03 = r["hosts"]
@@ -235,7 +233,7 @@ fn draining_two_hosts_overflows_the_third() {
         .iter()
         .find(|h| h["host"] == "HV03")
         .unwrap();
-    assert!(hv03["used_after_pct"].as_f64().unwrap() > 90.0);
+    assert!(hv03["used_after_pct"].as_f64().unwrap() <= 90.0);
 }
 
 #[test]

@@ -33,8 +33,9 @@ fn fqdn(i: usize) -> String {
 
 /// The board's cluster: hv01..hv06 drained, hv07..hv32 each 85 % used. The drained hosts
 /// hold the hostile names and 84 more VMs without HA (one finding each, one remediation),
-/// six 8 GiB HA VMs that push six receivers past the 10 % floor, a VM whose HA the export
-/// does not give, and BIG, a 190 GiB HA VM that fits on no host.
+/// six 8 GiB HA VMs that fit on no receiver above the 10 % floor, a VM whose HA the export
+/// does not give, and BIG, a 190 GiB HA VM that fits on no host. hv07..hv12 are past the
+/// floor already (120000 MiB used), so the drain leaves them past it.
 fn board_inventory(dir: &Path) -> PathBuf {
     let hosts: Vec<Value> = (1..=32)
         .map(|i| json!({"name": fqdn(i), "cluster": "CL-BOARD", "state": "up", "memory_mb": 131072, "cpus": 32}))
@@ -61,7 +62,8 @@ fn board_inventory(dir: &Path) -> PathBuf {
     vm("BIG".into(), 1, Some(true), 194_560);
     vm("MID".into(), 2, Some(false), 15_000);
     for h in 7..=32 {
-        vm(format!("LOAD{h:02}"), h, Some(true), 111_411);
+        let used = if h <= 12 { 120_000 } else { 111_411 };
+        vm(format!("LOAD{h:02}"), h, Some(true), used);
     }
     let inv = json!({"schema": "preflight/inventory/v1", "collected_at": "2026-11-25T16:00:00Z",
         "platform": "hyperv", "hosts": hosts, "vms": vms});
@@ -159,8 +161,8 @@ fn most_room_says_whether_it_is_free_memory_or_room_above_the_floor() {
         .filter_map(|f| f["message"].as_str())
         .filter(|m| m.contains("most room"))
         .collect();
-    // The capacity check (BIG, HA, moved by the cluster) counts all free memory and says how
-    // much of it is above the floor: a receiver at 111411 of 131072 MiB has 19661 MiB free,
+    // The capacity check (BIG, HA, moved by the cluster) says both the free memory and how
+    // much of it is above the floor (the room it places in, as the planner): a receiver at 111411 of 131072 MiB has 19661 MiB free,
     // 6553 of it below 90 % used. The planner (MID, without HA, moved ahead of the drain)
     // counts only room above the floor, and says so.
     assert!(

@@ -135,12 +135,9 @@ fn rvtools_drain_restore_and_move_back() {
     assert!(code == 0 || code == 1, "{err}");
     let doc: Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
     assert_eq!(doc["request"]["platform"], "vsphere");
-    // DRS moves the running VMs; nothing moves them back, so the plan does.
-    let mut expected = vec![
-        ("app-01", "drain", "esx01"),
-        ("sql-a", "drain", "esx01"),
-        ("web-01", "drain", "esx01"),
-    ];
+    // DRS moves the running VMs; nothing moves them back, so the plan does. web-01 has a
+    // medium only esx01 reaches mounted: vMotion fails, it never leaves, nothing comes back.
+    let mut expected = vec![("app-01", "drain", "esx01"), ("sql-a", "drain", "esx01")];
     expected.sort();
     let mut got = moves(&doc);
     got.sort();

@@ -1,10 +1,14 @@
 //! `capacity` rules: simulate the drain and check that the rest of each cluster absorbs it.
 //!
 //! The drain moves the running HA VMs of the target hosts onto the other hosts
-//! of the same cluster that are up, largest VM first, each to the host with the most free
-//! memory. A VM whose HA flag or power state is unknown is counted as moving (and as load on
-//! its host): that errs toward less room. A VM that fits nowhere stays on its host, in the
-//! loads as in the findings; a drain that moves nothing asks nothing of the other hosts.
+//! of the same cluster that are up, largest VM first, each to the host with the most room
+//! above the rule's floor (the room the planner places in: [`crate::plan::room_above_floor`];
+//! the planner keeps room for exactly these moves, so the verdict and its plan agree). A VM
+//! whose HA flag or power state is unknown is counted as moving (and as load on its host):
+//! that errs toward less room. A VM its facts tie to its host ([`crate::platform::stall`])
+//! does not move: it stays, and one tied by a local disk is a finding (the drain stalls on it;
+//! media and devices are the vm rules'). A VM that fits nowhere stays on its host, in the loads
+//! as in the findings; a drain that moves nothing asks nothing of the other hosts.
 
 use super::finding::Finding;
 use super::index::InventoryIndex;
@@ -63,14 +67,75 @@ pub fn place_largest_first(vm_memory: &[u64], room: &mut [i64]) -> Placement {
 /// Whether the drain moves this VM, as the capacity rule counts it. A VM whose power state is
 /// unknown may be running: it counts as one that must be placed (erring toward less room).
 /// A template never runs, whatever state an export gives it.
+/// A VM whose facts tie it to its host ([`crate::platform::stall`]) does not move: it stays,
+/// and the drain stalls on it.
 fn moves(vm: &Vm) -> bool {
+    would_move(vm) && crate::platform::stall(vm).is_none()
+}
+
+/// Whether the drain would move this VM if nothing tied it to its host.
+fn would_move(vm: &Vm) -> bool {
     !vm.template && matches!(vm.state, VmState::Running | VmState::Unknown) && vm.ha != Some(false)
 }
 
 /// Whether the VM's memory counts as load on its host: an unknown power state may be running;
 /// a template never does.
-fn loads_host(vm: &Vm) -> bool {
+pub fn loads_host(vm: &Vm) -> bool {
     !vm.template && (vm.state.is_active() || vm.state == VmState::Unknown)
+}
+
+/// What the earlier steps of a roll left on the hosts, for one step's drain: hosts that take
+/// nothing (retired by another step of a decommission), and where the VMs they moved now run.
+/// Empty for a drain of all targets at once, and between the steps of a patch, after which
+/// every VM is back.
+#[derive(Debug, Clone, Default)]
+pub struct Earlier<'a> {
+    /// Host positions that take no VM although they are not drained in this step.
+    pub closed: Vec<usize>,
+    /// VMs earlier steps moved (canonical positions) with the host position they run on now.
+    pub moved: Vec<(usize, &'a Vm, usize)>,
+}
+
+impl Earlier<'_> {
+    fn added_on(&self, pos: usize) -> (u64, usize) {
+        self.moved
+            .iter()
+            .filter(|(_, _, h)| *h == pos)
+            .fold((0, 0), |(mb, n), (_, vm, _)| {
+                (mb + vm.memory_mb.unwrap_or(0), n + 1)
+            })
+    }
+}
+
+/// The drain of one cluster as the capacity rule simulates it, for the planner to reserve the
+/// same room (so that the verdict and the plan never disagree).
+#[derive(Debug, Clone)]
+pub struct DrainPlacement {
+    pub cluster: Option<String>,
+    /// VMs the drain moves (canonical positions), with the host position each lands on (`None`:
+    /// it fits nowhere above the floor and stays).
+    pub moves: Vec<(usize, Option<usize>)>,
+}
+
+/// The capacity rule's drain of the index's targets with `floor_pct` % of each receiver kept
+/// free, cluster by cluster (in name order).
+pub fn drain_placement(
+    index: &InventoryIndex<'_>,
+    floor_pct: f64,
+    earlier: &Earlier<'_>,
+) -> Vec<DrainPlacement> {
+    simulate(index, floor_pct, earlier)
+        .into_iter()
+        .map(|sim| DrainPlacement {
+            cluster: sim.cluster.clone(),
+            moves: sim
+                .positions
+                .iter()
+                .zip(&sim.destination)
+                .map(|(&i, d)| (i, d.map(|d| sim.hosts[sim.receivers[d]])))
+                .collect(),
+        })
+        .collect()
 }
 
 /// Each receiver with why it cannot take a VM, and how far the search got.
@@ -85,6 +150,11 @@ struct ClusterSim<'a> {
     /// Positions in `loads` of the hosts that can take VMs.
     receivers: Vec<usize>,
     moving: Vec<&'a Vm>,
+    /// The canonical position of each moving VM.
+    positions: Vec<usize>,
+    /// VMs the drain would move but whose disks tie them to their host: they stay, and the
+    /// host's maintenance stalls on them (media and devices are the vm rules' to report).
+    stalled: Vec<&'a Vm>,
     /// The host each moving VM leaves.
     from: Vec<&'a Host>,
     destination: Vec<Option<usize>>,
@@ -95,7 +165,13 @@ struct ClusterSim<'a> {
     unknown_vms: usize,
 }
 
-fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
+/// Simulates the drain, each VM placed where it leaves `floor_pct` % of the receiver free
+/// (the planner's room, [`crate::plan::room_above_floor`]).
+fn simulate<'a>(
+    index: &InventoryIndex<'a>,
+    floor_pct: f64,
+    earlier: &Earlier<'a>,
+) -> Vec<ClusterSim<'a>> {
     let by_cluster = index.by_cluster(index.targets());
     let mut out = Vec::new();
     for (cluster, targets) in by_cluster {
@@ -106,6 +182,8 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
             loads: Vec::new(),
             receivers: Vec::new(),
             moving: Vec::new(),
+            positions: Vec::new(),
+            stalled: Vec::new(),
             from: Vec::new(),
             destination: Vec::new(),
             why_not: Vec::new(),
@@ -116,11 +194,22 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
             sim.hosts.push(pos);
             let host = index.host(pos);
             let target = index.is_target(pos);
-            let (mut used, mut count) = (0u64, 0usize);
-            for vm in index.vms_on(pos) {
+            let (mut used, mut count) = earlier.added_on(pos);
+            for &i in index.vm_positions_on(pos) {
+                let vm = index.vm(i);
+                if !earlier.moved.is_empty() && earlier.moved.iter().any(|(j, ..)| *j == i) {
+                    // An earlier step of the roll moved it: it runs where that step put it.
+                    continue;
+                }
                 if target && moves(vm) {
                     sim.moving.push(vm);
+                    sim.positions.push(i);
                     sim.from.push(host);
+                } else if target
+                    && would_move(vm)
+                    && crate::platform::stall(vm) == Some(crate::platform::Tie::LocalDisk)
+                {
+                    sim.stalled.push(vm);
                 }
                 if loads_host(vm) {
                     used += vm.memory_mb.unwrap_or(0);
@@ -130,7 +219,7 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
                     }
                 }
             }
-            if !target && host.state == HostState::Up {
+            if !target && host.state == HostState::Up && !earlier.closed.contains(&pos) {
                 if host.memory_mb.is_none() {
                     sim.unknown_hosts.push(host.name.to_string());
                 }
@@ -152,9 +241,11 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
             .receivers
             .iter()
             .map(|&r| {
-                sim.loads[r]
-                    .memory_mb
-                    .map_or(0, |m| m as i64 - sim.loads[r].before_mb as i64)
+                crate::plan::room_above_floor(
+                    sim.loads[r].memory_mb,
+                    sim.loads[r].before_mb,
+                    floor_pct,
+                )
             })
             .collect();
         let receiver_hosts: Vec<&Host> = sim
@@ -177,9 +268,17 @@ fn simulate<'a>(index: &InventoryIndex<'a>) -> Vec<ClusterSim<'a>> {
                     .iter()
                     .enumerate()
                     .flat_map(|(k, &r)| {
+                        let pos = sim.hosts[r];
                         index
-                            .vms_on(sim.hosts[r])
+                            .vms_on(pos)
                             .filter(|vm| loads_host(vm))
+                            .chain(
+                                earlier
+                                    .moved
+                                    .iter()
+                                    .filter(move |(_, _, h)| *h == pos)
+                                    .map(|(_, vm, _)| *vm),
+                            )
                             .map(move |vm| (vm, k))
                     })
                     .collect()
@@ -233,13 +332,14 @@ pub(super) struct Judged {
 }
 
 /// Evaluates one capacity rule.
-pub(super) fn evaluate(
+pub(super) fn evaluate<'a>(
     rule: &Rule,
     min_free_pct: f64,
-    index: &InventoryIndex<'_>,
+    index: &InventoryIndex<'a>,
+    earlier: &Earlier<'a>,
     out: &mut Vec<Finding>,
 ) -> Judged {
-    let sims = simulate(index);
+    let sims = simulate(index, min_free_pct, earlier);
     let hosts = sims
         .iter()
         .flat_map(|s| s.hosts.iter().map(|&h| h as u32))
@@ -277,6 +377,36 @@ pub(super) fn evaluate(
                 waiver: None,
             }
         };
+        for vm in &sim.stalled {
+            let disks: Vec<&str> = vm
+                .facts
+                .as_deref()
+                .and_then(|f| f.disks.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .filter(|d| d.is_shared() == Some(false))
+                .map(|d| d.path.as_str())
+                .collect();
+            let detail = format!(
+                "{} must leave {} but the drain cannot move it: {} on storage only {} reaches ({}), so it stays and the host's maintenance stalls on it",
+                vm.name,
+                vm.host,
+                if disks.len() == 1 {
+                    "a disk is"
+                } else {
+                    "disks are"
+                },
+                vm.host,
+                disks.join(", ")
+            );
+            let mut ev = BTreeMap::new();
+            ev.insert("stall".into(), json!("local-disk"));
+            ev.insert("local_disks".into(), json!(disks));
+            ev.insert("memory_mb".into(), json!(vm.memory_mb));
+            let mut f = finding(Some(&vm.name), &vm.host, detail, ev);
+            f.vm_id = vm.id.as_deref().map(String::from);
+            out.push(f);
+        }
         if sim.moving.is_empty() {
             // Nothing leaves the drained hosts: the rest of the cluster has nothing to absorb,
             // whatever its memory is (or whether it is known).
@@ -329,10 +459,15 @@ pub(super) fn evaluate(
                 .max_by_key(|l| l.memory_mb.unwrap_or(0) as i64 - l.after_mb as i64);
             let detail = match best {
                 Some(b) => format!(
-                    "{} ({} MiB) must leave {} but fits on no other host of {scope} (most room: {} MiB free on {}, {} MiB of it above the {}% floor)",
+                    "{} ({} MiB) must leave {} but fits on no other host of {scope}{} (most room: {} MiB free on {}, {} MiB of it above the {}% floor)",
                     vm.name,
                     vm.memory_mb.unwrap_or(0),
                     vm.host,
+                    if min_free_pct > 0.0 {
+                        format!(" while keeping its {}% floor free", trim(min_free_pct))
+                    } else {
+                        String::new()
+                    },
                     b.memory_mb.unwrap_or(0) as i64 - b.after_mb as i64,
                     b.host,
                     crate::plan::room_above_floor(b.memory_mb, b.after_mb, min_free_pct).max(0),
@@ -397,15 +532,21 @@ pub(super) fn evaluate(
 }
 
 /// The host loads when no capacity rule ran (the report shows them all the same).
-pub(super) fn loads_without_rule(index: &InventoryIndex<'_>) -> Vec<HostLoad> {
-    simulate(index).into_iter().flat_map(|s| s.loads).collect()
+pub(super) fn loads_without_rule<'a>(
+    index: &InventoryIndex<'a>,
+    earlier: &Earlier<'a>,
+) -> Vec<HostLoad> {
+    simulate(index, 0.0, earlier)
+        .into_iter()
+        .flat_map(|s| s.loads)
+        .collect()
 }
 
-/// Why a receiver cannot take a VM, in the capacity finding's words (its room is memory free,
-/// not room above the floor).
+/// Why a receiver cannot take a VM, in the capacity finding's words (its room is the memory
+/// above the floor, as the planner's).
 fn reason(e: &Exclusion) -> String {
     match e {
-        Exclusion::NoRoom { room } => format!("{} MiB free", room.max(&0)),
+        Exclusion::NoRoom { room } => format!("{} MiB above the floor", room.max(&0)),
         other => other.to_string(),
     }
 }

@@ -144,14 +144,11 @@ pub(super) fn evaluate(
     let first = drains
         .iter()
         .find_map(|d| d.moving.first().map(|(_, _, host)| (d, *host)));
-    // An export that carries none of the facts predates them: every VM is judged as carrying
-    // no constraint, without a gap warning on every audit of it. A rule that asks for the gap
-    // to block is never skipped: it cannot pass what it could not check.
-    let aware = !carried.is_empty()
-        || index.inventory.vms.iter().any(|vm| vm.facts.is_some())
-        || gap_severity == Severity::Error;
+    // A fact no record carries is a gap of the export (also of one made before the facts
+    // existed): one finding for the whole rule, however many drains or VMs it leaves
+    // unjudged, at the rule's `gap_severity`.
     if !missing.is_empty() {
-        let Some((d, host)) = first.filter(|_| aware) else {
+        let Some((d, host)) = first else {
             return judged;
         };
         let hints: Vec<&str> = missing.iter().map(|f| export_hint(*f)).collect();
@@ -661,7 +658,8 @@ mod tests {
             vms,
         );
         assert_eq!(f[0].severity, Severity::Error);
-        // An export that carries no fact at all predates them: no gap, no finding.
+        // An export that carries no fact at all (one made before the facts existed) has the
+        // same gap: one warning for the rule, naming what to export.
         let f = run(
             "network",
             "",
@@ -669,8 +667,14 @@ mod tests {
                 {"name": "N2", "cluster": "C", "state": "up", "memory_mb": 1}]),
             json!([vm("A", "N1", json!({}))]),
         );
-        assert!(f.is_empty(), "{f:#?}");
-        // ...unless the rule asks for the gap to block: then it does, facts or not.
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(
+            f[0].message.contains("`networks` on each VM"),
+            "{}",
+            f[0].message
+        );
+        // The rule can ask for the gap to block: then it does, facts or not.
         let f = run(
             "network",
             "gap_severity = \"error\"",
@@ -680,6 +684,63 @@ mod tests {
         );
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn a_gap_is_one_finding_per_rule_over_every_cluster_drained() {
+        // Two clusters drained at once, several VMs each, no fact anywhere (an export made
+        // before the facts): each rule needing a fact says so once, not per cluster or host.
+        let hosts = json!([
+            {"name": "N1", "cluster": "C", "state": "up", "memory_mb": 65536},
+            {"name": "N2", "cluster": "C", "state": "up", "memory_mb": 65536},
+            {"name": "M1", "cluster": "D", "state": "up", "memory_mb": 65536},
+            {"name": "M2", "cluster": "D", "state": "up", "memory_mb": 65536}
+        ]);
+        let vms = json!([
+            vm("A", "N1", json!({})),
+            vm("B", "N1", json!({})),
+            vm("C", "M1", json!({})),
+            vm("D", "M1", json!({}))
+        ]);
+        let inv = json!({"platform": "hyperv", "hosts": hosts, "vms": vms});
+        let parsed = crate::inventory::parse("inv.json", inv.to_string().as_bytes(), None)
+            .expect("a valid inventory");
+        let mut text = String::new();
+        for check in ["network", "cpu", "anti-affinity", "allowed-hosts"] {
+            text.push_str(&format!(
+                "[[rule]]\nid = \"{check}\"\ntitle = \"t\"\nseverity = \"error\"\nkind = \"constraint\"\ncheck = \"{check}\"\n"
+            ));
+        }
+        let policy =
+            crate::policy::load(vec![SourceFile::new("p.toml", text)]).expect("a valid policy");
+        let request = Request {
+            hosts: vec!["N1".into(), "M1".into()],
+            mode: Mode::Patch,
+            platform: Platform::Hyperv,
+            platform_assumed: false,
+            now: "2026-11-25T17:00:00Z".parse().expect("a timestamp"),
+            no_waivers: false,
+        };
+        let run = pipeline::audit(
+            &policy,
+            &Prepared::new(parsed.inventory),
+            &request,
+            &AuditOptions::default(),
+        );
+        let mut rules: Vec<(&str, Severity)> = run
+            .eval
+            .findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.severity))
+            .collect();
+        rules.sort_unstable();
+        // Anti-affinity and allowed hosts are sparse facts: absent means none, no gap.
+        assert_eq!(
+            rules,
+            [("cpu", Severity::Warning), ("network", Severity::Warning)],
+            "{:#?}",
+            run.eval.findings
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::rolling;
 use super::vm_rules;
 use super::{Evaluation, InventoryIndex};
 use crate::platform::Profile;
-use crate::policy::{Rule, RuleKind};
+use crate::policy::{Mode, Rule, RuleKind};
 
 /// What an audit's rules read and write.
 pub(super) struct AuditStage<'r, 'a> {
@@ -22,6 +22,8 @@ pub(super) struct AuditStage<'r, 'a> {
     /// The target hosts, in the order of the request (a rolling drain's order).
     pub hosts: &'r [String],
     pub rolling: bool,
+    /// A decommission keeps what a rolling step moved where it went; a patch brings it back.
+    pub mode: Mode,
     pub eval: &'r mut Evaluation,
 }
 
@@ -50,9 +52,15 @@ pub(super) fn evaluate(rule: &Rule, stage: Stage<'_, '_, '_>) -> Option<Subjects
         ) => {
             let pct = *min_free_memory_pct;
             let judged = if a.rolling {
-                rolling::evaluate(rule, pct, a.index, a.hosts, &mut a.eval.findings)
+                rolling::evaluate(rule, pct, a.index, a.hosts, a.mode, &mut a.eval.findings)
             } else {
-                capacity::evaluate(rule, pct, a.index, &mut a.eval.findings)
+                capacity::evaluate(
+                    rule,
+                    pct,
+                    a.index,
+                    &capacity::Earlier::default(),
+                    &mut a.eval.findings,
+                )
             };
             if a.eval.loads.is_empty() {
                 a.eval.loads = judged.loads;

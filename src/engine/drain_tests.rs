@@ -177,3 +177,43 @@ fn a_template_takes_no_room_and_needs_none() {
     assert_eq!(load_of(&run, "H1").before_mb, 0);
     assert_eq!(run.outcome.verdict, Verdict::Go, "{:?}", run.eval.findings);
 }
+
+#[test]
+fn an_ha_vm_tied_to_its_host_by_a_local_disk_stays_and_the_capacity_rule_says_the_drain_stalls() {
+    use crate::model::{FileRef, VmFacts};
+    // TIED is HA and running, but its disk is on H1's own storage: no drain moves it. H2 has
+    // the room, so counting it as moved would say GO while the drain stalls on it.
+    let mut tied = vm("TIED", "H1", VmState::Running, 16);
+    tied.facts = Some(Box::new(VmFacts {
+        disks: Some(vec![FileRef {
+            path: "D:\\VMs\\TIED\\os.vhdx".into(),
+            shared: Some(false),
+            size_mb: Some(80 * GIB),
+        }]),
+        media: Some(vec![]),
+        passthrough: Some(vec![]),
+        ..VmFacts::default()
+    }));
+    let inventory = Inventory {
+        hosts: vec![host("H1", Some(64)), host("H2", Some(64))],
+        vms: vec![tied, vm("MOVES", "H1", VmState::Running, 8)],
+        ..Inventory::default()
+    };
+    let run = audit(inventory, &["H1"], false);
+    assert_eq!(
+        capacity_findings(&run),
+        [(Some("H1".to_string()), Some("TIED".to_string()))]
+    );
+    let f = run
+        .eval
+        .findings
+        .iter()
+        .find(|f| f.rule == "capacity")
+        .expect("the stall");
+    assert_eq!(f.evidence["stall"], "local-disk");
+    assert!(f.message.contains("stalls"), "{}", f.message);
+    assert_eq!(run.outcome.verdict, Verdict::NoGo);
+    // It stays on H1 in the loads; only MOVES lands on H2.
+    assert_eq!(load_of(&run, "H1").after_mb, 16 * GIB);
+    assert_eq!(load_of(&run, "H2").after_mb, 8 * GIB);
+}

@@ -21,7 +21,9 @@ mod vm_rules;
 mod waivers;
 
 pub use balance::{ClusterBalance, HostSample, cluster_imbalance, imbalance};
-pub use capacity::{HostLoad, Placement, place_largest_first};
+pub use capacity::{
+    DrainPlacement, Earlier, HostLoad, Placement, drain_placement, loads_host, place_largest_first,
+};
 pub use finding::{AppliedWaiver, Finding, WAIVER_EXPIRED, WAIVER_UNUSED, fold_findings};
 pub(crate) use hosts_now::cluster_of;
 pub use index::InventoryIndex;
@@ -85,6 +87,7 @@ pub(crate) fn evaluate(
         profile,
         hosts: &request.hosts,
         rolling,
+        mode: request.mode,
         eval: &mut eval,
     };
     for rule in policy
@@ -102,9 +105,9 @@ pub(crate) fn evaluate(
     eval.judged = judged;
     if eval.loads.is_empty() {
         eval.loads = if rolling {
-            rolling::loads(index, &request.hosts)
+            rolling::loads(index, &request.hosts, request.mode)
         } else {
-            capacity::loads_without_rule(index)
+            capacity::loads_without_rule(index, &capacity::Earlier::default())
         };
     }
     eval.untrusted = no_vms(inventory).or_else(|| check_age(policy, inventory, request.now));

@@ -1029,6 +1029,44 @@ mod tests {
         }
 
         #[test]
+        fn a_gap_is_one_finding_per_rule_over_every_drained_host_and_cluster() {
+            let text = format!(
+                "[[rule]]\nid = \"media\"\ntitle = \"t\"\nseverity = \"error\"\nmessage = \"{{fate}}\"\n{RULE}\n"
+            );
+            let set = crate::policy::load(vec![crate::diag::SourceFile::new("p.toml", text)])
+                .expect("valid");
+            let rule = &set.rules[0];
+            let RuleKind::Vm(when) = &rule.kind else {
+                panic!("a vm rule")
+            };
+            let mut other = host("HV11");
+            other.cluster = Some("C2".into());
+            let inventory = Inventory {
+                hosts: vec![host("HV01"), host("HV02"), other, host("HV12")],
+                vms: vec![
+                    running("A", "HV01", None),
+                    running("B", "HV01", None),
+                    running("C", "HV11", None),
+                ],
+                ..Inventory::default()
+            };
+            let targets = ["HV01".to_string(), "HV11".to_string()];
+            let index = InventoryIndex::new(&inventory, &targets);
+            for platform in Platform::ALL {
+                let mut out = Vec::new();
+                evaluate(
+                    rule,
+                    when,
+                    &index,
+                    crate::platform::profile(platform),
+                    &mut out,
+                );
+                assert_eq!(out.len(), 1, "{platform}: {out:#?}");
+                assert_eq!(out[0].evidence["undetermined_vms"], json!(3));
+            }
+        }
+
+        #[test]
         fn gap_severity_error_makes_the_gap_block() {
             let out = run(
                 &format!("{RULE}\ngap_severity = \"error\""),

@@ -91,7 +91,7 @@ pub fn build_plan(
 /// Reads from the findings what the policy asks for each VM of a target host: only unwaived
 /// findings of `vm` rules that were judged (a VM the rule could not judge is already a
 /// finding; the plan does not act on a guess).
-fn collect_asks(
+pub(super) fn collect_asks(
     policy: &PolicySet,
     index: &InventoryIndex<'_>,
     targets: &[usize],

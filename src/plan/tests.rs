@@ -602,3 +602,298 @@ fn the_verdict_and_the_plan_place_under_the_same_constraints() {
     let h2 = eval.loads.iter().find(|l| l.host == "H2").expect("H2");
     assert_eq!((h2.after_mb, h3.after_mb), (0, 60_000));
 }
+
+#[test]
+fn the_plan_counts_on_no_live_migration_of_a_vm_tied_to_its_host() {
+    // DEV (HA) has a device passed through: no drain moves it, so no step may say "the drain
+    // moved it" and no room is kept for it. SOLO (not HA) has one too: the plan cannot
+    // live-migrate it either, so it says so instead of planning a migration that fails.
+    let dev = crate::model::VmFacts {
+        passthrough: Some(vec!["pci:0000:65:00.0".into()]),
+        ..Default::default()
+    };
+    let inv = Inventory {
+        hosts: vec![host("H1", "C", 100_000), host("H2", "C", 100_000)],
+        vms: vec![
+            with_facts(vm("DEV", "H1", VmState::Running, true, 8_000), dev.clone()),
+            with_facts(vm("SOLO", "H1", VmState::Running, false, 8_000), dev),
+            vm("RUN", "H1", VmState::Running, true, 8_000),
+        ],
+        ..Inventory::default()
+    };
+    for platform in [Platform::Scvmm, Platform::Vsphere] {
+        let (plan, extra) = run(
+            &baseline_policy(),
+            &inv,
+            &request(&["H1"], Mode::Patch, platform),
+            false,
+        );
+        let back: Vec<Option<&str>> = steps_of(&plan, StepPhase::Post, StepAction::Migrate)
+            .iter()
+            .map(|s| s.vm_name())
+            .collect();
+        assert_eq!(back, [Some("RUN")], "{platform}");
+        assert!(
+            steps_of(&plan, StepPhase::Pre, StepAction::Migrate).is_empty(),
+            "{platform}: {:?}",
+            plan.steps
+        );
+        assert_eq!(extra.len(), 1, "{platform}: {extra:?}");
+        assert_eq!(extra[0].vm.as_deref(), Some("SOLO"));
+        assert!(
+            extra[0].message.contains("cannot be live-migrated"),
+            "{}",
+            extra[0].message
+        );
+    }
+}
+
+// ---- property: the verdict never disagrees with its own plan ----
+
+fn arb_cluster() -> impl Strategy<Value = (Inventory, f64)> {
+    let hosts = prop::collection::vec(4u64..48, 2..5);
+    // (host, state, HA, GiB): states and HA flags include the unknown.
+    let vms = prop::collection::vec((0..5usize, 0..4u8, 0..3u8, 1u64..20), 0..10);
+    (hosts, vms, 0..4usize).prop_map(|(hs, vs, f)| {
+        let n = hs.len();
+        let hosts = hs
+            .iter()
+            .enumerate()
+            .map(|(i, gib)| host(&format!("H{i}"), "C", gib * 1024))
+            .collect();
+        let vms = vs
+            .iter()
+            .enumerate()
+            .map(|(i, (h, s, ha, gib))| Vm {
+                ha: [Some(true), Some(false), None][*ha as usize],
+                ..vm(
+                    &format!("V{i}"),
+                    &format!("H{}", h % n),
+                    [
+                        VmState::Running,
+                        VmState::Running,
+                        VmState::Off,
+                        VmState::Unknown,
+                    ][*s as usize],
+                    true,
+                    gib * 1024,
+                )
+            })
+            .collect();
+        (
+            Inventory {
+                hosts,
+                vms,
+                ..Inventory::default()
+            },
+            [0.0, 10.0, 12.5, 25.0][f],
+        )
+    })
+}
+
+/// A policy whose only audit rules are a capacity floor and a rule that has the plan move the
+/// running VMs without HA (a warning, so that only capacity decides the verdict).
+fn floor_policy(floor: f64) -> PolicySet {
+    let text = format!(
+        r#"
+[[rule]]
+id = "non-ha"
+title = "t"
+severity = "warning"
+kind = "vm"
+when = {{ state = ["running"], ha = false }}
+action = "migrate"
+message = "{{vm}}"
+
+[[rule]]
+id = "capacity"
+title = "t"
+severity = "error"
+kind = "capacity"
+min_free_memory_pct = {floor}
+"#
+    );
+    load(vec![crate::diag::SourceFile::new("p.toml", text)]).expect("the policy loads")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn the_verdict_never_disagrees_with_its_plan((inv, floor) in arb_cluster(), p in 0..4usize) {
+        let policy = floor_policy(floor);
+        let req = request(&["H0"], Mode::Patch, Platform::ALL[p]);
+        let index = InventoryIndex::new(&inv, &req.hosts);
+        let eval = evaluate(&policy, &index, &req, false);
+        let built = build_plan(&policy, &index, &req, &eval.findings, &PlanOptions::default());
+        let asks = super::build::collect_asks(&policy, &index, &[0], &eval.findings);
+        let scheduled = super::schedule::schedule(&policy, &index, &req, &[vec![0]], &asks);
+        let group = &scheduled.groups[0];
+        let capacity: Vec<&Finding> = eval.findings.iter().filter(|f| f.rule == "capacity").collect();
+        let no_go = !capacity.is_empty();
+        // (a) A VM the drain moves that the audit does not report as fitting nowhere has its
+        // room kept by the plan, on the host the audit put it on.
+        for (&i, to) in &group.reserved {
+            let name = index.vm(i).name.as_str();
+            let reported = capacity.iter().any(|f| f.vm.as_deref() == Some(name));
+            prop_assert_eq!(to.is_some(), !reported, "{} reserved {:?}, audit {:?}", name, to, capacity);
+            if let Some(to) = to {
+                let l = eval.loads.iter().find(|l| l.host == index.host(*to).name.as_str()).expect("a load");
+                prop_assert!(l.after_mb >= index.vm(i).memory_mb.unwrap_or(0));
+            }
+        }
+        // ...and every VM the plan moves has a destination unless the plan says why not.
+        for f in &built.findings {
+            prop_assert!(f.vm.is_some());
+            let name = f.vm.as_deref().unwrap_or_default();
+            prop_assert!(!built.plan.steps.iter().any(|s| s.phase == StepPhase::Pre && s.vm_name() == Some(name)));
+        }
+        // (b) Every destination keeps the floor once the drain (as the audit's loads show it)
+        // and the plan's own moves (its steps) are both done, or the audit is no-go.
+        let mut added: BTreeMap<&str, u64> = BTreeMap::new();
+        for s in steps_of(&built.plan, StepPhase::Pre, StepAction::Migrate) {
+            let vm = inv.vms.iter().find(|v| Some(v.name.as_str()) == s.vm_name()).expect("the VM");
+            let to = s.to().unwrap_or_default();
+            prop_assert_ne!(to, "H0", "a destination is the drained host");
+            // The plan moves only VMs without HA here, which the audit's drain does not count.
+            prop_assert_eq!(vm.ha, Some(false));
+            *added.entry(to).or_default() += vm.memory_mb.unwrap_or(0);
+        }
+        for l in eval.loads.iter().filter(|l| !l.target) {
+            let total = l.after_mb + added.get(l.host.as_str()).copied().unwrap_or(0);
+            let grew = total > l.before_mb;
+            prop_assert!(
+                no_go || !grew || room_above_floor(l.memory_mb, total, floor) >= 0,
+                "{} below the {}% floor with {} MiB used after the drain and the plan, and the audit says go: {:?} {:?}",
+                l.host, floor, total, eval.findings, built.plan.steps
+            );
+        }
+        // The plan's steps are the schedule's.
+        let planned: BTreeSet<&str> = steps_of(&built.plan, StepPhase::Pre, StepAction::Migrate)
+            .iter()
+            .filter_map(|s| s.vm_name())
+            .collect();
+        let moved: BTreeSet<&str> = group.moved.keys().map(|&i| index.vm(i).name.as_str()).collect();
+        prop_assert_eq!(planned, moved);
+    }
+}
+
+#[test]
+fn a_rolling_decommission_keeps_anti_affinity_across_groups() {
+    // H1, H2 and H3 are retired one by one; R1 has by far the most room. Each group alone
+    // would send its member of sql-ag to R1; together that stacks SQL01 and SQL02 there.
+    let ag = crate::model::VmFacts {
+        anti_affinity: vec!["sql-ag".into()],
+        ..Default::default()
+    };
+    let inv = Inventory {
+        hosts: vec![
+            host("H1", "C", 100_000),
+            host("H2", "C", 100_000),
+            host("H3", "C", 100_000),
+            host("R1", "C", 800_000),
+            host("R2", "C", 200_000),
+        ],
+        vms: vec![
+            with_facts(
+                vm("SQL01", "H1", VmState::Running, false, 20_000),
+                ag.clone(),
+            ),
+            with_facts(vm("SQL02", "H2", VmState::Running, false, 20_000), ag),
+            vm("APP", "H3", VmState::Running, false, 10_000),
+        ],
+        ..Inventory::default()
+    };
+    let req = request(&["H1", "H2", "H3"], Mode::Decommission, Platform::Hyperv);
+    let (plan, extra) = run(&baseline_policy(), &inv, &req, true);
+    assert!(extra.is_empty(), "{extra:?}");
+    let to = |name: &str| {
+        steps_of(&plan, StepPhase::Pre, StepAction::Migrate)
+            .iter()
+            .find(|s| s.vm_name() == Some(name))
+            .and_then(|s| s.to())
+            .map(str::to_string)
+    };
+    assert_eq!(to("SQL01").as_deref(), Some("R1"));
+    assert_eq!(to("SQL02").as_deref(), Some("R2"));
+    assert_eq!(to("APP").as_deref(), Some("R1"));
+    // The audit agrees: no constraint is violated, whatever the order.
+    let index = InventoryIndex::new(&inv, &req.hosts);
+    let eval = evaluate(&baseline_policy(), &index, &req, true);
+    assert!(
+        !eval.findings.iter().any(|f| f.rule == "anti-affinity"),
+        "{:?}",
+        eval.findings
+    );
+}
+
+#[test]
+fn a_rolling_decommission_drain_sees_what_earlier_groups_moved() {
+    // The drain's own HA members: the capacity rule's step for H2 must see that H1's step put
+    // SQL01 on R1, so SQL02 goes to R2 (and the plan keeps that room there).
+    let ag = crate::model::VmFacts {
+        anti_affinity: vec!["sql-ag".into()],
+        ..Default::default()
+    };
+    let inv = Inventory {
+        hosts: vec![
+            host("H1", "C", 100_000),
+            host("H2", "C", 100_000),
+            host("H3", "C", 100_000),
+            host("R1", "C", 800_000),
+            host("R2", "C", 200_000),
+        ],
+        vms: vec![
+            with_facts(
+                vm("SQL01", "H1", VmState::Running, true, 20_000),
+                ag.clone(),
+            ),
+            with_facts(vm("SQL02", "H2", VmState::Running, true, 20_000), ag),
+            vm("APP", "H3", VmState::Running, true, 10_000),
+        ],
+        ..Inventory::default()
+    };
+    let req = request(&["H1", "H2", "H3"], Mode::Decommission, Platform::Hyperv);
+    let index = InventoryIndex::new(&inv, &req.hosts);
+    let eval = evaluate(&baseline_policy(), &index, &req, true);
+    let load = |h: &str| {
+        eval.loads
+            .iter()
+            .find(|l| l.host == h)
+            .map(|l| (l.after_mb, l.vms_after))
+    };
+    // R1 holds SQL01 and then APP; R2 holds SQL02; no retired host takes anything.
+    assert_eq!(load("R1"), Some((30_000, 2)));
+    assert_eq!(load("R2"), Some((20_000, 1)));
+    assert!(
+        !eval
+            .findings
+            .iter()
+            .any(|f| f.rule == "capacity" || f.rule == "anti-affinity"),
+        "{:?}",
+        eval.findings
+    );
+    // H1 is retired with nothing left on it once its step is over.
+    assert_eq!(load("H1"), Some((0, 0)));
+    let asks = BTreeMap::new();
+    let groups = vec![vec![0], vec![1], vec![2]];
+    let scheduled = super::schedule::schedule(&baseline_policy(), &index, &req, &groups, &asks);
+    let reserved: Vec<(String, Option<String>)> = scheduled
+        .groups
+        .iter()
+        .flat_map(|g| g.reserved.iter())
+        .map(|(&i, to)| {
+            (
+                index.vm(i).name.to_string(),
+                to.map(|t| index.host(t).name.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reserved,
+        [
+            ("SQL01".to_string(), Some("R1".to_string())),
+            ("SQL02".to_string(), Some("R2".to_string())),
+            ("APP".to_string(), Some("R1".to_string())),
+        ]
+    );
+}

@@ -24,6 +24,7 @@ impl Profile for FailoverCluster {
             (VmState::Running, Some(true)) => match tie {
                 Some(Tie::Device) => "the drain cannot live-migrate it while a device of the node is passed through to it: the drain fails on it and the node does not pause cleanly".into(),
                 Some(Tie::LocalMedium) => "the drain cannot live-migrate it while a medium on the node's local storage is mounted: the drain fails on it and the node does not pause cleanly".into(),
+                Some(Tie::LocalDisk) => "the drain cannot live-migrate it while a disk is on the node's local storage (the drain moves the role, not its disks): the drain fails on it and the node does not pause cleanly".into(),
                 None => "the drain live-migrates it; Resume-ClusterNode -Failback Immediate brings it back"
                     .into(),
             },
@@ -37,7 +38,7 @@ impl Profile for FailoverCluster {
         }
     }
 
-    fn drain_moves(&self, vm: &Vm) -> bool {
+    fn drain_takes(&self, vm: &Vm) -> bool {
         vm.state == VmState::Running && vm.ha == Some(true)
     }
 

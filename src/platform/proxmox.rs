@@ -25,6 +25,7 @@ impl Profile for ProxmoxHa {
             (VmState::Running, Some(true)) => match tie {
                 Some(Tie::Device) => "HA maintenance cannot migrate it (\"can't migrate VM which uses local devices\"): it stays on the node until the reboot takes it down".into(),
                 Some(Tie::LocalMedium) => "HA maintenance cannot migrate it (\"can't migrate local cdrom drive\"): it stays on the node until the reboot takes it down".into(),
+                Some(Tie::LocalDisk) => "HA maintenance cannot migrate it: a disk is on the node's local storage, which HA migration does not copy (no --with-local-disks): it stays on the node until the reboot takes it down".into(),
                 None => "HA maintenance migrates it and moves it back when maintenance ends".into(),
             },
             (VmState::Running, Some(false)) => match vm.evidence.get("hastate") {
@@ -48,7 +49,7 @@ impl Profile for ProxmoxHa {
         }
     }
 
-    fn drain_moves(&self, vm: &Vm) -> bool {
+    fn drain_takes(&self, vm: &Vm) -> bool {
         vm.state == VmState::Running && vm.ha == Some(true)
     }
 

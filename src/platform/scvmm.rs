@@ -23,6 +23,7 @@ impl Profile for Scvmm {
             (VmState::Running, Some(true)) => match tie {
                 Some(Tie::Device) => "maintenance mode cannot live-migrate it while a device of the host is passed through to it: its migration fails and it stays on the host".into(),
                 Some(Tie::LocalMedium) => "maintenance mode cannot live-migrate it while a medium on the host's local storage is mounted: its migration fails and it stays on the host".into(),
+                Some(Tie::LocalDisk) => "maintenance mode cannot live-migrate it while a disk is on the host's local storage (it does not move storage): its migration fails and it stays on the host".into(),
                 None => "maintenance mode live-migrates it; nothing moves it back afterwards".into(),
             },
             (VmState::Running, Some(false)) => {
@@ -36,7 +37,7 @@ impl Profile for Scvmm {
         }
     }
 
-    fn drain_moves(&self, vm: &Vm) -> bool {
+    fn drain_takes(&self, vm: &Vm) -> bool {
         vm.state == VmState::Running && vm.ha == Some(true)
     }
 

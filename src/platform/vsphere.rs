@@ -26,6 +26,7 @@ impl Profile for Vsphere {
             (VmState::Running, Some(true)) => match tie {
                 Some(Tie::Device) => "vMotion fails while a device of the host is passed through to it: the host stays in Entering Maintenance Mode until it is powered off".into(),
                 Some(Tie::LocalMedium) => "vMotion fails while a medium only this host reaches is mounted: the host stays in Entering Maintenance Mode until it is powered off or the medium is disconnected".into(),
+                Some(Tie::LocalDisk) => "DRS does not migrate it while a disk is on a datastore only this host reaches (maintenance mode does not move storage): the host stays in Entering Maintenance Mode until it is powered off or moved with its storage".into(),
                 None => "DRS migrates it; nothing moves it back afterwards".into(),
             },
             (VmState::Running, Some(false)) => {
@@ -41,7 +42,7 @@ impl Profile for Vsphere {
         }
     }
 
-    fn drain_moves(&self, vm: &Vm) -> bool {
+    fn drain_takes(&self, vm: &Vm) -> bool {
         vm.state == VmState::Running && vm.ha == Some(true)
     }
 

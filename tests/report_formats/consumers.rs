@@ -290,9 +290,9 @@ fn sarif_points_at_each_twin_and_the_workbook_sheet() {
             })
             .collect()
     };
-    // CSV: each twin's own row, the first one spanning two lines; the two gap warnings of
-    // local-media and local-device (the CSV carries no media or devices) sit at the row of the
-    // first VM they leave undecided.
+    // CSV: each twin's own row, the first one spanning two lines; the gap warnings of
+    // local-media and local-device (the CSV carries no media or devices), and of network and
+    // cpu (nor networks or CPUs), sit at the row of the first VM they leave undecided.
     let mut csv = regions(&sarif(TWINS_CSV));
     csv.sort();
     assert_eq!(
@@ -301,16 +301,20 @@ fn sarif_points_at_each_twin_and_the_workbook_sheet() {
             (TWINS_CSV.to_string(), 3),
             (TWINS_CSV.to_string(), 3),
             (TWINS_CSV.to_string(), 3),
+            (TWINS_CSV.to_string(), 3),
+            (TWINS_CSV.to_string(), 3),
             (TWINS_CSV.to_string(), 5)
         ]
     );
-    // JSON: the line of each twin's id, and of the name of the VM without one; the gap
+    // JSON: the line of each twin's id, and of the name of the VM without one; the four gap
     // warnings at the record of the host they name.
     let mut json = regions(&sarif(TWINS));
     json.sort();
     assert_eq!(
         json,
         [
+            (TWINS.to_string(), 6),
+            (TWINS.to_string(), 6),
             (TWINS.to_string(), 6),
             (TWINS.to_string(), 6),
             (TWINS.to_string(), 10),
