@@ -155,7 +155,7 @@ pub(super) fn evaluate(
         let mut ev = BTreeMap::new();
         ev.insert(
             "gap".into(),
-            json!(missing.iter().map(|f| f.key()).collect::<Vec<_>>()),
+            json!(missing.iter().map(|f| f.name()).collect::<Vec<_>>()),
         );
         ev.insert("export".into(), json!(hints));
         let mut f = emit.finding(
@@ -428,20 +428,29 @@ fn anti_affinity(emit: &Emit<'_>, d: &Drain<'_>, out: &mut Vec<Finding>) {
         ev.insert("members".into(), json!(vms));
         ev.insert("free_hosts".into(), json!(free));
         ev.insert("candidates".into(), candidates_json(&taken));
-        let detail = format!(
-            "anti-affinity group {name}: {} must leave the drained hosts but only {} host(s) that stay up in {} run no member ({}){}, so two members would share a host",
-            vms.join(", "),
-            free.len(),
-            scope(d.cluster.as_deref()),
-            if free.is_empty() {
-                "none".to_string()
-            } else {
+        let room_for = match free.len() {
+            0 => format!(
+                "every host that stays up in {} runs a member",
+                scope(d.cluster.as_deref())
+            ),
+            1 => format!(
+                "only {} stays up in {} without a member",
+                free[0],
+                scope(d.cluster.as_deref())
+            ),
+            n => format!(
+                "only {n} hosts stay up in {} without a member ({})",
+                scope(d.cluster.as_deref()),
                 free.join(", ")
-            },
+            ),
+        };
+        let detail = format!(
+            "anti-affinity group {name}: {} must leave the drained hosts, but {room_for}{}, so two members would share a host",
+            vms.join(", "),
             if taken.is_empty() {
                 String::new()
             } else {
-                format!("; {}", candidates_text(&taken))
+                format!(" ({})", candidates_text(&taken))
             }
         );
         out.push(emit.finding(None, &from.name, d.cluster.as_deref(), detail, ev));

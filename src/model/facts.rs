@@ -207,6 +207,16 @@ impl Fact {
         }
     }
 
+    /// How a report names the fact: its key, prefixed with `host.` for a host's fact, so that
+    /// a VM's `networks` and a host's `networks` stay apart in a gap's evidence.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fact::HostNetworks => "host.networks",
+            Fact::HostCpu => "host.cpu",
+            f => f.key(),
+        }
+    }
+
     fn bit(self) -> u16 {
         1 << self as u16
     }
