@@ -15,7 +15,7 @@ use super::{
 use crate::engine::{Finding, InventoryIndex, Request};
 use crate::model::{Vm, VmState};
 use crate::platform::profile;
-use crate::policy::{Action, Mode, Phase, PolicySet, RuleKind};
+use crate::policy::{Action, Mode, Phase, PlanRole, PolicySet};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What the plan is built with besides the audit.
@@ -59,7 +59,7 @@ pub fn build_plan(
         .rules
         .iter()
         .filter(|r| r.phase == Phase::Restore && r.applies_in(request.mode))
-        .filter(|r| matches!(r.kind, RuleKind::Placement { .. }))
+        .filter(|r| r.kind.plan_role() == PlanRole::MovesBack)
         .map(|r| r.id.clone())
         .collect();
     let mut steps = Vec::new();
@@ -114,7 +114,7 @@ pub(super) fn collect_asks(
         let Some(rule) = policy.rules.iter().find(|r| r.id == f.rule) else {
             continue;
         };
-        if !matches!(rule.kind, RuleKind::Vm(_)) {
+        if rule.kind.plan_role() != PlanRole::ActsOnVm {
             continue;
         }
         let (Some(vm), Some(host)) = (&f.vm, &f.host) else {

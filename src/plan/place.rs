@@ -3,7 +3,7 @@
 //! The planner and the move-back both place VMs with [`crate::engine::place_largest_first`];
 //! this file turns hosts into the `room` that function takes, with the floor reserved.
 
-use crate::policy::{Mode, Phase, PolicySet, RuleKind};
+use crate::policy::{Mode, Phase, PolicySet};
 
 /// The strictest `min_free_memory_pct` of the policy's audit-phase capacity rules that apply
 /// in `mode`; 0 when there is none (then a host may be filled to the brim).
@@ -12,12 +12,7 @@ pub fn floor_pct(policy: &PolicySet, mode: Mode) -> f64 {
         .rules
         .iter()
         .filter(|r| r.phase == Phase::Audit && r.applies_in(mode))
-        .filter_map(|r| match r.kind {
-            RuleKind::Capacity {
-                min_free_memory_pct,
-            } => Some(min_free_memory_pct),
-            _ => None,
-        })
+        .filter_map(|r| r.kind.floor_pct())
         .fold(0.0, f64::max)
 }
 

@@ -16,7 +16,7 @@ mod walk;
 
 pub use builtin::{BUILTIN_CASES, BUILTIN_FILES, builtin_sources};
 pub use files::{BUILTIN_WORD, collect_sources};
-pub use kinds::{DEFAULT_KIND, KINDS, KeyDoc, KindSpec, kind_named};
+pub use kinds::{DEFAULT_KIND, KINDS, KeyDoc, KindSpec, PlanRole, kind_named};
 pub use load::load;
 pub(crate) use load::syntax_errors;
 pub use template::{PLACEHOLDERS, Template};

@@ -24,6 +24,8 @@ pub(super) static KIND: KindSpec = KindSpec {
     default_message: "cluster {cluster}: {detail}",
     read,
     explain,
+    plan: super::PlanRole::Judges,
+    floor: super::no_floor,
 };
 
 fn read(t: &TableReader<'_, '_>, diags: &mut Diagnostics) -> Option<RuleKind> {

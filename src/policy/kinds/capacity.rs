@@ -17,6 +17,8 @@ pub(super) static KIND: KindSpec = KindSpec {
     default_message: "{detail}",
     read,
     explain,
+    plan: super::PlanRole::Judges,
+    floor,
 };
 
 fn read(t: &TableReader<'_, '_>, diags: &mut Diagnostics) -> Option<RuleKind> {
@@ -27,6 +29,15 @@ fn read(t: &TableReader<'_, '_>, diags: &mut Diagnostics) -> Option<RuleKind> {
         .or(Some(RuleKind::Capacity {
             min_free_memory_pct: 10.0,
         }))
+}
+
+fn floor(kind: &RuleKind) -> Option<f64> {
+    match kind {
+        RuleKind::Capacity {
+            min_free_memory_pct,
+        } => Some(*min_free_memory_pct),
+        _ => None,
+    }
 }
 
 fn explain(kind: &RuleKind) -> String {

@@ -25,6 +25,8 @@ pub(super) static KIND: KindSpec = KindSpec {
     default_message: "{detail}",
     read,
     explain,
+    plan: super::PlanRole::Judges,
+    floor: super::no_floor,
 };
 
 fn read(t: &TableReader<'_, '_>, diags: &mut Diagnostics) -> Option<RuleKind> {

@@ -1,6 +1,6 @@
 //! Rule kinds: one descriptor per kind, holding everything the rest of the code asks about
-//! a kind (its name, its keys, its phases, its default message, how `explain` describes it and
-//! how its keys are read). The engine's evaluation of each kind is the one other place a kind
+//! a kind (its name, its keys, its phases, its default message, how `explain` describes it,
+//! how its keys are read, and what the planner does with it). The engine's evaluation of each kind is the one other place a kind
 //! appears (`crate::engine`'s dispatch).
 //!
 //! Adding a kind: a file here with its [`KindSpec`] (listed in [`KINDS`]), its variant of
@@ -43,6 +43,27 @@ pub struct KindSpec {
     pub(crate) read: for<'a, 'i> fn(&TableReader<'a, 'i>, &mut Diagnostics) -> Option<RuleKind>,
     /// What a rule of this kind checks, in a sentence, for `explain`.
     pub explain: fn(&RuleKind) -> String,
+    /// What the planner does with a rule of this kind.
+    pub plan: PlanRole,
+    /// The memory (percent) a rule of this kind keeps free on every host, which the planner
+    /// reserves; `None` for a kind that keeps none.
+    pub floor: fn(&RuleKind) -> Option<f64>,
+}
+
+/// What the planner does with a rule of a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanRole {
+    /// Nothing: the rule judges, and the plan does not act on it.
+    Judges,
+    /// Its findings on a VM ask the plan to act on that VM (the rule's `action`).
+    ActsOnVm,
+    /// The plan's move-back steps are there because of it.
+    MovesBack,
+}
+
+/// `floor` of a kind that keeps no memory free.
+pub(super) fn no_floor(_: &RuleKind) -> Option<f64> {
+    None
 }
 
 impl std::fmt::Debug for KindSpec {
@@ -90,6 +111,16 @@ impl RuleKind {
     /// What the rule checks, in a sentence, for `explain`.
     pub fn explain(&self) -> String {
         (self.spec().explain)(self)
+    }
+
+    /// What the planner does with the rule.
+    pub fn plan_role(&self) -> PlanRole {
+        self.spec().plan
+    }
+
+    /// The memory (percent) the rule keeps free on every host, if it keeps any.
+    pub fn floor_pct(&self) -> Option<f64> {
+        (self.spec().floor)(self)
     }
 }
 
@@ -148,6 +179,31 @@ mod tests {
             assert!(text.len() > 20, "{}: explain says {text:?}", k.name);
         }
         assert_eq!(DEFAULT_KIND.name, "vm");
+    }
+
+    /// The planner acts on vm rules' findings, cites placement rules in its move-back, and
+    /// keeps the capacity rules' floor; it learns each from the kind, not from the variant.
+    #[test]
+    fn the_planner_learns_roles_and_floors_from_the_kinds() {
+        let set = crate::policy::load(crate::policy::builtin_sources()).expect("builtin");
+        for r in &set.rules {
+            let want = match r.kind.name() {
+                "vm" => PlanRole::ActsOnVm,
+                "placement" => PlanRole::MovesBack,
+                _ => PlanRole::Judges,
+            };
+            assert_eq!(r.kind.plan_role(), want, "{}", r.id);
+            assert_eq!(
+                r.kind.floor_pct().is_some(),
+                r.kind.name() == "capacity",
+                "{}",
+                r.id
+            );
+        }
+        let set = load(
+            "[[rule]]\nid = \"c\"\ntitle = \"t\"\nkind = \"capacity\"\nmin_free_memory_pct = 12.5\n",
+        );
+        assert_eq!(set.rules[0].kind.floor_pct(), Some(12.5));
     }
 
     /// A value for a required key, for the test above; a kind with a required key adds its

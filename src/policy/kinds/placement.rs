@@ -17,6 +17,8 @@ pub(super) static KIND: KindSpec = KindSpec {
     default_message: "{vm}: {detail}",
     read,
     explain,
+    plan: super::PlanRole::MovesBack,
+    floor: super::no_floor,
 };
 
 fn read(t: &TableReader<'_, '_>, diags: &mut Diagnostics) -> Option<RuleKind> {

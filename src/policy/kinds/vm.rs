@@ -28,6 +28,8 @@ pub(super) static KIND: KindSpec = KindSpec {
     default_message: "{vm} ({state}) on {host}: {title}",
     read,
     explain,
+    plan: super::PlanRole::ActsOnVm,
+    floor: super::no_floor,
 };
 
 /// The keys of a `when` table.
