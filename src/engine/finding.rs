@@ -43,6 +43,31 @@ pub struct AppliedWaiver {
 }
 
 impl Finding {
+    /// A finding of `rule` about `vm` on its host, unwaived, with the rule's severity.
+    pub fn about_vm(
+        rule: &crate::policy::Rule,
+        vm: &crate::model::Vm,
+        cluster: Option<&str>,
+        message: String,
+        remediation: &str,
+        evidence: BTreeMap<String, Value>,
+    ) -> Finding {
+        Finding {
+            rule: rule.id.clone(),
+            title: None,
+            severity: rule.severity,
+            vm: Some(vm.name.to_string()),
+            vm_id: vm.id.as_deref().map(String::from),
+            host: Some(vm.host.to_string()),
+            cluster: cluster.map(String::from),
+            message,
+            remediation: Some(remediation.into()),
+            evidence,
+            waived: false,
+            waiver: None,
+        }
+    }
+
     /// The contract's order: severity (error first), then rule, host, vm.
     pub fn report_order(a: &Finding, b: &Finding) -> Ordering {
         b.severity

@@ -337,26 +337,17 @@ fn fits_nowhere(rule: &Rule, vm: &Vm, ctx: &Context<'_>) -> Finding {
         json!(ctx.most_room.map(|(_, free)| (*free).max(0))),
     );
     evidence.insert("destination".into(), json!(null));
-    Finding {
-        rule: rule.id.clone(),
-        title: None,
-        severity: rule.severity,
-        vm: Some(vm.name.to_string()),
-        vm_id: vm.id.as_deref().map(String::from),
-        host: Some(vm.host.to_string()),
-        cluster: ctx.cluster.map(String::from),
-        message: format!(
+    Finding::about_vm(
+        rule,
+        vm,
+        ctx.cluster,
+        format!(
             "{} must move off {} (`{}`) but the plan has nowhere to put it: {why}",
             vm.name, vm.host, rule.id
         ),
-        remediation: Some(
-            "free memory on another host of the cluster, bring another host up, or drain one host at a time (--rolling); otherwise shut the VM down for the window"
-                .into(),
-        ),
+        "free memory on another host of the cluster, bring another host up, or drain one host at a time (--rolling); otherwise shut the VM down for the window",
         evidence,
-        waived: false,
-        waiver: None,
-    }
+    )
 }
 
 /// A VM the policy wants moved that runs with a device of its host passed through: no live
@@ -374,27 +365,18 @@ fn cannot_live_migrate(rule: &Rule, vm: &Vm, cluster: Option<&str>) -> Finding {
     evidence.insert("stall".into(), json!("device"));
     evidence.insert("passthrough".into(), json!(devices));
     evidence.insert("destination".into(), json!(null));
-    Finding {
-        rule: rule.id.clone(),
-        title: None,
-        severity: rule.severity,
-        vm: Some(vm.name.to_string()),
-        vm_id: vm.id.as_deref().map(String::from),
-        host: Some(vm.host.to_string()),
-        cluster: cluster.map(String::from),
-        message: format!(
+    Finding::about_vm(
+        rule,
+        vm,
+        cluster,
+        format!(
             "{} must move off {} (`{}`) but cannot be live-migrated while a device of the host is passed through to it ({}): the plan moves it nowhere",
             vm.name,
             vm.host,
             rule.id,
             devices.join(", ")
         ),
-        remediation: Some(
-            "remove the device from the VM before the window, or shut it down and move it cold to a host that offers the same device, and waive it with a ticket"
-                .into(),
-        ),
+        "remove the device from the VM before the window, or shut it down and move it cold to a host that offers the same device, and waive it with a ticket",
         evidence,
-        waived: false,
-        waiver: None,
-    }
+    )
 }
