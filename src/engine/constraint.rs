@@ -527,35 +527,39 @@ mod tests {
 
     /// Three hosts of one cluster, N1 drained; `vms` and the hosts' `extra` facts given.
     fn run(check: &str, extra_rule: &str, hosts: Value, vms: Value) -> Vec<Finding> {
+        let policy = format!(
+            "[[rule]]\nid = \"c\"\ntitle = \"t\"\nseverity = \"error\"\nkind = \"constraint\"\ncheck = \"{check}\"\n{extra_rule}"
+        );
+        audit(&policy, &["N1"], hosts, vms)
+            .into_iter()
+            .filter(|f| f.rule == "c")
+            .collect()
+    }
+
+    /// Every finding of `policy` (TOML) on a Hyper-V inventory of `hosts` and `vms`, with
+    /// `drained` drained for patching.
+    fn audit(policy: &str, drained: &[&str], hosts: Value, vms: Value) -> Vec<Finding> {
         let inv = json!({"platform": "hyperv", "hosts": hosts, "vms": vms});
         let parsed = crate::inventory::parse("inv.json", inv.to_string().as_bytes(), None)
             .expect("a valid inventory");
-        let policy = crate::policy::load(vec![SourceFile::new(
-            "p.toml",
-            format!(
-                "[[rule]]\nid = \"c\"\ntitle = \"t\"\nseverity = \"error\"\nkind = \"constraint\"\ncheck = \"{check}\"\n{extra_rule}"
-            ),
-        )])
-        .expect("a valid policy");
+        let policy = crate::policy::load(vec![SourceFile::new("p.toml", policy.to_string())])
+            .expect("a valid policy");
         let request = Request {
-            hosts: vec!["N1".into()],
+            hosts: drained.iter().map(|h| h.to_string()).collect(),
             mode: Mode::Patch,
             platform: Platform::Hyperv,
             platform_assumed: false,
             now: "2026-11-25T17:00:00Z".parse().expect("a timestamp"),
             no_waivers: false,
         };
-        let run = pipeline::audit(
+        pipeline::audit(
             &policy,
             &Prepared::new(parsed.inventory),
             &request,
             &AuditOptions::default(),
-        );
-        run.eval
-            .findings
-            .into_iter()
-            .filter(|f| f.rule == "c")
-            .collect()
+        )
+        .eval
+        .findings
     }
 
     fn hosts(n2: Value, n3: Value) -> Value {
@@ -711,34 +715,14 @@ mod tests {
             vm("C", "M1", json!({})),
             vm("D", "M1", json!({}))
         ]);
-        let inv = json!({"platform": "hyperv", "hosts": hosts, "vms": vms});
-        let parsed = crate::inventory::parse("inv.json", inv.to_string().as_bytes(), None)
-            .expect("a valid inventory");
         let mut text = String::new();
         for check in ["network", "cpu", "anti-affinity", "allowed-hosts"] {
             text.push_str(&format!(
                 "[[rule]]\nid = \"{check}\"\ntitle = \"t\"\nseverity = \"error\"\nkind = \"constraint\"\ncheck = \"{check}\"\n"
             ));
         }
-        let policy =
-            crate::policy::load(vec![SourceFile::new("p.toml", text)]).expect("a valid policy");
-        let request = Request {
-            hosts: vec!["N1".into(), "M1".into()],
-            mode: Mode::Patch,
-            platform: Platform::Hyperv,
-            platform_assumed: false,
-            now: "2026-11-25T17:00:00Z".parse().expect("a timestamp"),
-            no_waivers: false,
-        };
-        let run = pipeline::audit(
-            &policy,
-            &Prepared::new(parsed.inventory),
-            &request,
-            &AuditOptions::default(),
-        );
-        let mut rules: Vec<(&str, Severity)> = run
-            .eval
-            .findings
+        let findings = audit(&text, &["N1", "M1"], hosts, vms);
+        let mut rules: Vec<(&str, Severity)> = findings
             .iter()
             .map(|f| (f.rule.as_str(), f.severity))
             .collect();
@@ -747,8 +731,7 @@ mod tests {
         assert_eq!(
             rules,
             [("cpu", Severity::Warning), ("network", Severity::Warning)],
-            "{:#?}",
-            run.eval.findings
+            "{findings:#?}"
         );
     }
 
