@@ -201,14 +201,23 @@ fn config(ctx: &mut Ctx, cfg: &Record, shared: &BTreeMap<String, bool>) -> VmFac
         let value = field.value();
         let Some(raw) = text(&value) else { continue };
         let raw = raw.trim().to_string();
-        let bad = |ctx: &mut Ctx, what: &str| {
+        // A value of this key that does not read, told at the value.
+        let warn_here = |ctx: &mut Ctx, message: &str| {
             let d = ctx.diag(
                 Code::InventoryField,
                 &cfg.path_of(key),
-                &format!("`{raw}` is not a {what} preflight can read; the guest's {what}s are read as unknown"),
+                message,
                 field.range(),
             );
             ctx.warn(d.with_help(CONFIG_HELP));
+        };
+        let bad = |ctx: &mut Ctx, what: &str| {
+            warn_here(
+                ctx,
+                &format!(
+                    "`{raw}` is not a {what} preflight can read; the guest's {what}s are read as unknown"
+                ),
+            );
         };
         if numbered(
             &key_l,
@@ -260,15 +269,12 @@ fn config(ctx: &mut Ctx, cfg: &Record, shared: &BTreeMap<String, bool>) -> VmFac
             if let Some(size) = opts.get("size") {
                 match size_mb(size) {
                     Some(mb) => disk.size_mb = Some(mb),
-                    None => {
-                        let d = ctx.diag(
-                            Code::InventoryField,
-                            &cfg.path_of(key),
-                            &format!("size `{size}` is not a disk size (a number with K, M, G or T); the disk's size is unknown"),
-                            field.range(),
-                        );
-                        ctx.warn(d.with_help(CONFIG_HELP));
-                    }
+                    None => warn_here(
+                        ctx,
+                        &format!(
+                            "size `{size}` is not a disk size (a number with K, M, G or T); the disk's size is unknown"
+                        ),
+                    ),
                 }
             }
             f.disks.get_or_insert_default().push(disk);
